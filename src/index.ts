@@ -1,0 +1,55 @@
+// Protocol: the WebSocket-over-HTTP wire format.
+export { decodeEvents, encodeEvents } from './protocol/codec.js';
+export { WebSocketEventsDecodeError, type DecodeErrorCode } from './protocol/errors.js';
+export { EVENT_TYPES, CONTENT_TYPE_WEBSOCKET_EVENTS, type WebSocketEvent, type WebSocketEventType } from './protocol/events.js';
+export { CloseCode, isSendableCloseCode, type CloseInfo } from './protocol/close.js';
+export type { KeepAliveOptions, SubscriptionFilter } from './protocol/control.js';
+
+// WebSocket functions.
+export {
+  WebSocketContext,
+  type AcceptOptions,
+  type CloseEvent,
+  type Received,
+  type SubscribeOptions,
+  type WebSocketMessage,
+  type WebSocketRequest,
+} from './websocket/context.js';
+export { ConnectionMeta, MAX_META_VALUE_BYTES } from './websocket/meta.js';
+export {
+  websocket,
+  getWebSocketContext,
+  webSocketResult,
+  type LambdaHandler,
+  type WebSocketHandlers,
+} from './websocket/handler.js';
+
+// Lambda front doors.
+export { detectFrontDoor, UnrecognizedEventError } from './lambda/detect.js';
+export { createGate, errorResult, toLambdaResult, type Gate, type GripOptions } from './lambda/gate.js';
+export type {
+  FrontDoor,
+  FrontDoorName,
+  HttpRequest,
+  HttpResponse,
+  LambdaHttpEvent,
+  LambdaHttpResult,
+  RequestHeaders,
+} from './lambda/types.js';
+export { RequestError } from './errors.js';
+
+// Configuration and Grip-Sig.
+export { readGripSettings, type GripEnv, type GripSettings } from './config.js';
+export { GripSigVerifier, type VerifyKey, type VerifyResult } from './auth/grip-sig.js';
+
+// Publishing.
+export {
+  GripPublisher,
+  PublishError,
+  getPublisher,
+  type ChannelItem,
+  type ItemOptions,
+  type ProxyFailure,
+  type PublisherOptions,
+} from './publish/publisher.js';
+export { wsMessage, wsClose, httpStream, httpStreamClose, httpResponse, sseEvent, formatSseEvent } from './publish/formats.js';

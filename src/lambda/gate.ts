@@ -1,0 +1,71 @@
+import { GripSigVerifier } from '../auth/grip-sig.js';
+import { readGripSettings, type GripEnv } from '../config.js';
+import { RequestError } from '../errors.js';
+import { detectFrontDoor, UnrecognizedEventError } from './detect.js';
+import type { FrontDoor, HttpRequest, HttpResponse, LambdaHttpEvent, LambdaHttpResult } from './types.js';
+
+/** Options shared by every handler factory. */
+export interface GripOptions {
+  /** Where GRIP_* settings come from; default `process.env`, read once when the handler is made. */
+  readonly env?: GripEnv;
+  /** Replaces the verifier built from the environment. */
+  readonly verifier?: GripSigVerifier;
+}
+
+/** What a handler needs once per container: the signature verifier and channel prefix. */
+export interface Gate {
+  readonly verifier: GripSigVerifier;
+  readonly prefix: string;
+  /** Reads and authenticates an event. @throws RequestError (400, 401). */
+  admit(event: LambdaHttpEvent): Promise<{ frontDoor: FrontDoor; request: HttpRequest }>;
+}
+
+export function createGate(options: GripOptions = {}): Gate {
+  const settings = readGripSettings(options.env ?? process.env);
+  const verifier = options.verifier ?? new GripSigVerifier(settings.verifyKeys);
+  let warned = false;
+  return {
+    verifier,
+    prefix: settings.prefix,
+    async admit(event) {
+      let frontDoor: FrontDoor;
+      let request: HttpRequest;
+      try {
+        frontDoor = detectFrontDoor(event);
+        request = frontDoor.request(event);
+      } catch (error) {
+        if (error instanceof UnrecognizedEventError) throw new RequestError(400, error.message);
+        throw error;
+      }
+      if (!verifier.required) {
+        if (!warned) {
+          warned = true;
+          console.warn('[grip-lambda] no GRIP verify key configured: requests are not checked for Grip-Sig (set GRIP_URL with iss and key, or GRIP_VERIFY_KEY)');
+        }
+      } else {
+        const result = await verifier.verify(request.headers.get('grip-sig'));
+        if (!result.ok) throw new RequestError(401, result.reason);
+      }
+      return { frontDoor, request };
+    },
+  };
+}
+
+/** A one-line text answer, shaped for the front door when it is known. */
+export function errorResult(error: RequestError, event: unknown): LambdaHttpResult {
+  const response: HttpResponse = {
+    status: error.status,
+    headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+    body: `${error.reason}\n`,
+  };
+  try {
+    return detectFrontDoor(event).result(response, event as LambdaHttpEvent);
+  } catch {
+    return { statusCode: response.status, headers: response.headers, body: response.body as string };
+  }
+}
+
+/** Shapes a response for the event's front door. */
+export function toLambdaResult(event: LambdaHttpEvent, response: HttpResponse): LambdaHttpResult {
+  return detectFrontDoor(event).result(response, event);
+}

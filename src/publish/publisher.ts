@@ -1,0 +1,207 @@
+import { Item, type IFormat, type IItemExport, type PublisherClient } from '@fanoutio/grip';
+import { readGripSettings, type GripEnv } from '../config.js';
+
+/** Options of one published item. */
+export interface ItemOptions {
+  /** This item's id; with `prevId`, lets the proxy detect gaps (reliable delivery). */
+  readonly id?: string;
+  readonly prevId?: string;
+  /** Item meta for Pushpin filters, e.g. `{ sender: userId }` for `skip-self`. */
+  readonly meta?: Readonly<Record<string, string>>;
+}
+
+/** One item for one channel, in the formats its subscribers need. */
+export interface ChannelItem extends ItemOptions {
+  readonly channel: string;
+  readonly formats: IFormat | readonly IFormat[];
+}
+
+export interface ProxyFailure {
+  readonly publishUri: string;
+  /** HTTP status from the proxy, or undefined when no response arrived. */
+  readonly status: number | undefined;
+  readonly message: string;
+}
+
+/** A control request failed: which items did not reach which proxies. */
+export class PublishError extends Error {
+  override readonly name = 'PublishError';
+  constructor(
+    readonly items: readonly ChannelItem[],
+    readonly failures: readonly ProxyFailure[],
+  ) {
+    super(
+      `publishing ${items.length} item(s) failed on ${failures.length} proxy(ies): ` +
+        failures.map((f) => `${f.publishUri} ${f.status ?? 'no response'} ${f.message}`).join('; '),
+    );
+  }
+}
+
+export interface PublisherOptions {
+  readonly prefix?: string;
+  /** Items per control request; Pushpin accepts large batches, keep requests under ~1 MB. */
+  readonly batchSize?: number;
+  /** Milliseconds to wait for a proxy's answer. */
+  readonly timeoutMs?: number;
+  readonly fetch?: typeof fetch;
+}
+
+interface Pending {
+  readonly item: ChannelItem;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Publishes through the proxies' control APIs. Publishes made in the same
+ * tick are coalesced into one control request per proxy, and batches are sent
+ * in order, so items from one container arrive in the order published.
+ */
+export class GripPublisher {
+  readonly prefix: string;
+  readonly batchSize: number;
+  readonly #clients: readonly PublisherClient[];
+  readonly #timeoutMs: number;
+  readonly #fetch: typeof fetch;
+  #queue: Pending[] = [];
+  #scheduled = false;
+  #tail: Promise<void> = Promise.resolve();
+
+  constructor(clients: readonly PublisherClient[], options: PublisherOptions = {}) {
+    this.#clients = clients;
+    this.prefix = options.prefix ?? '';
+    this.batchSize = options.batchSize ?? 500;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#fetch = options.fetch ?? fetch;
+  }
+
+  /** A publisher for GRIP_URL and GRIP_PREFIX. */
+  static fromEnv(env: GripEnv = process.env, options: Omit<PublisherOptions, 'prefix'> = {}): GripPublisher {
+    const settings = readGripSettings(env);
+    return new GripPublisher(settings.clients, { ...options, prefix: settings.prefix });
+  }
+
+  get proxyCount(): number {
+    return this.#clients.length;
+  }
+
+  /** Publishes one item; resolves once every proxy accepted the batch that carried it. */
+  publish(channel: string, formats: IFormat | readonly IFormat[], options: ItemOptions = {}): Promise<void> {
+    return this.#enqueue([{ channel, formats, ...options }]);
+  }
+
+  /** Publishes many items, in order, in as few control requests as the batch size allows. */
+  publishBatch(items: readonly ChannelItem[]): Promise<void> {
+    return this.#enqueue(items);
+  }
+
+  /** Resolves when everything published so far has been sent (or has failed). */
+  async flush(): Promise<void> {
+    for (;;) {
+      if (this.#queue.length > 0) this.#drain();
+      const tail = this.#tail;
+      await tail;
+      if (tail === this.#tail && this.#queue.length === 0) return;
+    }
+  }
+
+  #enqueue(items: readonly ChannelItem[]): Promise<void> {
+    if (this.#clients.length === 0) {
+      return Promise.reject(new Error('no GRIP proxy configured: set GRIP_URL'));
+    }
+    if (items.length === 0) return Promise.resolve();
+    try {
+      for (const item of items) checkItem(item);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const done = Promise.all(
+      items.map((item) => new Promise<void>((resolve, reject) => this.#queue.push({ item, resolve, reject }))),
+    ).then(() => undefined);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(() => this.#drain());
+    }
+    return done;
+  }
+
+  #drain(): void {
+    this.#scheduled = false;
+    if (this.#queue.length === 0) return;
+    const queued = this.#queue;
+    this.#queue = [];
+    for (let start = 0; start < queued.length; start += this.batchSize) {
+      const batch = queued.slice(start, start + this.batchSize);
+      this.#tail = this.#tail.then(() => this.#send(batch));
+    }
+  }
+
+  async #send(batch: readonly Pending[]): Promise<void> {
+    let body: string;
+    try {
+      body = JSON.stringify({ items: batch.map(({ item }) => this.#export(item)) });
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    const results = await Promise.all(this.#clients.map((client) => this.#post(client, body)));
+    const failures = results.filter((r): r is ProxyFailure => r !== undefined);
+    if (failures.length === 0) {
+      for (const pending of batch) pending.resolve();
+      return;
+    }
+    const error = new PublishError(
+      batch.map((p) => p.item),
+      failures,
+    );
+    for (const pending of batch) pending.reject(error);
+  }
+
+  #export(item: ChannelItem): IItemExport & { meta?: Readonly<Record<string, string>> } {
+    const exported: IItemExport & { meta?: Readonly<Record<string, string>> } = new Item(
+      Array.isArray(item.formats) ? [...item.formats] : [item.formats as IFormat],
+      item.id,
+      item.prevId,
+    ).export();
+    exported.channel = this.prefix + item.channel;
+    if (item.meta !== undefined) exported.meta = item.meta;
+    return exported;
+  }
+
+  async #post(client: PublisherClient, body: string): Promise<ProxyFailure | undefined> {
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    try {
+      const auth = client.getAuth();
+      if (auth !== undefined) headers['Authorization'] = await auth.buildHeader();
+      const response = await this.#fetch(client.publishUri, {
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      const text = await response.text();
+      if (response.ok) return undefined;
+      return { publishUri: client.publishUri, status: response.status, message: text.trim().slice(0, 200) };
+    } catch (error) {
+      return { publishUri: client.publishUri, status: undefined, message: (error as Error).message };
+    }
+  }
+}
+
+function checkItem(item: ChannelItem): void {
+  if (typeof item.channel !== 'string' || item.channel === '') throw new TypeError('channel must be a non-empty string');
+  const formats = Array.isArray(item.formats) ? item.formats : [item.formats];
+  if (formats.length === 0) throw new TypeError(`item for channel ${item.channel} has no formats`);
+}
+
+let shared: GripPublisher | undefined;
+
+/** The container's publisher, built from the environment on first use. */
+export function getPublisher(): GripPublisher {
+  return (shared ??= GripPublisher.fromEnv());
+}
+
+/** Waits for the shared publisher's pending publishes, if it was ever used. */
+export function flushSharedPublisher(): Promise<void> {
+  return shared?.flush() ?? Promise.resolve();
+}

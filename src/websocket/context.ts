@@ -1,0 +1,356 @@
+import { CloseCode, decodeClosePayload, encodeClosePayload, isSendableCloseCode, type CloseInfo } from '../protocol/close.js';
+import { encodeEvents } from '../protocol/codec.js';
+import {
+  encodeControlMessage,
+  keepAliveMessage,
+  MESSAGE_PREFIX,
+  type KeepAliveOptions,
+  type SubscriptionFilter,
+} from '../protocol/control.js';
+import { CONTENT_TYPE_WEBSOCKET_EVENTS, type WebSocketEvent } from '../protocol/events.js';
+import type { HttpRequest, HttpResponse, RequestHeaders } from '../lambda/types.js';
+import { ConnectionMeta } from './meta.js';
+
+/** A message from the client. Text and binary stay apart, as on the wire. */
+export type WebSocketMessage =
+  | { readonly type: 'text'; readonly data: string }
+  | { readonly type: 'binary'; readonly data: Uint8Array };
+
+/** Why the connection ended: the client's CLOSE, or a DISCONNECT (1006, `clean: false`). */
+export interface CloseEvent extends CloseInfo {
+  readonly clean: boolean;
+}
+
+/** The request that carried the events, minus its body. */
+export interface WebSocketRequest {
+  readonly path: string;
+  readonly rawQuery: string;
+  readonly query: URLSearchParams;
+  readonly headers: RequestHeaders;
+}
+
+export interface AcceptOptions {
+  /** A subprotocol the client offered in `Sec-WebSocket-Protocol`. */
+  readonly protocol?: string;
+}
+
+export interface SubscribeOptions {
+  /** Pushpin filters for this subscription, e.g. `['skip-self']`. */
+  readonly filters?: readonly SubscriptionFilter[];
+}
+
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+const PONG_EMPTY: WebSocketEvent = { type: 'PONG' };
+
+export interface ContextOptions {
+  /** Prepended to channel names on subscribe and unsubscribe (GRIP_PREFIX). */
+  readonly prefix?: string;
+}
+
+/** What `recv()` returns when the client closed or went away. */
+export type Received = WebSocketMessage | { readonly type: 'close'; readonly close: CloseEvent };
+
+/**
+ * One WebSocket connection for the length of one request from the proxy:
+ * the events that came in, and the answer being built.
+ */
+export class WebSocketContext {
+  readonly id: string;
+  readonly meta: ConnectionMeta;
+  /** True when this request opens the connection (its first event is OPEN). */
+  readonly isOpening: boolean;
+  readonly #request: HttpRequest;
+  readonly #in: readonly WebSocketEvent[];
+  #next: number;
+  readonly #out: WebSocketEvent[] = [];
+  #accepted = false;
+  #protocol: string | undefined;
+  #rejection: HttpResponse | undefined;
+  #closePayload: Uint8Array | null | undefined; // undefined: not closed; null: CLOSE without code
+  #peerClose: CloseEvent | undefined;
+  #keepAliveInterval: number | undefined;
+  #requestView: WebSocketRequest | undefined;
+  readonly #prefix: string;
+
+  constructor(id: string, request: HttpRequest, events: readonly WebSocketEvent[], options: ContextOptions = {}) {
+    this.id = id;
+    this.#request = request;
+    this.#prefix = options.prefix ?? '';
+    this.#in = events;
+    this.meta = ConnectionMeta.fromHeaders(request.headers);
+    this.isOpening = events[0]?.type === 'OPEN';
+    this.#next = this.isOpening ? 1 : 0;
+  }
+
+  get request(): WebSocketRequest {
+    if (this.#requestView === undefined) {
+      const { path, rawQuery, headers } = this.#request;
+      let query: URLSearchParams | undefined;
+      this.#requestView = {
+        path,
+        rawQuery,
+        headers,
+        get query() {
+          return (query ??= new URLSearchParams(rawQuery));
+        },
+      };
+    }
+    return this.#requestView;
+  }
+
+  /** The events of this request, as decoded. */
+  get events(): readonly WebSocketEvent[] {
+    return this.#in;
+  }
+
+  get accepted(): boolean {
+    return this.#accepted;
+  }
+
+  get closed(): boolean {
+    return this.#closePayload !== undefined;
+  }
+
+  /** The client's CLOSE (or DISCONNECT), once it has been received. */
+  get peerClose(): CloseEvent | undefined {
+    return this.#peerClose;
+  }
+
+  /**
+   * Accepts the opening handshake, optionally choosing one of the
+   * subprotocols the client offered. Opening requests are accepted
+   * unless `reject` is called, so `accept()` is needed only to pick a protocol.
+   */
+  accept(options: AcceptOptions = {}): void {
+    if (!this.isOpening) throw new Error('accept() is only possible while the connection opens');
+    if (this.#rejection !== undefined) throw new Error('the connection was already rejected');
+    if (options.protocol !== undefined) {
+      const offered = (this.#request.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim());
+      if (!offered.includes(options.protocol)) {
+        throw new TypeError(`subprotocol ${JSON.stringify(options.protocol)} was not offered by the client`);
+      }
+      this.#protocol = options.protocol;
+    }
+    this.#accepted = true;
+  }
+
+  /** Refuses the opening handshake: the proxy answers the client with this status and body. */
+  reject(status = 403, body: string | Uint8Array = '', headers: Record<string, string> = {}): void {
+    if (!this.isOpening) throw new Error('reject() is only possible while the connection opens');
+    if (!Number.isInteger(status) || status < 400 || status > 599) {
+      throw new TypeError(`reject status must be 400-599, got ${status}`);
+    }
+    this.#accepted = false;
+    this.#rejection = {
+      status,
+      headers: { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream', ...headers },
+      body,
+    };
+  }
+
+  get rejected(): boolean {
+    return this.#rejection !== undefined;
+  }
+
+  /** Sends a message: a string as TEXT, bytes as BINARY. */
+  send(data: string | Uint8Array): void {
+    this.#assertWritable('send');
+    if (typeof data === 'string') {
+      const bytes = Buffer.allocUnsafe(MESSAGE_PREFIX.length + Buffer.byteLength(data));
+      MESSAGE_PREFIX.copy(bytes, 0);
+      bytes.write(data, MESSAGE_PREFIX.length, 'utf8');
+      this.#out.push({ type: 'TEXT', content: bytes });
+    } else if (data instanceof Uint8Array) {
+      const bytes = Buffer.allocUnsafe(MESSAGE_PREFIX.length + data.length);
+      MESSAGE_PREFIX.copy(bytes, 0);
+      bytes.set(data, MESSAGE_PREFIX.length);
+      this.#out.push({ type: 'BINARY', content: bytes });
+    } else {
+      throw new TypeError('send() takes a string (TEXT) or a Uint8Array (BINARY)');
+    }
+  }
+
+  /** Sends a PING to the client. */
+  ping(data: Uint8Array = new Uint8Array(0)): void {
+    this.#assertWritable('ping');
+    this.#out.push({ type: 'PING', content: data });
+  }
+
+  /**
+   * Closes the connection after the messages sent so far. Without a code,
+   * 1000 is sent.
+   * @throws TypeError for a code that may not be sent (0-999, 1004-1006, 1015, ...) or a reason over 123 bytes.
+   */
+  close(code: number = CloseCode.NORMAL, reason = ''): void {
+    const payload = encodeClosePayload(code, reason);
+    if (this.closed) return;
+    this.#closePayload = payload;
+  }
+
+  /**
+   * Closes after a failure in user code, whatever state the context is in:
+   * an opening connection is accepted so that the client sees a clean close.
+   */
+  failWith(code: number, reason: string): void {
+    if (this.#rejection !== undefined || this.closed) return;
+    if (this.#peerClose !== undefined && !this.#peerClose.clean) return;
+    this.#closePayload = encodeClosePayload(code, reason);
+  }
+
+  /** Subscribes the connection to a channel (GRIP_PREFIX is prepended, as on publish). */
+  subscribe(channel: string, options: SubscribeOptions = {}): void {
+    checkChannel(channel);
+    const name = this.#prefix + channel;
+    this.#control(
+      options.filters !== undefined && options.filters.length > 0
+        ? { type: 'subscribe', channel: name, filters: options.filters }
+        : { type: 'subscribe', channel: name },
+    );
+  }
+
+  unsubscribe(channel: string): void {
+    checkChannel(channel);
+    this.#control({ type: 'unsubscribe', channel: this.#prefix + channel });
+  }
+
+  /** Stops the proxy from sending further events of this connection to the function. */
+  detach(): void {
+    this.#control({ type: 'detach' });
+  }
+
+  /** Has the proxy send `content` to the client every `timeout` seconds (of idleness, by default). */
+  keepAlive(options: KeepAliveOptions): void {
+    this.#control(keepAliveMessage(options));
+  }
+
+  /**
+   * Asks the proxy to call the function at least every `seconds` (Pushpin's
+   * minimum is 20) even when the client is quiet; 0 turns it off.
+   */
+  setKeepAliveInterval(seconds: number): void {
+    if (!Number.isInteger(seconds) || seconds < 0) {
+      throw new TypeError(`keep-alive interval must be a whole number of seconds >= 0, got ${seconds}`);
+    }
+    this.#keepAliveInterval = seconds;
+  }
+
+  /** Whether `recv()` has another message or close to return. */
+  canRecv(): boolean {
+    for (let i = this.#next; i < this.#in.length; i++) {
+      const type = this.#in[i]!.type;
+      if (type === 'TEXT' || type === 'BINARY' || type === 'CLOSE' || type === 'DISCONNECT') return true;
+    }
+    return false;
+  }
+
+  /**
+   * The next message, or the close, from the client; PINGs on the way are
+   * answered. Returns undefined when nothing is left.
+   * @throws TypeError when a TEXT message is not valid UTF-8 (the connection is then closed with 1007).
+   */
+  recv(): Received | undefined {
+    while (this.#next < this.#in.length) {
+      const event = this.#in[this.#next++]!;
+      switch (event.type) {
+        case 'TEXT': {
+          const content = event.content ?? new Uint8Array(0);
+          let data: string;
+          try {
+            data = textDecoder.decode(content);
+          } catch {
+            this.close(CloseCode.INVALID_PAYLOAD, 'invalid UTF-8');
+            throw new TypeError(`connection ${this.id}: TEXT message is not valid UTF-8`);
+          }
+          return { type: 'text', data };
+        }
+        case 'BINARY':
+          return { type: 'binary', data: event.content ?? new Uint8Array(0) };
+        case 'PING':
+          this.#pong(event);
+          break;
+        case 'CLOSE': {
+          const close: CloseEvent = { ...decodeClosePayload(event.content), clean: true };
+          this.#peerClose = close;
+          this.#next = this.#in.length; // nothing follows a CLOSE
+          return { type: 'close', close };
+        }
+        case 'DISCONNECT': {
+          const close: CloseEvent = { code: CloseCode.ABNORMAL, reason: '', clean: false };
+          this.#peerClose = close;
+          this.#next = this.#in.length;
+          return { type: 'close', close };
+        }
+        default: // PONG, or an OPEN out of place: nothing to do
+          break;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Finishes the answer. Events nobody read are settled the way the protocol
+   * needs: PINGs get PONGs and a CLOSE is echoed; unread messages are counted
+   * in a warning, since they are not passed on.
+   */
+  toResponse(): HttpResponse {
+    if (this.#rejection !== undefined) return this.#rejection;
+    let unread = 0;
+    for (; this.#next < this.#in.length; this.#next++) {
+      const event = this.#in[this.#next]!;
+      if (event.type === 'PING') this.#pong(event);
+      else if (event.type === 'TEXT' || event.type === 'BINARY') unread++;
+      else if (event.type === 'CLOSE' || event.type === 'DISCONNECT') {
+        this.#peerClose ??= event.type === 'CLOSE'
+          ? { ...decodeClosePayload(event.content), clean: true }
+          : { code: CloseCode.ABNORMAL, reason: '', clean: false };
+        break;
+      }
+    }
+    if (unread > 0) {
+      console.warn(`[grip-lambda] connection ${this.id}: ${unread} received message(s) were not read`);
+    }
+    const events: WebSocketEvent[] = [];
+    const headers: Record<string, string> = { 'Content-Type': CONTENT_TYPE_WEBSOCKET_EVENTS };
+    if (this.isOpening) {
+      // An opening request is accepted unless rejected; the proxy needs OPEN first.
+      events.push({ type: 'OPEN' });
+      headers['Sec-WebSocket-Extensions'] = 'grip';
+      if (this.#protocol !== undefined) headers['Sec-WebSocket-Protocol'] = this.#protocol;
+    }
+    for (const event of this.#out) events.push(event);
+    const closing = this.#closingPayload();
+    if (closing !== undefined) events.push(closing === null ? { type: 'CLOSE' } : { type: 'CLOSE', content: closing });
+    if (this.#keepAliveInterval !== undefined) headers['Keep-Alive-Interval'] = String(this.#keepAliveInterval);
+    this.meta.changedHeaders(headers);
+    return { status: 200, headers, body: encodeEvents(events) };
+  }
+
+  /** The CLOSE to send: the function's own, or the echo of the client's. */
+  #closingPayload(): Uint8Array | null | undefined {
+    if (this.#closePayload !== undefined) return this.#closePayload;
+    const peer = this.#peerClose;
+    if (peer === undefined || !peer.clean) return undefined;
+    return isSendableCloseCode(peer.code) ? encodeClosePayload(peer.code) : null;
+  }
+
+  #pong(ping: WebSocketEvent): void {
+    this.#out.push(ping.content === undefined ? PONG_EMPTY : { type: 'PONG', content: ping.content });
+  }
+
+  #control(message: Parameters<typeof encodeControlMessage>[0]): void {
+    this.#assertWritable('control');
+    this.#out.push({ type: 'TEXT', content: encodeControlMessage(message) });
+  }
+
+  #assertWritable(what: string): void {
+    if (this.#closePayload !== undefined) throw new Error(`connection ${this.id} is closed: cannot ${what}`);
+    if (this.#rejection !== undefined) throw new Error(`connection ${this.id} was rejected: cannot ${what}`);
+    if (this.#peerClose !== undefined && !this.#peerClose.clean) {
+      throw new Error(`connection ${this.id} is gone: cannot ${what}`);
+    }
+  }
+}
+
+function checkChannel(channel: string): void {
+  if (typeof channel !== 'string' || channel.length === 0) throw new TypeError('channel must be a non-empty string');
+}

@@ -1,0 +1,134 @@
+import type { Context } from 'aws-lambda';
+import { RequestError } from '../errors.js';
+import { createGate, errorResult, type Gate, type GripOptions } from '../lambda/gate.js';
+import type { FrontDoor, HttpRequest, LambdaHttpEvent, LambdaHttpResult } from '../lambda/types.js';
+import { CloseCode } from '../protocol/close.js';
+import { decodeEvents } from '../protocol/codec.js';
+import { WebSocketEventsDecodeError } from '../protocol/errors.js';
+import { CONTENT_TYPE_WEBSOCKET_EVENTS } from '../protocol/events.js';
+import { flushSharedPublisher } from '../publish/publisher.js';
+import { WebSocketContext, type CloseEvent, type WebSocketMessage } from './context.js';
+
+type Awaitable<T> = T | Promise<T>;
+
+/** What a WebSocket function does; every callback is optional. */
+export interface WebSocketHandlers {
+  /** The client is connecting. Accepted unless `ctx.reject()` is called. */
+  onOpen?(ctx: WebSocketContext): Awaitable<void>;
+  onMessage?(ctx: WebSocketContext, message: WebSocketMessage): Awaitable<void>;
+  /** The client closed (its code is echoed unless `ctx.close()` is called) or went away (`clean: false`). */
+  onClose?(ctx: WebSocketContext, close: CloseEvent): Awaitable<void>;
+}
+
+export type LambdaHandler = (event: LambdaHttpEvent, context?: Context) => Promise<LambdaHttpResult>;
+
+/**
+ * Checks that a request is WebSocket-over-HTTP and decodes it.
+ * @throws RequestError (400) with a one-line reason.
+ */
+export function decodeWebSocketRequest(request: HttpRequest, prefix = ''): WebSocketContext {
+  if (request.method !== 'POST') throw new RequestError(400, `WebSocket-over-HTTP requests are POSTs, not ${request.method}`);
+  const contentType = request.headers.get('content-type');
+  if (contentType === undefined || contentType.split(';', 1)[0]!.trim().toLowerCase() !== CONTENT_TYPE_WEBSOCKET_EVENTS) {
+    throw new RequestError(400, `Content-Type must be ${CONTENT_TYPE_WEBSOCKET_EVENTS}`);
+  }
+  const id = request.headers.get('connection-id');
+  if (id === undefined || id === '') throw new RequestError(400, 'missing Connection-Id header');
+  try {
+    return new WebSocketContext(id, request, decodeEvents(request.body), { prefix });
+  } catch (error) {
+    if (error instanceof WebSocketEventsDecodeError) throw new RequestError(400, `malformed WebSocket events: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * Low-level: turns a Lambda event into a WebSocketContext, for code that
+ * drives the context itself (as with faas-grip). Pair with `webSocketResult`.
+ * @throws RequestError (400 malformed, 401 unsigned): answer it with `errorResult`.
+ */
+export async function getWebSocketContext(event: LambdaHttpEvent, gate: Gate = defaultGate()): Promise<WebSocketContext> {
+  const { frontDoor, request } = await gate.admit(event);
+  const ctx = decodeWebSocketRequest(request, gate.prefix);
+  frontDoors.set(ctx, frontDoor);
+  return ctx;
+}
+
+/** Low-level: the Lambda result for a context, shaped like the event it came from. */
+export function webSocketResult(ctx: WebSocketContext, event: LambdaHttpEvent): LambdaHttpResult {
+  const frontDoor = frontDoors.get(ctx);
+  if (frontDoor === undefined) throw new Error('webSocketResult() takes a context made by getWebSocketContext()');
+  return frontDoor.result(ctx.toResponse(), event);
+}
+
+const frontDoors = new WeakMap<WebSocketContext, FrontDoor>();
+let sharedGate: Gate | undefined;
+function defaultGate(): Gate {
+  return (sharedGate ??= createGate());
+}
+
+/**
+ * Makes a Lambda handler for WebSocket connections held by a GRIP proxy:
+ * `export const handler = websocket({ onOpen, onMessage, onClose })`.
+ * Settings are read once, when the handler is made.
+ */
+export function websocket(handlers: WebSocketHandlers, options: GripOptions = {}): LambdaHandler {
+  const gate = createGate(options);
+  return async (event) => {
+    let ctx: WebSocketContext;
+    let frontDoor: FrontDoor;
+    try {
+      const admitted = await gate.admit(event);
+      frontDoor = admitted.frontDoor;
+      ctx = decodeWebSocketRequest(admitted.request, gate.prefix);
+    } catch (error) {
+      if (error instanceof RequestError) return errorResult(error, event);
+      throw error;
+    }
+    await dispatch(ctx, handlers);
+    try {
+      await flushSharedPublisher();
+    } catch (error) {
+      logError(ctx, 'publish', error);
+    }
+    return frontDoor.result(ctx.toResponse(), event);
+  };
+}
+
+/** Runs the callbacks for each event in order; a throw closes the connection with 1011. */
+export async function dispatch(ctx: WebSocketContext, handlers: WebSocketHandlers): Promise<void> {
+  let stage = 'onOpen';
+  try {
+    if (ctx.isOpening && handlers.onOpen !== undefined) {
+      await handlers.onOpen(ctx);
+      if (ctx.rejected) return;
+    }
+    for (;;) {
+      stage = 'recv';
+      let received;
+      try {
+        received = ctx.recv();
+      } catch (error) {
+        console.warn(`[grip-lambda] connection ${ctx.id}: ${(error as Error).message}; closed with 1007`);
+        return;
+      }
+      if (received === undefined) return;
+      if (received.type === 'close') {
+        stage = 'onClose';
+        if (handlers.onClose !== undefined) await handlers.onClose(ctx, received.close);
+        return;
+      }
+      if (ctx.closed) continue; // the function closed: later messages have nowhere to go
+      stage = 'onMessage';
+      if (handlers.onMessage !== undefined) await handlers.onMessage(ctx, received);
+    }
+  } catch (error) {
+    logError(ctx, stage, error);
+    ctx.failWith(CloseCode.INTERNAL_ERROR, 'internal error');
+  }
+}
+
+function logError(ctx: WebSocketContext, stage: string, error: unknown): void {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  console.error(`[grip-lambda] connection ${ctx.id}: error in ${stage}: ${detail}`);
+}

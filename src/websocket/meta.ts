@@ -1,0 +1,91 @@
+/**
+ * Connection meta: values the proxy keeps per connection and sends back on
+ * every request as `Meta-*` headers. Changes go out as `Set-Meta-*` headers,
+ * so names and values must be valid in a header and are checked when set.
+ */
+
+/** Per value; the proxy sends every value on every request, so keep them small. */
+export const MAX_META_VALUE_BYTES = 1024;
+export const MAX_META_NAME_LENGTH = 64;
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+// Visible ASCII, space and tab: what survives every proxy and Lambda front door unchanged.
+const FIELD_VALUE = /^[\t\x20-\x7e]*$/;
+
+export class ConnectionMeta {
+  readonly #initial: ReadonlyMap<string, string>;
+  readonly #current: Map<string, string>;
+
+  constructor(initial: ReadonlyMap<string, string>) {
+    this.#initial = initial;
+    this.#current = new Map(initial);
+  }
+
+  /** Reads meta from request headers (`meta-name: value`). */
+  static fromHeaders(headers: ReadonlyMap<string, string>): ConnectionMeta {
+    const initial = new Map<string, string>();
+    for (const [name, value] of headers) {
+      if (name.length > 5 && name.startsWith('meta-')) initial.set(name.slice(5), value);
+    }
+    return new ConnectionMeta(initial);
+  }
+
+  get(name: string): string | undefined {
+    return this.#current.get(name.toLowerCase());
+  }
+
+  has(name: string): boolean {
+    return this.#current.has(name.toLowerCase());
+  }
+
+  /**
+   * @throws TypeError when the name is not a header token, or the value holds
+   * CR, LF or any character outside visible ASCII, space and tab, or is too long.
+   */
+  set(name: string, value: string): this {
+    const key = checkName(name);
+    if (typeof value !== 'string' || !FIELD_VALUE.test(value)) {
+      throw new TypeError(`meta ${key}: value must be visible ASCII, space or tab (no CR, LF or control characters)`);
+    }
+    if (value.length > MAX_META_VALUE_BYTES) {
+      throw new TypeError(`meta ${key}: value is ${value.length} bytes, at most ${MAX_META_VALUE_BYTES} allowed`);
+    }
+    if (value === '') {
+      // The proxy reads an empty Set-Meta value as a delete.
+      this.#current.delete(key);
+    } else {
+      this.#current.set(key, value);
+    }
+    return this;
+  }
+
+  delete(name: string): boolean {
+    return this.#current.delete(checkName(name));
+  }
+
+  entries(): IterableIterator<[string, string]> {
+    return this.#current.entries();
+  }
+
+  toJSON(): Record<string, string> {
+    return Object.fromEntries(this.#current);
+  }
+
+  /** `Set-Meta-*` headers for what changed since the request: '' deletes. */
+  changedHeaders(into: Record<string, string>): void {
+    for (const [name, value] of this.#current) {
+      if (this.#initial.get(name) !== value) into[`Set-Meta-${name}`] = value;
+    }
+    for (const name of this.#initial.keys()) {
+      if (!this.#current.has(name)) into[`Set-Meta-${name}`] = '';
+    }
+  }
+}
+
+function checkName(name: string): string {
+  const key = typeof name === 'string' ? name.toLowerCase() : '';
+  if (key.length === 0 || key.length > MAX_META_NAME_LENGTH || !TOKEN.test(key)) {
+    throw new TypeError(`meta name ${JSON.stringify(name)} must be 1-${MAX_META_NAME_LENGTH} header token characters`);
+  }
+  return key;
+}
