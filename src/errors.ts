@@ -1,11 +1,12 @@
 /**
- * A request the toolkit refuses before user code runs: answered with
- * `status` and `reason` as a one-line text body.
+ * A request the toolkit refuses, answered with `status` and `reason` as a
+ * one-line text body: 400/401 before user code runs; user code may throw it
+ * too (e.g. 400 for a body it cannot use). 500 is for failures in user code.
  */
 export class RequestError extends Error {
   override readonly name = 'RequestError';
   constructor(
-    readonly status: 400 | 401 | 405 | 413 | 415,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 413 | 415 | 500,
     readonly reason: string,
   ) {
     super(reason);

@@ -53,3 +53,16 @@ export {
   type PublisherOptions,
 } from './publish/publisher.js';
 export { wsMessage, wsClose, httpStream, httpStreamClose, httpResponse, sseEvent, formatSseEvent } from './publish/formats.js';
+
+// HTTP functions: plain responses and holds (stream, SSE, long-poll).
+export { http, respond, type HttpHandler, type IncomingRequest } from './http/handler.js';
+export {
+  holdStream,
+  holdSse,
+  holdLongPoll,
+  type Hold,
+  type ChannelSpec,
+  type StreamHoldOptions,
+  type SseHoldOptions,
+  type LongPollHoldOptions,
+} from './http/hold.js';

@@ -1,6 +1,6 @@
 import type { ALBEvent, ALBResult } from 'aws-lambda';
 import { STATUS_CODES } from 'node:http';
-import { decodeBody, encodeBody, foldMultiValueHeaders, lowerCaseHeaders } from './body.js';
+import { decodeBody, encodeBody, foldMultiValueHeaders, lowerCaseHeaders, pathParams } from './body.js';
 import type { FrontDoor } from './types.js';
 
 /** ALB passes query parameters as the client encoded them: join them back without re-encoding. */
@@ -30,6 +30,7 @@ export const alb: FrontDoor<ALBEvent, ALBResult> = {
       path: event.path,
       rawQuery: rawQuery(event),
       headers: event.multiValueHeaders != null ? foldMultiValueHeaders(event.multiValueHeaders) : lowerCaseHeaders(event.headers),
+      params: pathParams(undefined),
       body: decodeBody(event.body, event.isBase64Encoded),
     };
   },

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { decodeBody, encodeBody, lowerCaseHeaders } from './body.js';
+import { decodeBody, encodeBody, lowerCaseHeaders, pathParams } from './body.js';
 import type { FrontDoor, FrontDoorName, HttpRequest, HttpResponse } from './types.js';
 
 function request(event: APIGatewayProxyEventV2): HttpRequest {
@@ -13,6 +13,7 @@ function request(event: APIGatewayProxyEventV2): HttpRequest {
     path: event.rawPath,
     rawQuery: event.rawQueryString ?? '',
     headers,
+    params: pathParams(event.pathParameters),
     body: decodeBody(event.body, event.isBase64Encoded),
   };
 }

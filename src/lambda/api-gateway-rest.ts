@@ -1,5 +1,13 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { decodeBody, encodeBody, foldMultiValueHeaders, lowerCaseHeaders, queryFromMultiValue, queryFromSingleValue } from './body.js';
+import {
+  decodeBody,
+  encodeBody,
+  foldMultiValueHeaders,
+  lowerCaseHeaders,
+  pathParams,
+  queryFromMultiValue,
+  queryFromSingleValue,
+} from './body.js';
 import type { FrontDoor } from './types.js';
 
 let warnedTextOnly = false;
@@ -27,6 +35,7 @@ export const apiGatewayRest: FrontDoor<APIGatewayProxyEvent, APIGatewayProxyResu
       path: event.path,
       rawQuery,
       headers,
+      params: pathParams(event.pathParameters),
       body: decodeBody(event.body, event.isBase64Encoded),
     };
   },

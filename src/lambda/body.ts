@@ -47,6 +47,18 @@ export function foldMultiValueHeaders(headers: Record<string, string[] | undefin
   return out;
 }
 
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+
+export function pathParams(params: Record<string, string | undefined> | null | undefined): Readonly<Record<string, string>> {
+  if (params == null) return NO_PARAMS;
+  const out: Record<string, string> = {};
+  for (const name in params) {
+    const value = params[name];
+    if (typeof value === 'string') out[name] = value;
+  }
+  return out;
+}
+
 export function queryFromMultiValue(params: Record<string, string[] | undefined> | null | undefined): string {
   if (params == null) return '';
   const query = new URLSearchParams();

@@ -25,6 +25,8 @@ export interface HttpRequest {
   /** Raw query string without the leading `?`. */
   readonly rawQuery: string;
   readonly headers: RequestHeaders;
+  /** Path parameters the route matched (`/chat/{room}` gives `room`); empty where the front door has no routes. */
+  readonly params: Readonly<Record<string, string>>;
   readonly body: Uint8Array;
 }
 

@@ -27,6 +27,8 @@ export interface WebSocketRequest {
   readonly rawQuery: string;
   readonly query: URLSearchParams;
   readonly headers: RequestHeaders;
+  /** Path parameters of the route, e.g. `room` for `/chat/{room}`. */
+  readonly params: Readonly<Record<string, string>>;
 }
 
 export interface AcceptOptions {
@@ -84,12 +86,13 @@ export class WebSocketContext {
 
   get request(): WebSocketRequest {
     if (this.#requestView === undefined) {
-      const { path, rawQuery, headers } = this.#request;
+      const { path, rawQuery, headers, params } = this.#request;
       let query: URLSearchParams | undefined;
       this.#requestView = {
         path,
         rawQuery,
         headers,
+        params,
         get query() {
           return (query ??= new URLSearchParams(rawQuery));
         },

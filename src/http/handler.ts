@@ -1,0 +1,72 @@
+import { RequestError } from '../errors.js';
+import { createGate, errorResult, type GripOptions } from '../lambda/gate.js';
+import type { HttpRequest, HttpResponse } from '../lambda/types.js';
+import { flushSharedPublisher } from '../publish/publisher.js';
+import type { LambdaHandler } from '../websocket/handler.js';
+import { isHold, type Hold } from './hold.js';
+
+/** The request an HTTP function sees, with helpers to read its body. */
+export interface IncomingRequest extends HttpRequest {
+  readonly query: URLSearchParams;
+  text(): string;
+  /** @throws RequestError (400) when the body is not JSON. */
+  json(): unknown;
+}
+
+export type HttpHandler = (request: IncomingRequest) => HttpResponse | Hold | Promise<HttpResponse | Hold>;
+
+const decoder = new TextDecoder();
+
+function incoming(request: HttpRequest): IncomingRequest {
+  let query: URLSearchParams | undefined;
+  return {
+    ...request,
+    get query() {
+      return (query ??= new URLSearchParams(request.rawQuery));
+    },
+    text: () => decoder.decode(request.body),
+    json() {
+      try {
+        return JSON.parse(decoder.decode(request.body)) as unknown;
+      } catch {
+        throw new RequestError(400, 'body is not valid JSON');
+      }
+    },
+  };
+}
+
+/**
+ * Makes a Lambda handler for plain HTTP requests behind the proxy: answer
+ * with a response, or with a hold (`holdStream`, `holdSse`, `holdLongPoll`).
+ * Unsigned requests get 401 when a verify key is configured; a thrown
+ * RequestError becomes its status and reason; any other throw a logged 500.
+ */
+export function http(handler: HttpHandler, options: GripOptions = {}): LambdaHandler {
+  const gate = createGate(options);
+  return async (event) => {
+    let response: HttpResponse;
+    let frontDoor;
+    try {
+      const admitted = await gate.admit(event);
+      frontDoor = admitted.frontDoor;
+      const reply = await handler(incoming(admitted.request));
+      response = isHold(reply) ? reply.toResponse(gate.prefix) : reply;
+      await flushSharedPublisher();
+    } catch (error) {
+      if (error instanceof RequestError) return errorResult(error, event);
+      console.error(`[grip-lambda] ${(error as Error)?.stack ?? String(error)}`);
+      return errorResult(new RequestError(500, 'internal error'), event);
+    }
+    return frontDoor.result(response, event);
+  };
+}
+
+/** A plain response with a text or JSON body. */
+export function respond(status: number, body: string | object, headers: Record<string, string> = {}): HttpResponse {
+  const isText = typeof body === 'string';
+  return {
+    status,
+    headers: { 'Content-Type': isText ? 'text/plain; charset=utf-8' : 'application/json', ...headers },
+    body: isText ? body : JSON.stringify(body),
+  };
+}

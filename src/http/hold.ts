@@ -1,0 +1,120 @@
+import { Channel, GripInstruct } from '@fanoutio/grip';
+import type { HttpResponse } from '../lambda/types.js';
+
+/** A channel to hold on, optionally with the id of the last item the client has (reliable delivery). */
+export type ChannelSpec = string | { readonly name: string; readonly prevId?: string };
+
+interface HoldBase {
+  readonly channels: ChannelSpec | readonly ChannelSpec[];
+  /** Extra headers for the client. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** A `Grip-Link` recovery URL the proxy calls on a gap in ids or after `timeout` idle seconds. */
+  readonly nextLink?: { readonly url: string; readonly timeout?: number };
+}
+
+export interface StreamHoldOptions extends HoldBase {
+  /** Sent at once, before any published content. */
+  readonly body?: string | Uint8Array;
+  readonly contentType?: string;
+  /** What the proxy sends when the stream idles for `timeout` seconds. */
+  readonly keepAlive?: { readonly content: string; readonly timeout: number };
+}
+
+export interface LongPollHoldOptions extends HoldBase {
+  /** Seconds the proxy holds the request before answering with `body`. */
+  readonly timeout?: number;
+  /** The answer on timeout. */
+  readonly body?: string | Uint8Array;
+  readonly contentType?: string;
+  readonly status?: number;
+}
+
+/**
+ * A response that tells the proxy to hold the client's request open and
+ * deliver what is published to its channels. Channel names get GRIP_PREFIX
+ * when the handler turns the hold into headers.
+ */
+export interface Hold {
+  readonly kind: 'hold';
+  toResponse(prefix: string): HttpResponse;
+}
+
+function instruct(base: HoldBase, prefix: string): GripInstruct {
+  const list: readonly ChannelSpec[] = Array.isArray(base.channels) ? base.channels : [base.channels as ChannelSpec];
+  if (list.length === 0) throw new TypeError('a hold needs at least one channel');
+  const grip = new GripInstruct(
+    list.map((spec) =>
+      typeof spec === 'string' ? new Channel(prefix + spec) : new Channel(prefix + spec.name, spec.prevId ?? null),
+    ),
+  );
+  if (base.nextLink !== undefined) grip.setNextLink(base.nextLink.url, base.nextLink.timeout);
+  return grip;
+}
+
+/** Holds an HTTP stream: each published `http-stream` item is appended to the response. */
+export function holdStream(options: StreamHoldOptions): Hold {
+  return {
+    kind: 'hold',
+    toResponse(prefix) {
+      const grip = instruct(options, prefix);
+      grip.setHoldStream();
+      if (options.keepAlive !== undefined) grip.setKeepAlive(options.keepAlive.content, options.keepAlive.timeout);
+      return {
+        status: 200,
+        headers: {
+          'Content-Type': options.contentType ?? 'text/plain; charset=utf-8',
+          'Cache-Control': 'no-cache',
+          ...options.headers,
+          ...grip.toHeaders(),
+        },
+        body: options.body ?? '',
+      };
+    },
+  };
+}
+
+export interface SseHoldOptions extends HoldBase {
+  /** Seconds of silence before the proxy sends a `:` comment line; default 20. */
+  readonly keepAliveSeconds?: number;
+  /** Sent at once, e.g. events the client missed (formatted with `formatSseEvent`). */
+  readonly body?: string;
+  /** Client reconnect delay the browser should use, in ms. */
+  readonly retryMs?: number;
+}
+
+/** Holds a Server-Sent Events stream; publish with `sseEvent()` so each item is one event. */
+export function holdSse(options: SseHoldOptions): Hold {
+  const preamble = options.retryMs !== undefined ? `retry: ${Math.floor(options.retryMs)}\n\n` : '';
+  return holdStream({
+    ...options,
+    contentType: 'text/event-stream',
+    body: preamble + (options.body ?? ''),
+    keepAlive: { content: ':\n\n', timeout: options.keepAliveSeconds ?? 20 },
+    headers: { 'X-Accel-Buffering': 'no', ...options.headers },
+  });
+}
+
+/** Holds a long-poll: the first published `http-response` item answers it, or `body` on timeout. */
+export function holdLongPoll(options: LongPollHoldOptions): Hold {
+  return {
+    kind: 'hold',
+    toResponse(prefix) {
+      const grip = instruct(options, prefix);
+      grip.setHoldLongPoll(options.timeout);
+      return {
+        status: options.status ?? 200,
+        headers: {
+          'Content-Type': options.contentType ?? 'application/json',
+          'Cache-Control': 'no-cache',
+          ...options.headers,
+          ...grip.toHeaders(),
+        },
+        body: options.body ?? '',
+      };
+    },
+  };
+}
+
+export function isHold(value: unknown): value is Hold {
+  return typeof value === 'object' && value !== null && (value as Hold).kind === 'hold';
+}

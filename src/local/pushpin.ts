@@ -1,0 +1,107 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startService, waitForPort, type Service } from './processes.js';
+
+export interface PushpinOptions {
+  /** Folder for sockets and generated config; keep the path short (Unix socket paths max ~100 bytes). */
+  readonly runDir: string;
+  readonly logDir: string;
+  /** Where clients connect. */
+  readonly httpPort: number;
+  /** Pushpin's HTTP control API (publishing). */
+  readonly controlPort: number;
+  /** The function host every route points at. */
+  readonly originPort: number;
+  /** The key Pushpin signs Grip-Sig with (HS256, iss "pushpin"). */
+  readonly sigKey: string;
+}
+
+export interface RunningPushpin {
+  readonly httpUrl: string;
+  readonly controlUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts zurl and Pushpin with configuration of their own in `runDir`.
+ * Pushpin reaches origins through zurl and does not start it, so both run
+ * here, wired to the same IPC sockets. Every route goes to the function host
+ * with `over_http`, so WebSockets arrive as WebSocket-over-HTTP requests.
+ */
+export async function startPushpin(options: PushpinOptions): Promise<RunningPushpin> {
+  const { runDir, logDir } = options;
+  await mkdir(runDir, { recursive: true });
+  await mkdir(logDir, { recursive: true });
+  const zurlConf = join(runDir, 'zurl.conf');
+  const pushpinConf = join(runDir, 'pushpin.conf');
+  await writeFile(
+    zurlConf,
+    [
+      '[General]',
+      `in_spec=ipc://${runDir}/zurl-in`,
+      `in_stream_spec=ipc://${runDir}/zurl-in-stream`,
+      `out_spec=ipc://${runDir}/zurl-out`,
+      `in_req_spec=ipc://${runDir}/zurl-req`,
+      'defpolicy=allow',
+      'deny=',
+      'max_open_requests=4000',
+      'buffer_size=200000',
+      'timeout=600',
+      '',
+    ].join('\n'),
+  );
+  await writeFile(join(runDir, 'routes'), `* 127.0.0.1:${options.originPort},over_http\n`);
+  await writeFile(
+    pushpinConf,
+    [
+      '[global]',
+      'include={libdir}/internal.conf',
+      `rundir=${runDir}`,
+      'ipc_prefix=pushpin-',
+      'port_offset=0',
+      '[runner]',
+      'services=condure,pushpin-proxy,pushpin-handler',
+      `http_port=${options.httpPort}`,
+      `logdir=${logDir}`,
+      'log_level=2',
+      'condure_bin=condure',
+      '[proxy]',
+      'routesfile=routes',
+      `zurl_out_specs=ipc://${runDir}/zurl-in`,
+      `zurl_out_stream_specs=ipc://${runDir}/zurl-in-stream`,
+      `zurl_in_specs=ipc://${runDir}/zurl-out`,
+      'sig_iss=pushpin',
+      `sig_key=${options.sigKey}`,
+      'updates_check=off',
+      '[handler]',
+      `push_in_spec=ipc://${runDir}/push-in`,
+      `push_in_sub_specs=ipc://${runDir}/push-in-sub`,
+      'push_in_http_addr=127.0.0.1',
+      `push_in_http_port=${options.controlPort}`,
+      `stats_spec=ipc://${runDir}/pushpin-stats`,
+      `command_spec=ipc://${runDir}/pushpin-command`,
+      'message_rate=100000',
+      'message_hwm=100000',
+      '',
+    ].join('\n'),
+  );
+  const services: Service[] = [];
+  const stopAll = async () => {
+    for (const service of services.reverse()) await service.stop();
+  };
+  try {
+    services.push(startService('zurl', 'zurl', [`--config=${zurlConf}`], join(logDir, 'zurl.log')));
+    const pushpin = startService('pushpin', 'pushpin', [`--config=${pushpinConf}`, '--merge-output'], join(logDir, 'pushpin.log'));
+    services.push(pushpin);
+    await waitForPort(options.httpPort, pushpin);
+    await waitForPort(options.controlPort, pushpin);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  return {
+    httpUrl: `http://127.0.0.1:${options.httpPort}`,
+    controlUrl: `http://127.0.0.1:${options.controlPort}`,
+    stop: stopAll,
+  };
+}

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFunctionHost, type InvocationLog } from './function-host.js';
+import { startPushpin } from './pushpin.js';
+import { readRoutes } from './routes.js';
+
+export interface StackOptions {
+  /** The project folder holding serverless.yml and functions/. */
+  readonly root: string;
+  /** Client-facing port; 0 picks a free one. */
+  readonly httpPort?: number;
+  readonly controlPort?: number;
+  readonly originPort?: number;
+  readonly logDir?: string;
+  /** Extra environment for the functions (e.g. PUBLISH_TOKEN). */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly onInvocation?: (log: InvocationLog) => void;
+}
+
+export interface RunningStack {
+  /** Where clients connect, e.g. http://127.0.0.1:7999 */
+  readonly httpUrl: string;
+  readonly wsUrl: string;
+  readonly controlUrl: string;
+  readonly originUrl: string;
+  /** GRIP_URL as the functions see it. */
+  readonly gripUrl: string;
+  readonly sigKey: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The local stack: Pushpin (with zurl) in front of a function host that
+ * invokes the functions of serverless.yml as an HTTP API would.
+ */
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const routes = await readRoutes(options.root);
+  const httpPort = options.httpPort ?? (await freePort());
+  const controlPort = options.controlPort ?? (await freePort());
+  const sigKey = randomBytes(24).toString('base64url');
+  const runDir = await mkdtemp(join(tmpdir(), 'grip-'));
+  const controlUrl = `http://127.0.0.1:${controlPort}`;
+  const gripUrl = `${controlUrl}?iss=pushpin&key=${sigKey}`;
+  // Functions read their settings when first loaded, which is after this.
+  Object.assign(process.env, { GRIP_URL: gripUrl, GRIP_VERIFY_ISS: 'pushpin' }, options.env);
+  const host = await startFunctionHost({
+    routes,
+    port: options.originPort ?? 0,
+    ...(options.onInvocation !== undefined ? { onInvocation: options.onInvocation } : {}),
+  });
+  let pushpin;
+  try {
+    pushpin = await startPushpin({
+      runDir,
+      logDir: options.logDir ?? join(runDir, 'log'),
+      httpPort,
+      controlPort,
+      originPort: host.port,
+      sigKey,
+    });
+  } catch (error) {
+    await host.close();
+    await rm(runDir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    httpUrl: pushpin.httpUrl,
+    wsUrl: pushpin.httpUrl.replace(/^http/, 'ws'),
+    controlUrl,
+    originUrl: `http://127.0.0.1:${host.port}`,
+    gripUrl,
+    sigKey,
+    async stop() {
+      await pushpin.stop();
+      await host.close();
+      await rm(runDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
