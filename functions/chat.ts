@@ -1,11 +1,16 @@
-import { getPublisher, websocket, wsMessage, type WebSocketContext } from '../src/index.js';
-import { nameFromPath, NAME_PATTERN, roomChannel, type ChatEvent } from './lib/channels.js';
+import { getFeed } from '../src/feed/index.js';
+import { isStreamId, websocket, type WebSocketContext } from '../src/index.js';
+import { nameFromPath, NAME_PATTERN, noticeChannel, roomChannel, type ChatEvent } from './lib/channels.js';
+import { publishMessage, publishNotice } from './lib/room.js';
 
 /**
  * Chat rooms: WS /chat/{room}. The room is a channel; `/nick NAME` sets a
  * nickname kept in connection meta. A message goes back to its sender
  * directly and to everyone else through one publish, with Pushpin's
  * `skip-self` filter keeping the sender from getting it twice.
+ *
+ * With REDIS_URL set, messages are kept in the room's feed and carry ids: a
+ * client reconnecting with `?last-id=ID` first receives what it missed.
  */
 const NICK_PATTERN = /^[\x21-\x7e][\x20-\x7e]{0,31}$/;
 
@@ -17,13 +22,21 @@ function nick(ctx: WebSocketContext): string {
   return ctx.meta.get('nick') ?? `guest-${ctx.id.slice(-4)}`;
 }
 
-/** Sends to everyone in the room but the sender, whose `user` meta is its connection id. */
-function broadcast(ctx: WebSocketContext, event: ChatEvent): Promise<void> {
-  return getPublisher().publish(roomChannel(room(ctx)), wsMessage(JSON.stringify(event)), { meta: { sender: ctx.id } });
-}
-
 function tell(ctx: WebSocketContext, event: ChatEvent): void {
   ctx.send(JSON.stringify(event));
+}
+
+/** Sends the messages stored after `lastId`, oldest first. */
+async function replay(ctx: WebSocketContext, name: string, lastId: string): Promise<void> {
+  const feed = getFeed();
+  if (feed === null) return;
+  if (!isStreamId(lastId)) {
+    tell(ctx, { type: 'error', text: 'last-id is not a message id' });
+    return;
+  }
+  for (const item of await feed.after(roomChannel(name), lastId)) {
+    tell(ctx, { ...(JSON.parse(item.data) as ChatEvent & { type: 'message' }), id: item.id });
+  }
 }
 
 export const handler = websocket({
@@ -35,8 +48,11 @@ export const handler = websocket({
     }
     ctx.meta.set('user', ctx.id); // what skip-self compares with the item's `sender`
     ctx.subscribe(roomChannel(name), { filters: ['skip-self'] });
+    ctx.subscribe(noticeChannel(name), { filters: ['skip-self'] });
     tell(ctx, { type: 'welcome', room: name, nick: nick(ctx) });
-    await broadcast(ctx, { type: 'join', nick: nick(ctx) });
+    const lastId = ctx.request.query.get('last-id');
+    if (lastId !== null) await replay(ctx, name, lastId);
+    await publishNotice(name, { type: 'join', nick: nick(ctx) }, ctx.id);
   },
 
   async onMessage(ctx, message) {
@@ -54,15 +70,13 @@ export const handler = websocket({
       const event: ChatEvent = { type: 'nick', from: nick(ctx), nick: next };
       ctx.meta.set('nick', next);
       tell(ctx, event);
-      await broadcast(ctx, event);
+      await publishNotice(room(ctx), event, ctx.id);
       return;
     }
-    const event: ChatEvent = { type: 'message', nick: nick(ctx), text: message.data };
-    tell(ctx, event);
-    await broadcast(ctx, event);
+    tell(ctx, await publishMessage(room(ctx), { nick: nick(ctx), text: message.data }, ctx.id));
   },
 
   async onClose(ctx) {
-    if (NAME_PATTERN.test(room(ctx))) await broadcast(ctx, { type: 'leave', nick: nick(ctx) });
+    if (NAME_PATTERN.test(room(ctx))) await publishNotice(room(ctx), { type: 'leave', nick: nick(ctx) }, ctx.id);
   },
 });

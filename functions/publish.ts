@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
-import { getPublisher, http, httpResponse, httpStream, respond, sseEvent, wsMessage } from '../src/index.js';
-import { nameFromPath, NAME_PATTERN, roomChannel, sseChannel, type ChatEvent } from './lib/channels.js';
+import { http, respond } from '../src/index.js';
+import { nameFromPath, NAME_PATTERN } from './lib/channels.js';
+import { publishMessage } from './lib/room.js';
 
 const token = process.env.PUBLISH_TOKEN ? Buffer.from(`Bearer ${process.env.PUBLISH_TOKEN}`) : undefined;
 
@@ -24,17 +25,6 @@ export const handler = http(async (req) => {
   const body = req.json();
   const message = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : undefined;
   if (typeof message !== 'string') return respond(400, 'body must be JSON {"message": "..."}\n');
-  const chat: ChatEvent = { type: 'message', nick: 'publish', text: message };
-  await getPublisher().publishBatch([
-    {
-      channel: roomChannel(name),
-      formats: [
-        wsMessage(JSON.stringify(chat)),
-        httpStream(`${message}\n`),
-        httpResponse(`${JSON.stringify({ message })}\n`, { headers: { 'Content-Type': 'application/json' } }),
-      ],
-    },
-    { channel: sseChannel(name), formats: sseEvent(message, { event: 'message' }) },
-  ]);
-  return respond(202, { published: true, channel: name });
+  const event = await publishMessage(name, { nick: 'publish', text: message });
+  return respond(202, { published: true, channel: name, ...(event.type === 'message' && event.id ? { id: event.id } : {}) });
 });

@@ -1,9 +1,24 @@
-import { holdStream, http, respond } from '../src/index.js';
+import { getFeed } from '../src/feed/index.js';
+import { holdStream, http, reliableStream, respond } from '../src/index.js';
 import { nameFromPath, NAME_PATTERN, roomChannel } from './lib/channels.js';
 
-/** GET /stream/{channel}: an HTTP stream held by the proxy; each published message is one line. */
+/**
+ * GET /stream/{channel}: an HTTP stream held by the proxy; each published
+ * message is one line. With REDIS_URL set the stream is reliable: the proxy
+ * recovers any gap in ids by calling this function again (Grip-Link), which
+ * answers with the missed lines from the feed.
+ */
 export const handler = http((req) => {
   const name = nameFromPath(req.params, 'channel', req.path);
   if (!NAME_PATTERN.test(name)) return respond(400, 'channel names are 1-64 letters, digits, - or _\n');
-  return holdStream({ channels: roomChannel(name), keepAlive: { content: '\n', timeout: 20 } });
+  const feed = getFeed();
+  if (feed === null) return holdStream({ channels: roomChannel(name), keepAlive: { content: '\n', timeout: 20 } });
+  return reliableStream({
+    request: req,
+    feed,
+    feedChannel: roomChannel(name),
+    channel: roomChannel(name),
+    nextLink: `/stream/${name}`,
+    render: (item) => `${(JSON.parse(item.data) as { text: string }).text}\n`,
+  });
 });

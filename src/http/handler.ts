@@ -1,5 +1,6 @@
 import { RequestError } from '../errors.js';
 import { createGate, errorResult, type GripOptions } from '../lambda/gate.js';
+import { runInvocation } from '../lambda/invocation.js';
 import type { HttpRequest, HttpResponse } from '../lambda/types.js';
 import { flushSharedPublisher } from '../publish/publisher.js';
 import type { LambdaHandler } from '../websocket/handler.js';
@@ -8,6 +9,8 @@ import { isHold, type Hold } from './hold.js';
 /** The request an HTTP function sees, with helpers to read its body. */
 export interface IncomingRequest extends HttpRequest {
   readonly query: URLSearchParams;
+  /** GRIP_PREFIX, which the proxy's channel names (e.g. in Grip-Last) carry. */
+  readonly channelPrefix: string;
   text(): string;
   /** @throws RequestError (400) when the body is not JSON. */
   json(): unknown;
@@ -17,10 +20,11 @@ export type HttpHandler = (request: IncomingRequest) => HttpResponse | Hold | Pr
 
 const decoder = new TextDecoder();
 
-function incoming(request: HttpRequest): IncomingRequest {
+function incoming(request: HttpRequest, channelPrefix: string): IncomingRequest {
   let query: URLSearchParams | undefined;
   return {
     ...request,
+    channelPrefix,
     get query() {
       return (query ??= new URLSearchParams(request.rawQuery));
     },
@@ -43,13 +47,13 @@ function incoming(request: HttpRequest): IncomingRequest {
  */
 export function http(handler: HttpHandler, options: GripOptions = {}): LambdaHandler {
   const gate = createGate(options);
-  return async (event) => {
+  return (event, context) => runInvocation(context, async () => {
     let response: HttpResponse;
     let frontDoor;
     try {
       const admitted = await gate.admit(event);
       frontDoor = admitted.frontDoor;
-      const reply = await handler(incoming(admitted.request));
+      const reply = await handler(incoming(admitted.request, gate.prefix));
       response = isHold(reply) ? reply.toResponse(gate.prefix) : reply;
       await flushSharedPublisher();
     } catch (error) {
@@ -58,7 +62,7 @@ export function http(handler: HttpHandler, options: GripOptions = {}): LambdaHan
       return errorResult(new RequestError(500, 'internal error'), event);
     }
     return frontDoor.result(response, event);
-  };
+  });
 }
 
 /** A plain response with a text or JSON body. */

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { closeSharedFeed } from '../feed/redis-feed.js';
 import { startFunctionHost, type InvocationLog } from './function-host.js';
+import { startService, waitForPort, type Service } from './processes.js';
 import { startPushpin } from './pushpin.js';
 import { readRoutes } from './routes.js';
 
@@ -14,6 +16,8 @@ export interface StackOptions {
   readonly controlPort?: number;
   readonly originPort?: number;
   readonly logDir?: string;
+  /** Start Debian's redis-server for the functions' feeds (sets REDIS_URL). */
+  readonly redis?: boolean;
   /** Extra environment for the functions (e.g. PUBLISH_TOKEN). */
   readonly env?: Readonly<Record<string, string>>;
   readonly onInvocation?: (log: InvocationLog) => void;
@@ -25,6 +29,8 @@ export interface RunningStack {
   readonly wsUrl: string;
   readonly controlUrl: string;
   readonly originUrl: string;
+  /** REDIS_URL as the functions see it, when the stack runs Redis. */
+  readonly redisUrl: string | undefined;
   /** GRIP_URL as the functions see it. */
   readonly gripUrl: string;
   readonly sigKey: string;
@@ -43,8 +49,28 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const runDir = await mkdtemp(join(tmpdir(), 'grip-'));
   const controlUrl = `http://127.0.0.1:${controlPort}`;
   const gripUrl = `${controlUrl}?iss=pushpin&key=${sigKey}`;
+  const logDir = options.logDir ?? join(runDir, 'log');
+  let redis: Service | undefined;
+  let redisUrl: string | undefined;
+  if (options.redis === true) {
+    const redisPort = await freePort();
+    await mkdir(logDir, { recursive: true });
+    redis = startService(
+      'redis-server',
+      'redis-server',
+      ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', runDir],
+      join(logDir, 'redis.log'),
+    );
+    await waitForPort(redisPort, redis);
+    redisUrl = `redis://127.0.0.1:${redisPort}`;
+  }
   // Functions read their settings when first loaded, which is after this.
-  Object.assign(process.env, { GRIP_URL: gripUrl, GRIP_VERIFY_ISS: 'pushpin' }, options.env);
+  Object.assign(
+    process.env,
+    { GRIP_URL: gripUrl, GRIP_VERIFY_ISS: 'pushpin' },
+    redisUrl !== undefined ? { REDIS_URL: redisUrl } : {},
+    options.env,
+  );
   const host = await startFunctionHost({
     routes,
     port: options.originPort ?? 0,
@@ -54,7 +80,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   try {
     pushpin = await startPushpin({
       runDir,
-      logDir: options.logDir ?? join(runDir, 'log'),
+      logDir,
       httpPort,
       controlPort,
       originPort: host.port,
@@ -62,6 +88,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     });
   } catch (error) {
     await host.close();
+    await redis?.stop();
     await rm(runDir, { recursive: true, force: true });
     throw error;
   }
@@ -70,11 +97,14 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     wsUrl: pushpin.httpUrl.replace(/^http/, 'ws'),
     controlUrl,
     originUrl: `http://127.0.0.1:${host.port}`,
+    redisUrl,
     gripUrl,
     sigKey,
     async stop() {
       await pushpin.stop();
       await host.close();
+      await closeSharedFeed();
+      await redis?.stop();
       await rm(runDir, { recursive: true, force: true });
     },
   };

@@ -1,5 +1,6 @@
 import { Item, type IFormat, type IItemExport, type PublisherClient } from '@fanoutio/grip';
 import { readGripSettings, type GripEnv } from '../config.js';
+import { invocationDeadline } from '../lambda/invocation.js';
 
 /** Options of one published item. */
 export interface ItemOptions {
@@ -41,13 +42,21 @@ export interface PublisherOptions {
   readonly prefix?: string;
   /** Items per control request; Pushpin accepts large batches, keep requests under ~1 MB. */
   readonly batchSize?: number;
-  /** Milliseconds to wait for a proxy's answer. */
+  /** Milliseconds to wait for one answer from a proxy. */
   readonly timeoutMs?: number;
+  /**
+   * Retries of a control request after a network error, a timeout, a 5xx or
+   * a 429, with full-jitter exponential backoff. They stop at the deadline of
+   * the invocation (inside a handler made by this toolkit) or after
+   * `maxRetryMs` outside one.
+   */
+  readonly retry?: { readonly attempts?: number; readonly baseDelayMs?: number; readonly maxDelayMs?: number; readonly maxRetryMs?: number };
   readonly fetch?: typeof fetch;
 }
 
 interface Pending {
   readonly item: ChannelItem;
+  readonly deadline: number;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -62,6 +71,7 @@ export class GripPublisher {
   readonly batchSize: number;
   readonly #clients: readonly PublisherClient[];
   readonly #timeoutMs: number;
+  readonly #retry: { readonly attempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number; readonly maxRetryMs: number };
   readonly #fetch: typeof fetch;
   #queue: Pending[] = [];
   #scheduled = false;
@@ -71,7 +81,8 @@ export class GripPublisher {
     this.#clients = clients;
     this.prefix = options.prefix ?? '';
     this.batchSize = options.batchSize ?? 500;
-    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#timeoutMs = options.timeoutMs ?? 5_000;
+    this.#retry = { attempts: 5, baseDelayMs: 50, maxDelayMs: 2_000, maxRetryMs: 15_000, ...options.retry };
     this.#fetch = options.fetch ?? fetch;
   }
 
@@ -115,8 +126,9 @@ export class GripPublisher {
     } catch (error) {
       return Promise.reject(error);
     }
+    const deadline = invocationDeadline() ?? Date.now() + this.#retry.maxRetryMs;
     const done = Promise.all(
-      items.map((item) => new Promise<void>((resolve, reject) => this.#queue.push({ item, resolve, reject }))),
+      items.map((item) => new Promise<void>((resolve, reject) => this.#queue.push({ item, deadline, resolve, reject }))),
     ).then(() => undefined);
     if (!this.#scheduled) {
       this.#scheduled = true;
@@ -144,7 +156,8 @@ export class GripPublisher {
       for (const pending of batch) pending.reject(error);
       return;
     }
-    const results = await Promise.all(this.#clients.map((client) => this.#post(client, body)));
+    const deadline = Math.min(...batch.map((p) => p.deadline));
+    const results = await Promise.all(this.#clients.map((client) => this.#postWithRetries(client, body, deadline)));
     const failures = results.filter((r): r is ProxyFailure => r !== undefined);
     if (failures.length === 0) {
       for (const pending of batch) pending.resolve();
@@ -168,7 +181,23 @@ export class GripPublisher {
     return exported;
   }
 
-  async #post(client: PublisherClient, body: string): Promise<ProxyFailure | undefined> {
+  /** Each proxy is retried on its own, so a proxy that took the batch never gets it twice. */
+  async #postWithRetries(client: PublisherClient, body: string, deadline: number): Promise<ProxyFailure | undefined> {
+    const { attempts, baseDelayMs, maxDelayMs } = this.#retry;
+    for (let attempt = 1; ; attempt++) {
+      const timeLeft = deadline - Date.now();
+      if (timeLeft <= 0) return { publishUri: client.publishUri, status: undefined, message: 'no time left in the invocation' };
+      const failure = await this.#post(client, body, Math.min(this.#timeoutMs, timeLeft));
+      if (failure === undefined) return undefined;
+      const retryable = failure.status === undefined || failure.status >= 500 || failure.status === 429;
+      if (!retryable || attempt >= attempts) return failure;
+      const delay = Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+      if (Date.now() + delay >= deadline) return failure;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+
+  async #post(client: PublisherClient, body: string, timeoutMs: number): Promise<ProxyFailure | undefined> {
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
     try {
       const auth = client.getAuth();
@@ -177,7 +206,7 @@ export class GripPublisher {
         method: 'POST',
         headers,
         body,
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       const text = await response.text();
       if (response.ok) return undefined;

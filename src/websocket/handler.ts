@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { RequestError } from '../errors.js';
 import { createGate, errorResult, type Gate, type GripOptions } from '../lambda/gate.js';
+import { runInvocation } from '../lambda/invocation.js';
 import type { FrontDoor, HttpRequest, LambdaHttpEvent, LambdaHttpResult } from '../lambda/types.js';
 import { CloseCode } from '../protocol/close.js';
 import { decodeEvents } from '../protocol/codec.js';
@@ -74,7 +75,7 @@ function defaultGate(): Gate {
  */
 export function websocket(handlers: WebSocketHandlers, options: GripOptions = {}): LambdaHandler {
   const gate = createGate(options);
-  return async (event) => {
+  return (event, context) => runInvocation(context, async () => {
     let ctx: WebSocketContext;
     let frontDoor: FrontDoor;
     try {
@@ -92,7 +93,7 @@ export function websocket(handlers: WebSocketHandlers, options: GripOptions = {}
       logError(ctx, 'publish', error);
     }
     return frontDoor.result(ctx.toResponse(), event);
-  };
+  });
 }
 
 /** Runs the callbacks for each event in order; a throw closes the connection with 1011. */

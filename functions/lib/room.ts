@@ -1,0 +1,60 @@
+import { getFeed } from '../../src/feed/index.js';
+import { getPublisher, httpResponse, httpStream, sseEvent, wsMessage, type ChannelItem } from '../../src/index.js';
+import { noticeChannel, roomChannel, sseChannel, type ChatEvent } from './channels.js';
+
+export interface RoomMessage {
+  readonly nick: string;
+  readonly text: string;
+}
+
+/**
+ * Sends a message to everyone following a room: chat WebSockets, HTTP
+ * streams, long-polls and SSE, in one control request. With REDIS_URL set
+ * the message is first appended to the room's feed, and published with its
+ * id and the previous id, so streams recover gaps and clients can resume.
+ * `sender` keeps a chat connection from getting its own message back.
+ */
+export async function publishMessage(room: string, message: RoomMessage, sender?: string): Promise<ChatEvent> {
+  const feed = getFeed();
+  let ids: { id: string; prevId: string } | undefined;
+  let event: ChatEvent = { type: 'message', nick: message.nick, text: message.text };
+  if (feed !== null) {
+    ids = await feed.append(roomChannel(room), JSON.stringify(event));
+    event = { ...event, id: ids.id };
+  }
+  await getPublisher().publishBatch(roomItems(room, event, ids, sender));
+  return event;
+}
+
+export function roomItems(
+  room: string,
+  event: Extract<ChatEvent, { type: 'message' }>,
+  ids: { id: string; prevId: string } | undefined,
+  sender?: string,
+): ChannelItem[] {
+  const itemIds = ids === undefined ? {} : { id: ids.id, prevId: ids.prevId };
+  return [
+    {
+      channel: roomChannel(room),
+      formats: [
+        wsMessage(JSON.stringify(event)),
+        httpStream(`${event.text}\n`),
+        httpResponse(`${JSON.stringify({ message: event.text, ...(ids ? { id: ids.id } : {}) })}\n`, {
+          headers: { 'Content-Type': 'application/json' },
+        }),
+      ],
+      ...itemIds,
+      ...(sender !== undefined ? { meta: { sender } } : {}),
+    },
+    {
+      channel: sseChannel(room),
+      formats: sseEvent(event.text, { event: 'message', ...(ids ? { id: ids.id } : {}) }),
+      ...itemIds,
+    },
+  ];
+}
+
+/** Join, leave and nick notices: live only, never stored, on a channel of their own. */
+export function publishNotice(room: string, event: ChatEvent, sender: string): Promise<void> {
+  return getPublisher().publish(noticeChannel(room), wsMessage(JSON.stringify(event)), { meta: { sender } });
+}

@@ -1,0 +1,104 @@
+import { Redis } from 'ioredis';
+import { FEED_START, type AppendOptions, type AppendResult, type Feed, type FeedItem } from './feed.js';
+
+export interface RedisFeedOptions {
+  /** Key prefix for the streams and idempotency hashes; default "feed:". */
+  readonly keyPrefix?: string;
+  /** Approximate number of items kept per channel (XADD MAXLEN ~); default 10,000. */
+  readonly maxLength?: number;
+  /** Seconds an idempotency key is remembered; default one day. */
+  readonly keyTtlSeconds?: number;
+}
+
+// Reads the last id and appends in one step, so ids and prev-ids form one
+// unbroken chain even with concurrent writers. With an idempotency key, a
+// repeat returns the first append's ids.
+const APPEND_SCRIPT = `
+if ARGV[2] ~= '' then
+  local seen = redis.call('HGET', KEYS[2], ARGV[2])
+  if seen then
+    local sep = string.find(seen, ' ', 1, true)
+    return {string.sub(seen, 1, sep - 1), string.sub(seen, sep + 1), 1}
+  end
+end
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local prev = '${FEED_START}'
+if #last > 0 then prev = last[1][1] end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'd', ARGV[1])
+if ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[2], ARGV[2], id .. ' ' .. prev)
+  redis.call('EXPIRE', KEYS[2], ARGV[4])
+end
+return {id, prev, 0}
+`;
+
+type StreamEntries = Array<[id: string, fields: string[]]>;
+
+/** A feed kept in Redis Streams: one stream per channel, ids from XADD. */
+export class RedisFeed implements Feed {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #maxLength: number;
+  readonly #keyTtl: number;
+
+  constructor(redis: Redis | string, options: RedisFeedOptions = {}) {
+    this.#redis =
+      typeof redis === 'string'
+        ? new Redis(redis, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false })
+        : redis;
+    this.#prefix = options.keyPrefix ?? 'feed:';
+    this.#maxLength = options.maxLength ?? 10_000;
+    this.#keyTtl = options.keyTtlSeconds ?? 86_400;
+    this.#redis.defineCommand('gripFeedAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
+  }
+
+  async append(channel: string, data: string, options: AppendOptions = {}): Promise<AppendResult> {
+    const run = (this.#redis as unknown as Record<string, (...args: unknown[]) => Promise<[string, string, number]>>)[
+      'gripFeedAppend'
+    ]!;
+    const [id, prevId, duplicate] = await run.call(
+      this.#redis,
+      this.#prefix + channel,
+      `${this.#prefix}keys:${channel}`,
+      data,
+      options.key ?? '',
+      this.#maxLength,
+      this.#keyTtl,
+    );
+    return { id, prevId, duplicate: duplicate === 1 };
+  }
+
+  async after(channel: string, lastId: string, limit = 1000): Promise<FeedItem[]> {
+    const entries = (await this.#redis.xrange(this.#prefix + channel, `(${lastId}`, '+', 'COUNT', limit)) as StreamEntries;
+    return entries.map(toItem);
+  }
+
+  async lastId(channel: string): Promise<string> {
+    const entries = (await this.#redis.xrevrange(this.#prefix + channel, '+', '-', 'COUNT', 1)) as StreamEntries;
+    return entries[0]?.[0] ?? FEED_START;
+  }
+
+  async close(): Promise<void> {
+    await this.#redis.quit();
+  }
+}
+
+function toItem([id, fields]: [string, string[]]): FeedItem {
+  const at = fields.indexOf('d');
+  return { id, data: at >= 0 ? (fields[at + 1] ?? '') : '' };
+}
+
+let shared: RedisFeed | null | undefined;
+
+/** The container's feed when REDIS_URL is set, else null; connected on first use. */
+export function getFeed(env: { readonly REDIS_URL?: string | undefined } = process.env): RedisFeed | null {
+  if (shared === undefined) shared = env.REDIS_URL ? new RedisFeed(env.REDIS_URL) : null;
+  return shared;
+}
+
+/** Closes the shared feed's connection (for hosts that outlive their Redis, like the local stack). */
+export async function closeSharedFeed(): Promise<void> {
+  const feed = shared;
+  shared = undefined;
+  await feed?.close().catch(() => undefined);
+}
