@@ -72,3 +72,7 @@ export {
 export { FEED_START, isStreamId, type Feed, type FeedItem, type AppendOptions, type AppendResult } from './feed/feed.js';
 export { parseGripLast, reliableStream, type ReliableStreamOptions } from './http/reliable.js';
 export { runInvocation, invocationDeadline } from './lambda/invocation.js';
+
+// Relays: SQS, Kinesis, DynamoDB Streams and Kafka records republished to channels.
+export { relay, jsonMapper, defaultItems, type RelayOptions, type RelayResult, type RelayMessage, type RelayMapper, type ItemBuilder } from './relay/relay.js';
+export { readSourceRecords, unmarshall, type SourceRecord, type SourceKind, type RelayEvent } from './relay/records.js';

@@ -1,0 +1,20 @@
+import { getFeed } from '../src/feed/index.js';
+import { relay } from '../src/index.js';
+import { NAME_PATTERN } from './lib/channels.js';
+import { roomItems } from './lib/room.js';
+
+/**
+ * Relay: records from SQS, Kinesis, DynamoDB Streams or Kafka, each JSON
+ * `{"channel": "room", "message": "text"}`, become room messages: chat
+ * WebSockets, HTTP streams, long-polls and SSE all get them. With REDIS_URL
+ * set they are kept in the room's feed first (a retried record is not
+ * stored twice), so clients that reconnect get what they missed.
+ */
+export const handler = relay({
+  feed: getFeed(),
+  store: ({ message }) => JSON.stringify({ type: 'message', nick: 'relay', text: message }),
+  items: ({ channel, message }, ids) => {
+    if (!NAME_PATTERN.test(channel)) throw new TypeError(`channel ${JSON.stringify(channel.slice(0, 70))} is not a valid room name`);
+    return roomItems(channel, { type: 'message', nick: 'relay', text: message, ...(ids ? { id: ids.id } : {}) }, ids);
+  },
+});
