@@ -1,5 +1,5 @@
 import { getFeed } from '../src/feed/index.js';
-import { relay } from '../src/index.js';
+import { jsonMapper, relay } from '../src/index.js';
 import { NAME_PATTERN } from './lib/channels.js';
 import { roomItems } from './lib/room.js';
 
@@ -11,10 +11,15 @@ import { roomItems } from './lib/room.js';
  * stored twice), so clients that reconnect get what they missed.
  */
 export const handler = relay({
+  map(record) {
+    const message = jsonMapper(record) as { channel: string; message: string };
+    if (!NAME_PATTERN.test(message.channel)) {
+      throw new TypeError(`channel ${JSON.stringify(message.channel.slice(0, 70))} is not a valid room name`);
+    }
+    return message;
+  },
   feed: getFeed(),
   store: ({ message }) => JSON.stringify({ type: 'message', nick: 'relay', text: message }),
-  items: ({ channel, message }, ids) => {
-    if (!NAME_PATTERN.test(channel)) throw new TypeError(`channel ${JSON.stringify(channel.slice(0, 70))} is not a valid room name`);
-    return roomItems(channel, { type: 'message', nick: 'relay', text: message, ...(ids ? { id: ids.id } : {}) }, ids);
-  },
+  items: ({ channel, message }, ids) =>
+    roomItems(channel, { type: 'message', nick: 'relay', text: message, ...(ids ? { id: ids.id } : {}) }, ids),
 });
