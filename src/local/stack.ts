@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { closeSharedFeed } from '../feed/redis-feed.js';
 import { startFunctionHost, type InvocationLog } from './function-host.js';
 import { startService, waitForPort, type Service } from './processes.js';
-import { startPushpin } from './pushpin.js';
+import { startPushpin, type RunningPushpin } from './pushpin.js';
 import { readRoutes } from './routes.js';
 
 export interface StackOptions {
@@ -31,6 +31,10 @@ export interface RunningStack {
   readonly originUrl: string;
   /** REDIS_URL as the functions see it, when the stack runs Redis. */
   readonly redisUrl: string | undefined;
+  /** Stops Pushpin (and zurl), as in an outage; clients are disconnected, publishes fail. */
+  stopProxy(): Promise<void>;
+  /** Starts Pushpin again on the same ports. */
+  startProxy(): Promise<void>;
   /** GRIP_URL as the functions see it. */
   readonly gripUrl: string;
   readonly sigKey: string;
@@ -76,16 +80,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     port: options.originPort ?? 0,
     ...(options.onInvocation !== undefined ? { onInvocation: options.onInvocation } : {}),
   });
-  let pushpin;
+  const proxyOptions = { runDir, logDir, httpPort, controlPort, originPort: host.port, sigKey };
+  let pushpin: RunningPushpin | undefined;
   try {
-    pushpin = await startPushpin({
-      runDir,
-      logDir,
-      httpPort,
-      controlPort,
-      originPort: host.port,
-      sigKey,
-    });
+    pushpin = await startPushpin(proxyOptions);
   } catch (error) {
     await host.close();
     await redis?.stop();
@@ -93,15 +91,22 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     throw error;
   }
   return {
-    httpUrl: pushpin.httpUrl,
-    wsUrl: pushpin.httpUrl.replace(/^http/, 'ws'),
+    httpUrl: `http://127.0.0.1:${httpPort}`,
+    wsUrl: `ws://127.0.0.1:${httpPort}`,
     controlUrl,
     originUrl: `http://127.0.0.1:${host.port}`,
     redisUrl,
     gripUrl,
     sigKey,
+    async stopProxy() {
+      await pushpin?.stop();
+      pushpin = undefined;
+    },
+    async startProxy() {
+      pushpin ??= await startPushpin(proxyOptions);
+    },
     async stop() {
-      await pushpin.stop();
+      await pushpin?.stop();
       await host.close();
       await closeSharedFeed();
       await redis?.stop();
