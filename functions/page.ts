@@ -33,6 +33,15 @@ const PAGE = `<!doctype html>
 <script>
 const $ = (id) => document.getElementById(id);
 let socket;
+let joined; // { room, nick } while the user wants to be in a room
+let lastId; // id of the newest stored message seen (when the server keeps history)
+// Feed ids are "ms-seq": compare as numbers, part by part.
+function newer(id, than) {
+  if (!than) return true;
+  const [a, b] = id.split('-').map(BigInt);
+  const [c, d] = than.split('-').map(BigInt);
+  return a > c || (a === c && b > d);
+}
 function show(text, notice) {
   const li = document.createElement('li');
   li.textContent = text;
@@ -43,33 +52,51 @@ function show(text, notice) {
 function render(event) {
   switch (event.type) {
     case 'welcome': return show('Joined room ' + event.room + '.', true);
-    case 'message': return show(event.nick + ': ' + event.text);
+    case 'message':
+      if (event.id) {
+        if (!newer(event.id, lastId)) return; // already shown: a replay after reconnecting
+        lastId = event.id;
+      }
+      return show(event.nick + ': ' + event.text);
     case 'join': return show(event.nick + ' joined.', true);
     case 'leave': return show(event.nick + ' left.', true);
     case 'nick': return show(event.from + ' is now ' + event.nick + '.', true);
     case 'error': return show('Error: ' + event.text, true);
   }
 }
-$('join').addEventListener('submit', (e) => {
-  e.preventDefault();
-  if (socket) socket.close(1000);
-  $('log').replaceChildren();
-  const room = $('room').value.trim();
-  const nick = $('nick').value.trim();
+function connect() {
+  const { room, nick } = joined;
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  socket = new WebSocket(scheme + '//' + location.host + '/chat/' + encodeURIComponent(room));
+  const resume = lastId ? '?last-id=' + encodeURIComponent(lastId) : '';
+  const ws = new WebSocket(scheme + '//' + location.host + '/chat/' + encodeURIComponent(room) + resume);
+  socket = ws;
   $('status').textContent = 'Connecting...';
-  socket.onopen = () => {
-    socket.send('/nick ' + nick);
+  ws.onopen = () => {
+    ws.send('/nick ' + nick);
     $('status').textContent = 'Connected to ' + room + ' as ' + nick + '.';
     $('text').disabled = $('sendButton').disabled = false;
     $('text').focus();
   };
-  socket.onmessage = (m) => render(JSON.parse(m.data));
-  socket.onclose = (c) => {
-    $('status').textContent = 'Disconnected (' + c.code + ').';
+  ws.onmessage = (m) => render(JSON.parse(m.data));
+  ws.onclose = (c) => {
+    if (socket !== ws) return; // replaced by a newer connection
     $('text').disabled = $('sendButton').disabled = true;
+    if (joined && c.code !== 1000 && c.code !== 1008 && c.code !== 1011) {
+      $('status').textContent = 'Disconnected (' + c.code + '), reconnecting...';
+      setTimeout(() => { if (socket === ws) connect(); }, 1000);
+    } else {
+      $('status').textContent = 'Disconnected (' + c.code + ').';
+    }
   };
+}
+$('join').addEventListener('submit', (e) => {
+  e.preventDefault();
+  joined = undefined;
+  if (socket) socket.close(1000);
+  $('log').replaceChildren();
+  lastId = undefined;
+  joined = { room: $('room').value.trim(), nick: $('nick').value.trim() };
+  connect();
 });
 $('send').addEventListener('submit', (e) => {
   e.preventDefault();

@@ -17,17 +17,23 @@ if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
 }
 
-if (!has('pushpin') || !has('zurl')) {
+// Pushpin (with zurl) is required; redis-server is used for message history when present.
+const missing = [];
+if (!has('pushpin') || !has('zurl')) missing.push('pushpin');
+if (!has('redis-server')) missing.push('redis-server');
+if (missing.length > 0) {
   const isRoot = process.getuid?.() === 0;
   if (isRoot && has('apt-get')) {
-    console.log("[start] installing Debian's pushpin (apt-get)...");
+    console.log(`[start] installing Debian's ${missing.join(' and ')} (apt-get)...`);
     execFileSync('apt-get', ['update'], { stdio: 'inherit' });
-    execFileSync('apt-get', ['install', '-y', 'pushpin'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  } else {
+    execFileSync('apt-get', ['install', '-y', ...missing], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  } else if (missing.includes('pushpin')) {
     console.error('[start] Pushpin is not installed. Install it, then run npm start again:');
-    console.error('    sudo apt-get update && sudo apt-get install -y pushpin');
+    console.error(`    sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}`);
     console.error('  (other systems: https://pushpin.org/docs/install/ ; zurl must be on PATH too)');
     process.exit(1);
+  } else {
+    console.log('[start] redis-server is not installed: running without message history (sudo apt-get install -y redis-server adds it).');
   }
 }
 

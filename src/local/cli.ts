@@ -2,6 +2,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InvocationLog } from './function-host.js';
+import { spawnSync } from 'node:child_process';
 import { canConnect } from './processes.js';
 import { startStack } from './stack.js';
 
@@ -57,11 +58,13 @@ async function main(): Promise<void> {
   }
   await writeFile(lockFile, String(process.pid));
   const logDir = join(root, '.local', 'log');
+  const redis = spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status === 0;
   const stack = await startStack({
     root,
     httpPort: HTTP_PORT,
     controlPort: CONTROL_PORT,
     logDir,
+    redis,
     onInvocation: (log) => console.log(formatLog(log)),
   }).catch(async (error: unknown) => {
     await rm(lockFile, { force: true });
@@ -73,7 +76,9 @@ async function main(): Promise<void> {
   console.log(`  Chat page:      http://localhost:${HTTP_PORT}/`);
   console.log(`  WebSocket echo: ws://localhost:${HTTP_PORT}/echo`);
   console.log(`  Publish:        curl -d '{"message":"hi"}' http://localhost:${HTTP_PORT}/publish/lobby`);
+  console.log(`  Streams:        curl -N http://localhost:${HTTP_PORT}/stream/lobby  (also /sse/lobby, /poll/lobby)`);
   console.log(`  Control API:    ${stack.controlUrl}   logs: ${logDir}`);
+  console.log(`  History:        ${stack.redisUrl !== undefined ? `Redis at ${stack.redisUrl}` : 'off (redis-server not installed)'}`);
   console.log('  Ctrl-C stops everything.');
   console.log('');
   let stopping = false;
