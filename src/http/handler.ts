@@ -2,7 +2,7 @@ import { RequestError } from '../errors.js';
 import { createGate, errorResult, type GripOptions } from '../lambda/gate.js';
 import { runInvocation } from '../lambda/invocation.js';
 import type { HttpRequest, HttpResponse } from '../lambda/types.js';
-import { flushSharedPublisher } from '../publish/publisher.js';
+import { flushPublishers } from '../publish/in-flight.js';
 import type { LambdaHandler } from '../websocket/handler.js';
 import { isHold, type Hold } from './hold.js';
 
@@ -55,7 +55,7 @@ export function http(handler: HttpHandler, options: GripOptions = {}): LambdaHan
       frontDoor = admitted.frontDoor;
       const reply = await handler(incoming(admitted.request, gate.prefix));
       response = isHold(reply) ? reply.toResponse(gate.prefix) : reply;
-      await flushSharedPublisher();
+      await flushPublishers();
     } catch (error) {
       if (error instanceof RequestError) return errorResult(error, event);
       console.error(`[grip-lambda] ${(error as Error)?.stack ?? String(error)}`);

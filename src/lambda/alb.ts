@@ -1,7 +1,24 @@
 import type { ALBEvent, ALBResult } from 'aws-lambda';
-import { STATUS_CODES } from 'node:http';
 import { decodeBody, encodeBody, foldMultiValueHeaders, lowerCaseHeaders, pathParams } from './body.js';
 import type { FrontDoor } from './types.js';
+
+// The reasons this toolkit answers with; node:http's table would cost its module load.
+const REASONS: Readonly<Record<number, string>> = {
+  200: 'OK',
+  202: 'Accepted',
+  204: 'No Content',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
 
 /** ALB passes query parameters as the client encoded them: join them back without re-encoding. */
 function rawQuery(event: ALBEvent): string {
@@ -37,7 +54,7 @@ export const alb: FrontDoor<ALBEvent, ALBResult> = {
   result(response, event) {
     const base = {
       statusCode: response.status,
-      statusDescription: `${response.status} ${STATUS_CODES[response.status] ?? ''}`.trimEnd(),
+      statusDescription: `${response.status} ${REASONS[response.status] ?? ''}`.trimEnd(),
       ...encodeBody(response),
     };
     if (event.multiValueHeaders != null) {

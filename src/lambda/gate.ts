@@ -1,5 +1,5 @@
-import { GripSigVerifier } from '../auth/grip-sig.js';
-import { readGripSettings, type GripEnv } from '../config.js';
+import type { GripSigVerifier } from '../auth/grip-sig.js';
+import type { GripEnv } from '../config.js';
 import { RequestError } from '../errors.js';
 import { detectFrontDoor, UnrecognizedEventError } from './detect.js';
 import type { FrontDoor, HttpRequest, HttpResponse, LambdaHttpEvent, LambdaHttpResult } from './types.js';
@@ -12,21 +12,32 @@ export interface GripOptions {
   readonly verifier?: GripSigVerifier;
 }
 
-/** What a handler needs once per container: the signature verifier and channel prefix. */
+/** What a handler needs once per container: the signature check and the channel prefix. */
 export interface Gate {
-  readonly verifier: GripSigVerifier;
   readonly prefix: string;
   /** Reads and authenticates an event. @throws RequestError (400, 401). */
   admit(event: LambdaHttpEvent): Promise<{ frontDoor: FrontDoor; request: HttpRequest }>;
 }
 
+/**
+ * The verifier for the GRIP settings, built on the first request: the JWT
+ * and GRIP URL code (jose, @fanoutio/grip) then loads once per container,
+ * and not at all in functions that have no key to check.
+ */
+async function loadVerifier(env: GripEnv): Promise<GripSigVerifier | undefined> {
+  if (!env.GRIP_URL && !env.GRIP_VERIFY_KEY) return undefined;
+  const [{ readGripSettings }, { GripSigVerifier }] = await Promise.all([import('../config.js'), import('../auth/grip-sig.js')]);
+  const verifier = new GripSigVerifier(readGripSettings(env).verifyKeys);
+  return verifier.required ? verifier : undefined;
+}
+
 export function createGate(options: GripOptions = {}): Gate {
-  const settings = readGripSettings(options.env ?? process.env);
-  const verifier = options.verifier ?? new GripSigVerifier(settings.verifyKeys);
+  const env = options.env ?? process.env;
+  let verifier: Promise<GripSigVerifier | undefined> | undefined =
+    options.verifier !== undefined ? Promise.resolve(options.verifier.required ? options.verifier : undefined) : undefined;
   let warned = false;
   return {
-    verifier,
-    prefix: settings.prefix,
+    prefix: env.GRIP_PREFIX ?? '',
     async admit(event) {
       let frontDoor: FrontDoor;
       let request: HttpRequest;
@@ -37,13 +48,14 @@ export function createGate(options: GripOptions = {}): Gate {
         if (error instanceof UnrecognizedEventError) throw new RequestError(400, error.message);
         throw error;
       }
-      if (!verifier.required) {
+      const check = await (verifier ??= loadVerifier(env));
+      if (check === undefined) {
         if (!warned) {
           warned = true;
           console.warn('[grip-lambda] no GRIP verify key configured: requests are not checked for Grip-Sig (set GRIP_URL with iss and key, or GRIP_VERIFY_KEY)');
         }
       } else {
-        const result = await verifier.verify(request.headers.get('grip-sig'));
+        const result = await check.verify(request.headers.get('grip-sig'));
         if (!result.ok) throw new RequestError(401, result.reason);
       }
       return { frontDoor, request };

@@ -1,6 +1,7 @@
 import { Item, type IFormat, type IItemExport, type PublisherClient } from '@fanoutio/grip';
 import { readGripSettings, type GripEnv } from '../config.js';
 import { invocationDeadline } from '../lambda/invocation.js';
+import { markBusy, type Flushable } from './in-flight.js';
 
 /** Options of one published item. */
 export interface ItemOptions {
@@ -66,7 +67,7 @@ interface Pending {
  * tick are coalesced into one control request per proxy, and batches are sent
  * in order, so items from one container arrive in the order published.
  */
-export class GripPublisher {
+export class GripPublisher implements Flushable {
   readonly prefix: string;
   readonly batchSize: number;
   readonly #clients: readonly PublisherClient[];
@@ -76,6 +77,7 @@ export class GripPublisher {
   #queue: Pending[] = [];
   #scheduled = false;
   #tail: Promise<void> = Promise.resolve();
+  #sending = 0;
 
   constructor(clients: readonly PublisherClient[], options: PublisherOptions = {}) {
     this.#clients = clients;
@@ -90,6 +92,11 @@ export class GripPublisher {
   static fromEnv(env: GripEnv = process.env, options: Omit<PublisherOptions, 'prefix'> = {}): GripPublisher {
     const settings = readGripSettings(env);
     return new GripPublisher(settings.clients, { ...options, prefix: settings.prefix });
+  }
+
+  /** True when nothing is queued or being sent. */
+  get idle(): boolean {
+    return this.#queue.length === 0 && !this.#sending;
   }
 
   get proxyCount(): number {
@@ -130,6 +137,7 @@ export class GripPublisher {
     const done = Promise.all(
       items.map((item) => new Promise<void>((resolve, reject) => this.#queue.push({ item, deadline, resolve, reject }))),
     ).then(() => undefined);
+    markBusy(this);
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(() => this.#drain());
@@ -144,7 +152,8 @@ export class GripPublisher {
     this.#queue = [];
     for (let start = 0; start < queued.length; start += this.batchSize) {
       const batch = queued.slice(start, start + this.batchSize);
-      this.#tail = this.#tail.then(() => this.#send(batch));
+      this.#sending++;
+      this.#tail = this.#tail.then(() => this.#send(batch)).finally(() => this.#sending--);
     }
   }
 
@@ -228,9 +237,4 @@ let shared: GripPublisher | undefined;
 /** The container's publisher, built from the environment on first use. */
 export function getPublisher(): GripPublisher {
   return (shared ??= GripPublisher.fromEnv());
-}
-
-/** Waits for the shared publisher's pending publishes, if it was ever used. */
-export function flushSharedPublisher(): Promise<void> {
-  return shared?.flush() ?? Promise.resolve();
 }

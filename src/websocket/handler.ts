@@ -7,7 +7,7 @@ import { CloseCode } from '../protocol/close.js';
 import { decodeEvents } from '../protocol/codec.js';
 import { WebSocketEventsDecodeError } from '../protocol/errors.js';
 import { CONTENT_TYPE_WEBSOCKET_EVENTS } from '../protocol/events.js';
-import { flushSharedPublisher } from '../publish/publisher.js';
+import { flushPublishers } from '../publish/in-flight.js';
 import { WebSocketContext, type CloseEvent, type WebSocketMessage } from './context.js';
 
 type Awaitable<T> = T | Promise<T>;
@@ -88,7 +88,7 @@ export function websocket(handlers: WebSocketHandlers, options: GripOptions = {}
     }
     await dispatch(ctx, handlers);
     try {
-      await flushSharedPublisher();
+      await flushPublishers();
     } catch (error) {
       logError(ctx, 'publish', error);
     }
