@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { FEED_START, type AppendOptions, type AppendResult, type Feed, type FeedItem } from './feed.js';
 
 export interface RedisFeedOptions {
@@ -36,28 +36,38 @@ type StreamEntries = Array<[id: string, fields: string[]]>;
 
 /** A feed kept in Redis Streams: one stream per channel, ids from XADD. */
 export class RedisFeed implements Feed {
-  readonly #redis: Redis;
+  readonly #connect: () => Promise<Redis>;
+  #redis: Promise<Redis> | undefined;
   readonly #prefix: string;
   readonly #maxLength: number;
   readonly #keyTtl: number;
 
+  /** `redis` is a client, or a URL connected to on first use (ioredis loads then, not with the module). */
   constructor(redis: Redis | string, options: RedisFeedOptions = {}) {
-    this.#redis =
+    this.#connect =
       typeof redis === 'string'
-        ? new Redis(redis, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false })
-        : redis;
+        ? async () => {
+            const { Redis } = await import('ioredis');
+            return new Redis(redis, { maxRetriesPerRequest: 2 });
+          }
+        : async () => redis;
     this.#prefix = options.keyPrefix ?? 'feed:';
     this.#maxLength = options.maxLength ?? 10_000;
     this.#keyTtl = options.keyTtlSeconds ?? 86_400;
-    this.#redis.defineCommand('gripFeedAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
+  }
+
+  #client(): Promise<Redis> {
+    return (this.#redis ??= this.#connect().then((client) => {
+      client.defineCommand('gripFeedAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
+      return client;
+    }));
   }
 
   async append(channel: string, data: string, options: AppendOptions = {}): Promise<AppendResult> {
-    const run = (this.#redis as unknown as Record<string, (...args: unknown[]) => Promise<[string, string, number]>>)[
-      'gripFeedAppend'
-    ]!;
+    const redis = await this.#client();
+    const run = (redis as unknown as Record<string, (...args: unknown[]) => Promise<[string, string, number]>>)['gripFeedAppend']!;
     const [id, prevId, duplicate] = await run.call(
-      this.#redis,
+      redis,
       this.#prefix + channel,
       `${this.#prefix}keys:${channel}`,
       data,
@@ -69,17 +79,19 @@ export class RedisFeed implements Feed {
   }
 
   async after(channel: string, lastId: string, limit = 1000): Promise<FeedItem[]> {
-    const entries = (await this.#redis.xrange(this.#prefix + channel, `(${lastId}`, '+', 'COUNT', limit)) as StreamEntries;
+    const entries = (await (await this.#client()).xrange(this.#prefix + channel, `(${lastId}`, '+', 'COUNT', limit)) as StreamEntries;
     return entries.map(toItem);
   }
 
   async lastId(channel: string): Promise<string> {
-    const entries = (await this.#redis.xrevrange(this.#prefix + channel, '+', '-', 'COUNT', 1)) as StreamEntries;
+    const entries = (await (await this.#client()).xrevrange(this.#prefix + channel, '+', '-', 'COUNT', 1)) as StreamEntries;
     return entries[0]?.[0] ?? FEED_START;
   }
 
   async close(): Promise<void> {
-    await this.#redis.quit();
+    const redis = this.#redis;
+    this.#redis = undefined;
+    if (redis !== undefined) await (await redis).quit();
   }
 }
 

@@ -4,7 +4,7 @@ import { runInvocation } from '../lambda/invocation.js';
 import type { HttpRequest, HttpResponse } from '../lambda/types.js';
 import { flushPublishers } from '../publish/in-flight.js';
 import type { LambdaHandler } from '../websocket/handler.js';
-import { isHold, type Hold } from './hold.js';
+import type { Hold } from './hold.js';
 
 /** The request an HTTP function sees, with helpers to read its body. */
 export interface IncomingRequest extends HttpRequest {
@@ -19,6 +19,11 @@ export interface IncomingRequest extends HttpRequest {
 export type HttpHandler = (request: IncomingRequest) => HttpResponse | Hold | Promise<HttpResponse | Hold>;
 
 const decoder = new TextDecoder();
+
+// Checked by shape, so that functions that never hold do not load the hold code (@fanoutio/grip).
+function isHold(value: HttpResponse | Hold): value is Hold {
+  return (value as Hold).kind === 'hold';
+}
 
 function incoming(request: HttpRequest, channelPrefix: string): IncomingRequest {
   let query: URLSearchParams | undefined;

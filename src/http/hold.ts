@@ -114,7 +114,3 @@ export function holdLongPoll(options: LongPollHoldOptions): Hold {
     },
   };
 }
-
-export function isHold(value: unknown): value is Hold {
-  return typeof value === 'object' && value !== null && (value as Hold).kind === 'hold';
-}
