@@ -49,7 +49,7 @@ function loadTimes(file: string, samples: number): number[] {
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 export async function measureColdStart(samples = 15): Promise<ColdStartRow[]> {
-  const config = parse(readFileSync(join(root, 'serverless.yml'), 'utf8')) as { functions: Record<string, { handler: string }> };
+  const config = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as { functions: Record<string, { handler: string }> };
   const entries: Array<[string, ColdStartRow['kind'], string]> = Object.entries(config.functions).map(([name, fn]) => [
     name,
     'grip-lambda',

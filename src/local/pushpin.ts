@@ -14,6 +14,8 @@ export interface PushpinOptions {
   readonly originPort: number;
   /** The key Pushpin signs Grip-Sig with (HS256, iss "pushpin"). */
   readonly sigKey: string;
+  /** Routes placed before the catch-all one, in Pushpin's routes-file syntax. */
+  readonly extraRoutes?: readonly string[];
 }
 
 export interface RunningPushpin {
@@ -50,7 +52,8 @@ export async function startPushpin(options: PushpinOptions): Promise<RunningPush
       '',
     ].join('\n'),
   );
-  await writeFile(join(runDir, 'routes'), `* 127.0.0.1:${options.originPort},over_http\n`);
+  const routes = [...(options.extraRoutes ?? []), `* 127.0.0.1:${options.originPort},over_http`];
+  await writeFile(join(runDir, 'routes'), `${routes.join('\n')}\n`);
   await writeFile(
     pushpinConf,
     [

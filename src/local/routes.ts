@@ -25,7 +25,8 @@ interface FunctionConfig {
  * exactly what `serverless deploy` would.
  */
 export async function readRoutes(root: string, file = 'serverless.yml'): Promise<Route[]> {
-  const config = parse(await readFile(join(root, file), 'utf8')) as {
+  // CloudFormation tags (!GetAtt, !Ref) are not routes: read past them quietly.
+  const config = parse(await readFile(join(root, file), 'utf8'), { logLevel: 'error' }) as {
     provider?: { timeout?: unknown };
     functions?: Record<string, FunctionConfig>;
   };

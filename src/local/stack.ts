@@ -18,6 +18,8 @@ export interface StackOptions {
   readonly logDir?: string;
   /** Start Debian's redis-server for the functions' feeds (sets REDIS_URL). */
   readonly redis?: boolean;
+  /** Routes ahead of the functions', in Pushpin's syntax (e.g. `*,path_beg=/bare 127.0.0.1:9000`). */
+  readonly extraRoutes?: readonly string[];
   /** Extra environment for the functions (e.g. PUBLISH_TOKEN). */
   readonly env?: Readonly<Record<string, string>>;
   readonly onInvocation?: (log: InvocationLog) => void;
@@ -80,7 +82,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     port: options.originPort ?? 0,
     ...(options.onInvocation !== undefined ? { onInvocation: options.onInvocation } : {}),
   });
-  const proxyOptions = { runDir, logDir, httpPort, controlPort, originPort: host.port, sigKey };
+  const proxyOptions = { runDir, logDir, httpPort, controlPort, originPort: host.port, sigKey, extraRoutes: options.extraRoutes ?? [] };
   let pushpin: RunningPushpin | undefined;
   try {
     pushpin = await startPushpin(proxyOptions);
