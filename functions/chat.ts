@@ -9,8 +9,14 @@ import { publishMessage, publishNotice } from './lib/room.js';
  * directly and to everyone else through one publish, with Pushpin's
  * `skip-self` filter keeping the sender from getting it twice.
  *
- * With REDIS_URL set, messages are kept in the room's feed and carry ids: a
- * client reconnecting with `?last-id=ID` first receives what it missed.
+ * With REDIS_URL set, messages are kept in the room's feed and carry their
+ * id and the previous message's id (`prevId`): a client reconnecting with
+ * `?last-id=ID` first receives what it missed. Live delivery can still skip
+ * a message: one stored while the open's answer is on its way to the proxy
+ * (which subscribes the connection only then), or one the proxy drops for
+ * a client that is not keeping up. A client that must miss nothing sends
+ * `/since ID` (its last id) once welcomed and whenever a message's `prevId`
+ * is not the last id it has, and gets the messages after ID, then `synced`.
  */
 const NICK_PATTERN = /^[\x21-\x7e][\x20-\x7e]{0,31}$/;
 
@@ -34,8 +40,10 @@ async function replay(ctx: WebSocketContext, name: string, lastId: string): Prom
     tell(ctx, { type: 'error', text: 'last-id is not a message id' });
     return;
   }
+  let prevId = lastId;
   for (const item of await feed.after(roomChannel(name), lastId)) {
-    tell(ctx, { ...(JSON.parse(item.data) as ChatEvent & { type: 'message' }), id: item.id });
+    tell(ctx, { ...(JSON.parse(item.data) as ChatEvent & { type: 'message' }), id: item.id, prevId });
+    prevId = item.id;
   }
 }
 
@@ -56,8 +64,19 @@ export const handler = websocket({
   },
 
   async onMessage(ctx, message) {
+    if (!NAME_PATTERN.test(room(ctx))) {
+      // Only a connection that was never opened here gets this far: there is no room to send to.
+      ctx.close(1008, 'not a chat room');
+      return;
+    }
     if (message.type !== 'text') {
       tell(ctx, { type: 'error', text: 'chat messages are text' });
+      return;
+    }
+    const since = /^\/since\s+(\S+)\s*$/.exec(message.data);
+    if (since !== null) {
+      await replay(ctx, room(ctx), since[1]!);
+      tell(ctx, { type: 'synced' });
       return;
     }
     const command = /^\/nick\s+(.*)$/s.exec(message.data);

@@ -21,5 +21,5 @@ export const handler = relay({
   feed: getFeed(),
   store: ({ message }) => JSON.stringify({ type: 'message', nick: 'relay', text: message }),
   items: ({ channel, message }, ids) =>
-    roomItems(channel, { type: 'message', nick: 'relay', text: message, ...(ids ? { id: ids.id } : {}) }, ids),
+    roomItems(channel, { type: 'message', nick: 'relay', text: message, ...(ids ? { id: ids.id, prevId: ids.prevId } : {}) }, ids),
 });

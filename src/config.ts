@@ -35,8 +35,10 @@ export function readGripSettings(env: GripEnv = process.env): GripSettings {
     } catch (error) {
       throw new Error(`GRIP_URL is not a valid URL: ${JSON.stringify(url)} (${(error as Error).message})`);
     }
-    if (config.verify_key == null && env.GRIP_VERIFY_KEY) config.verify_key = env.GRIP_VERIFY_KEY;
-    return new PublisherClient(config);
+    const client = new PublisherClient(config);
+    // Only for a proxy without a key of its own: `key` with `iss` (a shared secret) is one.
+    if (client.getVerifyKey() == null && env.GRIP_VERIFY_KEY) return new PublisherClient({ ...config, verify_key: env.GRIP_VERIFY_KEY });
+    return client;
   });
   const verifyKeys: VerifyKey[] = [];
   for (const client of clients) {

@@ -13,13 +13,23 @@ export const noticeChannel = (name: string): string => `${name}.notices`;
 
 /** The `{name}` path parameter, or the last path segment where the front door has no routes (ALB). */
 export function nameFromPath(params: Readonly<Record<string, string>>, key: string, path: string): string {
-  return params[key] ?? decodeURIComponent(path.split('/').filter(Boolean).pop() ?? '');
+  const param = params[key];
+  if (param !== undefined) return param;
+  const segment = path.split('/').filter(Boolean).pop() ?? '';
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment; // a malformed %-escape: kept as is, so it fails NAME_PATTERN
+  }
 }
 
 /** What a chat client receives: one JSON object per WebSocket message. */
 export type ChatEvent =
   | { readonly type: 'welcome'; readonly room: string; readonly nick: string }
-  | { readonly type: 'message'; readonly nick: string; readonly text: string; readonly id?: string }
+  /** With a feed: `id`, and `prevId`, the id of the room's message before it (a client that saw another spots a gap). */
+  | { readonly type: 'message'; readonly nick: string; readonly text: string; readonly id?: string; readonly prevId?: string }
   | { readonly type: 'join' | 'leave'; readonly nick: string }
   | { readonly type: 'nick'; readonly from: string; readonly nick: string }
-  | { readonly type: 'error'; readonly text: string };
+  | { readonly type: 'error'; readonly text: string }
+  /** The end of the messages a `/since ID` asked for. */
+  | { readonly type: 'synced' };

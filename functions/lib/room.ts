@@ -20,7 +20,7 @@ export async function publishMessage(room: string, message: RoomMessage, sender?
   let event: ChatEvent = { type: 'message', nick: message.nick, text: message.text };
   if (feed !== null) {
     ids = await feed.append(roomChannel(room), JSON.stringify(event));
-    event = { ...event, id: ids.id };
+    event = { ...event, id: ids.id, prevId: ids.prevId };
   }
   await getPublisher().publishBatch(roomItems(room, event, ids, sender));
   return event;

@@ -2,6 +2,13 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { decodeBody, encodeBody, lowerCaseHeaders, pathParams } from './body.js';
 import type { FrontDoor, FrontDoorName, HttpRequest, HttpResponse } from './types.js';
 
+/** The gate answers 400 for the TypeError: a query that is not a string would throw later, in the function. */
+function rawQueryString(value: unknown): string {
+  if (value == null) return '';
+  if (typeof value !== 'string') throw new TypeError('rawQueryString is not a string');
+  return value;
+}
+
 function request(event: APIGatewayProxyEventV2): HttpRequest {
   const headers = lowerCaseHeaders(event.headers);
   // Payload 2.0 moves Cookie headers into `cookies`.
@@ -11,7 +18,7 @@ function request(event: APIGatewayProxyEventV2): HttpRequest {
   return {
     method: event.requestContext.http.method,
     path: event.rawPath,
-    rawQuery: event.rawQueryString ?? '',
+    rawQuery: rawQueryString(event.rawQueryString),
     headers,
     params: pathParams(event.pathParameters),
     body: decodeBody(event.body, event.isBase64Encoded),

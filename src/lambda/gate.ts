@@ -46,6 +46,8 @@ export function createGate(options: GripOptions = {}): Gate {
         request = frontDoor.request(event);
       } catch (error) {
         if (error instanceof UnrecognizedEventError) throw new RequestError(400, error.message);
+        // A field of the wrong type (no front door sends that): the request is malformed, the function is fine.
+        if (error instanceof TypeError) throw new RequestError(400, 'malformed event: a field has the wrong type');
         throw error;
       }
       const check = await (verifier ??= loadVerifier(env));

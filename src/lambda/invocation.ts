@@ -21,6 +21,11 @@ export function runInvocation<T>(context: Context | undefined, fn: () => Promise
   return current.run({ deadline: Date.now() + context.getRemainingTimeInMillis() - RETURN_MARGIN_MS }, fn);
 }
 
+/** The invocation this code runs in (an object to tell it from others running at the same time), if known. */
+export function currentInvocation(): object | undefined {
+  return current.getStore();
+}
+
 /** The deadline of the invocation this code runs in, if known. */
 export function invocationDeadline(): number | undefined {
   return current.getStore()?.deadline;

@@ -98,6 +98,7 @@ export async function startPushpin(options: PushpinOptions): Promise<RunningPush
     services.push(pushpin);
     await waitForPort(options.httpPort, pushpin);
     await waitForPort(options.controlPort, pushpin);
+    await waitForProxy(options.httpPort, pushpin);
   } catch (error) {
     await stopAll();
     throw error;
@@ -107,4 +108,27 @@ export async function startPushpin(options: PushpinOptions): Promise<RunningPush
     controlUrl: `http://127.0.0.1:${options.controlPort}`,
     stop: stopAll,
   };
+}
+
+/**
+ * Resolves once a request through the proxy gets an answer. Condure accepts
+ * connections before Pushpin's internal ZeroMQ links are up; a request in
+ * that window is cut off ("bad seq" in condure's debug log), so the port
+ * being open is not enough.
+ */
+async function waitForProxy(port: number, service: Service, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      // Any path: the function host answers one that no route matches with a 404.
+      const response = await fetch(`http://127.0.0.1:${port}/.grip-lambda-ready`, { signal: AbortSignal.timeout(2_000) });
+      await response.body?.cancel();
+      return;
+    } catch {
+      // cut off: not ready yet
+    }
+    if (service.child.exitCode !== null) throw new Error(`${service.name} exited with code ${service.child.exitCode}`);
+    if (Date.now() > deadline) throw new Error(`${service.name} did not answer a request within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

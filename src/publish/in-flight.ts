@@ -17,9 +17,14 @@ export function markBusy(publisher: Flushable): void {
 
 /** Resolves once every publisher with work under way has sent it. @throws nothing: publish failures reach their callers. */
 export async function flushPublishers(): Promise<void> {
-  while (busy.size > 0) {
-    const publishers = [...busy];
+  // Each flush waits for the calling invocation's publishes, not for everyone's: under
+  // concurrent invocations, publishers are never idle, and waiting for that starved them.
+  const flushed = new Set<Flushable>();
+  for (;;) {
+    const publishers = [...busy].filter((p) => !flushed.has(p));
+    if (publishers.length === 0) break;
+    for (const p of publishers) flushed.add(p);
     await Promise.all(publishers.map((p) => p.flush()));
-    for (const p of publishers) if (p.idle) busy.delete(p);
   }
+  for (const p of flushed) if (p.idle) busy.delete(p);
 }

@@ -1,6 +1,6 @@
 import { Item, type IFormat, type IItemExport, type PublisherClient } from '@fanoutio/grip';
 import { readGripSettings, type GripEnv } from '../config.js';
-import { invocationDeadline } from '../lambda/invocation.js';
+import { currentInvocation, invocationDeadline } from '../lambda/invocation.js';
 import { markBusy, type Flushable } from './in-flight.js';
 
 /** Options of one published item. */
@@ -78,6 +78,7 @@ export class GripPublisher implements Flushable {
   #scheduled = false;
   #tail: Promise<void> = Promise.resolve();
   #sending = 0;
+  readonly #unsettled = new Map<object | undefined, number>();
 
   constructor(clients: readonly PublisherClient[], options: PublisherOptions = {}) {
     this.#clients = clients;
@@ -113,14 +114,27 @@ export class GripPublisher implements Flushable {
     return this.#enqueue(items);
   }
 
-  /** Resolves when everything published so far has been sent (or has failed). */
+  /**
+   * Resolves when what the calling invocation published has been sent (or
+   * has failed); outside an invocation, when everything has. A container
+   * serving invocations concurrently (the local function host) keeps
+   * publishing for the others meanwhile: they must not hold this one up.
+   */
   async flush(): Promise<void> {
-    for (;;) {
+    const owner = currentInvocation();
+    const waiting = () =>
+      owner === undefined ? this.#unsettled.size > 0 : this.#unsettled.has(owner) || this.#unsettled.has(undefined);
+    while (waiting()) {
       if (this.#queue.length > 0) this.#drain();
-      const tail = this.#tail;
-      await tail;
-      if (tail === this.#tail && this.#queue.length === 0) return;
+      await this.#tail;
     }
+  }
+
+  /** Counts the items of each invocation (undefined: none) not yet sent or failed. */
+  #count(owner: object | undefined, delta: number): void {
+    const count = (this.#unsettled.get(owner) ?? 0) + delta;
+    if (count > 0) this.#unsettled.set(owner, count);
+    else this.#unsettled.delete(owner);
   }
 
   #enqueue(items: readonly ChannelItem[]): Promise<void> {
@@ -134,8 +148,20 @@ export class GripPublisher implements Flushable {
       return Promise.reject(error);
     }
     const deadline = invocationDeadline() ?? Date.now() + this.#retry.maxRetryMs;
+    const owner = currentInvocation();
+    this.#count(owner, items.length);
     const done = Promise.all(
-      items.map((item) => new Promise<void>((resolve, reject) => this.#queue.push({ item, deadline, resolve, reject }))),
+      items.map(
+        (item) =>
+          new Promise<void>((resolve, reject) =>
+            this.#queue.push({
+              item,
+              deadline,
+              resolve: () => (this.#count(owner, -1), resolve()),
+              reject: (error) => (this.#count(owner, -1), reject(error)),
+            }),
+          ),
+      ),
     ).then(() => undefined);
     markBusy(this);
     if (!this.#scheduled) {
@@ -148,13 +174,14 @@ export class GripPublisher implements Flushable {
   #drain(): void {
     this.#scheduled = false;
     if (this.#queue.length === 0) return;
-    const queued = this.#queue;
-    this.#queue = [];
-    for (let start = 0; start < queued.length; start += this.batchSize) {
-      const batch = queued.slice(start, start + this.batchSize);
-      this.#sending++;
-      this.#tail = this.#tail.then(() => this.#send(batch)).finally(() => this.#sending--);
-    }
+    // The queue is taken when the previous request is done, not now: publishes made
+    // while a request is in flight (concurrent invocations) go out together in the next.
+    this.#sending++;
+    this.#tail = this.#tail.then(() => this.#sendQueued()).finally(() => this.#sending--);
+  }
+
+  async #sendQueued(): Promise<void> {
+    while (this.#queue.length > 0) await this.#send(this.#queue.splice(0, this.batchSize));
   }
 
   async #send(batch: readonly Pending[]): Promise<void> {

@@ -320,11 +320,19 @@ export class WebSocketContext {
       headers['Sec-WebSocket-Extensions'] = 'grip';
       if (this.#protocol !== undefined) headers['Sec-WebSocket-Protocol'] = this.#protocol;
     }
+    const metaChanges: Record<string, string> = {};
+    this.meta.changedHeaders(metaChanges);
+    for (const [header, value] of Object.entries(metaChanges)) {
+      // Set-Meta-* only updates the proxy's copy (sent back as Meta-*); Pushpin's filters
+      // (skip-self compares `user`) read the handler's copy, which only set-meta updates.
+      const name = header.slice('Set-Meta-'.length);
+      events.push({ type: 'TEXT', content: encodeControlMessage({ type: 'set-meta', name, value }) });
+    }
     for (const event of this.#out) events.push(event);
     const closing = this.#closingPayload();
     if (closing !== undefined) events.push(closing === null ? { type: 'CLOSE' } : { type: 'CLOSE', content: closing });
     if (this.#keepAliveInterval !== undefined) headers['Keep-Alive-Interval'] = String(this.#keepAliveInterval);
-    this.meta.changedHeaders(headers);
+    Object.assign(headers, metaChanges);
     return { status: 200, headers, body: encodeEvents(events) };
   }
 

@@ -23,18 +23,25 @@ export interface WebSocketHandlers {
 
 export type LambdaHandler = (event: LambdaHttpEvent, context?: Context) => Promise<LambdaHttpResult>;
 
+const CONNECTION_ID = /^[\x21-\x2b\x2d-\x7e]{1,256}$/;
+
 /**
  * Checks that a request is WebSocket-over-HTTP and decodes it.
  * @throws RequestError (400) with a one-line reason.
  */
 export function decodeWebSocketRequest(request: HttpRequest, prefix = ''): WebSocketContext {
-  if (request.method !== 'POST') throw new RequestError(400, `WebSocket-over-HTTP requests are POSTs, not ${request.method}`);
+  if (request.method !== 'POST') {
+    // The method is the client's: quoted and cut, so the reason stays one short line.
+    throw new RequestError(400, `WebSocket-over-HTTP requests are POSTs, not ${JSON.stringify(request.method.slice(0, 32))}`);
+  }
   const contentType = request.headers.get('content-type');
   if (contentType === undefined || contentType.split(';', 1)[0]!.trim().toLowerCase() !== CONTENT_TYPE_WEBSOCKET_EVENTS) {
     throw new RequestError(400, `Content-Type must be ${CONTENT_TYPE_WEBSOCKET_EVENTS}`);
   }
   const id = request.headers.get('connection-id');
   if (id === undefined || id === '') throw new RequestError(400, 'missing Connection-Id header');
+  // Proxies send one short ASCII id; anything else (or two, comma-joined) cannot be one, nor a meta value.
+  if (!CONNECTION_ID.test(id)) throw new RequestError(400, 'malformed Connection-Id header');
   try {
     return new WebSocketContext(id, request, decodeEvents(request.body), { prefix });
   } catch (error) {

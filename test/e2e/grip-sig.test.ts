@@ -1,0 +1,95 @@
+// Requests sent straight to the function host, around Pushpin: only those
+// carrying a Grip-Sig JWT signed with the proxy's key (HS256, iss "pushpin",
+// not expired) are served; anything else is 401.
+import assert from 'node:assert/strict';
+import { SignJWT } from 'jose';
+import { after, before, describe, test } from 'node:test';
+import { startStack, type RunningStack } from '../../src/local/stack.js';
+import { ROOT } from './support/e2e.js';
+
+let stack: RunningStack;
+
+before(async () => {
+  stack = await startStack({ root: ROOT });
+});
+
+after(async () => {
+  await stack?.stop();
+});
+
+interface SigOptions {
+  readonly key?: string;
+  readonly iss?: string;
+  /** Seconds from now; negative for an expired token. */
+  readonly expiresIn?: number;
+}
+
+function gripSig({ key = stack.sigKey, iss = 'pushpin', expiresIn = 3600 }: SigOptions = {}): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer(iss)
+    .setExpirationTime(Math.floor(Date.now() / 1000) + expiresIn)
+    .sign(new TextEncoder().encode(key));
+}
+
+/** The WebSocket-over-HTTP OPEN request Pushpin would send for a new connection. */
+async function openEcho(headers: Record<string, string> = {}): Promise<{ status: number; contentType: string | null; body: string }> {
+  const response = await fetch(`${stack.originUrl}/echo`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/websocket-events',
+      Accept: 'application/websocket-events',
+      'Connection-Id': 'e2e-grip-sig',
+      ...headers,
+    },
+    body: 'OPEN\r\n',
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: response.status, contentType: response.headers.get('content-type'), body: await response.text() };
+}
+
+async function getStream(headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: string }> {
+  const response = await fetch(`${stack.originUrl}/stream/x`, { headers, signal: AbortSignal.timeout(10_000) });
+  return { status: response.status, headers: response.headers, body: await response.text() };
+}
+
+describe('Grip-Sig on requests that bypass Pushpin', () => {
+  test('a WebSocket-over-HTTP OPEN without Grip-Sig is refused with 401', async () => {
+    const answer = await openEcho();
+    assert.equal(answer.status, 401, answer.body);
+    assert.doesNotMatch(answer.body, /^OPEN/);
+  });
+
+  test('one signed with a wrong key is refused with 401', async () => {
+    const answer = await openEcho({ 'Grip-Sig': await gripSig({ key: `${stack.sigKey}-not` }) });
+    assert.equal(answer.status, 401, answer.body);
+  });
+
+  test('one with a wrong issuer, an expired one, or a malformed one is refused with 401', async () => {
+    for (const sig of [await gripSig({ iss: 'someone-else' }), await gripSig({ expiresIn: -3600 }), 'not.a.jwt', '']) {
+      const answer = await openEcho({ 'Grip-Sig': sig });
+      assert.equal(answer.status, 401, `Grip-Sig ${JSON.stringify(sig.slice(0, 20))}: ${answer.status} ${answer.body}`);
+    }
+  });
+
+  test('one signed with the proxy key is accepted: 200 and an OPEN event back', async () => {
+    const answer = await openEcho({ 'Grip-Sig': await gripSig() });
+    assert.equal(answer.status, 200, answer.body);
+    assert.match(answer.contentType ?? '', /^application\/websocket-events/);
+    assert.ok(answer.body.startsWith('OPEN'), `body starts with OPEN: ${JSON.stringify(answer.body)}`);
+  });
+
+  test('an HTTP stream request without Grip-Sig is refused with 401; with one it gets its hold instructions', async () => {
+    const refused = await getStream();
+    assert.equal(refused.status, 401, refused.body);
+    assert.equal(refused.headers.get('grip-hold'), null);
+
+    const wrong = await getStream({ 'Grip-Sig': await gripSig({ key: 'wrong' }) });
+    assert.equal(wrong.status, 401, wrong.body);
+
+    const accepted = await getStream({ 'Grip-Sig': await gripSig() });
+    assert.equal(accepted.status, 200, accepted.body);
+    assert.equal(accepted.headers.get('grip-hold'), 'stream');
+    assert.equal(accepted.headers.get('grip-channel'), 'x');
+  });
+});

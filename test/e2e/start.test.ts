@@ -1,0 +1,170 @@
+// `npm start` (scripts/start.mjs → src/local/cli.ts) as a user runs it: it
+// starts, serves the chat page through Pushpin on PORT, refuses to start a
+// second time while running (lock file .local/stack.pid), and on Ctrl-C
+// (SIGINT to its process group) stops everything it started.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { canConnect } from '../../src/local/processes.js';
+import { freePort } from '../../src/local/stack.js';
+import { ROOT, waitFor, within } from './support/e2e.js';
+
+const LOCK_FILE = join(ROOT, '.local', 'stack.pid');
+
+interface Run {
+  readonly child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  readonly exited: Promise<void>;
+}
+
+const runs: Run[] = [];
+
+/** The environment of `npm start` in a terminal: this one's, without what the test runner and other stacks set. */
+function cliEnv(port: number, controlPort: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (/^(GRIP_|NODE_TEST)/.test(name) || ['PUBLISH_TOKEN', 'REDIS_URL', 'NODE_OPTIONS'].includes(name)) continue;
+    env[name] = value;
+  }
+  return { ...env, PORT: String(port), CONTROL_PORT: String(controlPort), FORCE_COLOR: '0' };
+}
+
+function start(env: NodeJS.ProcessEnv): Run {
+  // Its own process group, as in a terminal: SIGINT to the group is Ctrl-C.
+  const child = spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const run: Run = {
+    child,
+    stdout: '',
+    stderr: '',
+    exit: undefined,
+    exited: new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        run.exit = { code, signal };
+        resolve();
+      });
+    }),
+  };
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (run.stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (run.stderr += chunk));
+  runs.push(run);
+  return run;
+}
+
+/** How a run ended (a function, so that earlier checks do not narrow it). */
+const exitOf = (run: Run) => run.exit;
+const output = (run: Run) => `stdout: ${JSON.stringify(run.stdout.slice(-1500))}\nstderr: ${JSON.stringify(run.stderr.slice(-1500))}`;
+
+/** Live processes whose ancestry leads to `pid` (zombies count as gone). */
+function descendants(pid: number): { pid: number; args: string }[] {
+  const ps = spawnSync('ps', ['-e', '-o', 'pid=,ppid=,stat=,args='], { encoding: 'utf8' });
+  const rows = ps.stdout
+    .split('\n')
+    .map((line) => /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), stat: m[3]!, args: m[4]! }));
+  const found = new Set([pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const row of rows) {
+      if (!found.has(row.pid) && found.has(row.ppid)) {
+        found.add(row.pid);
+        grew = true;
+      }
+    }
+  }
+  return rows.filter((row) => row.pid !== pid && found.has(row.pid) && !row.stat.startsWith('Z')).map(({ pid: p, args }) => ({ pid: p, args }));
+}
+
+function isRunning(pid: number): boolean {
+  const ps = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' });
+  const stat = ps.stdout.trim();
+  return stat !== '' && !stat.startsWith('Z');
+}
+
+/** The pid in the lock file, if that process is running (someone's `npm start`). */
+function lockHolder(): number | undefined {
+  try {
+    const pid = Number(readFileSync(LOCK_FILE, 'utf8'));
+    return pid > 0 && isRunning(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let started: { pid: number; args: string }[] = [];
+
+after(async () => {
+  // Whatever a failed test left running: Ctrl-C first, then SIGKILL, by pid.
+  for (const run of runs) {
+    if (run.exit !== undefined || run.child.pid === undefined) continue;
+    try {
+      process.kill(-run.child.pid, 'SIGINT');
+    } catch {
+      // gone
+    }
+    await within(run.exited, 15_000, 'the CLI to stop').catch(() => {
+      try {
+        process.kill(-run.child.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    });
+  }
+  for (const { pid } of started) {
+    if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+  }
+});
+
+const holder = lockHolder();
+
+describe('npm start (scripts/start.mjs)', { skip: holder !== undefined ? `a local stack is running already (pid ${holder} in .local/stack.pid)` : false }, () => {
+  test('starts, serves the chat page, refuses a second start, and stops everything on Ctrl-C', { timeout: 120_000 }, async () => {
+    const port = await freePort();
+    const controlPort = await freePort();
+    const env = cliEnv(port, controlPort);
+
+    const first = start(env);
+    await waitFor(() => first.stdout.includes('Chat page') || first.exit !== undefined, 60_000, () => `"Chat page" in the output\n${output(first)}`);
+    assert.equal(first.exit, undefined, `the CLI exited early\n${output(first)}`);
+    assert.match(first.stdout, new RegExp(`Chat page: +http://localhost:${port}/`));
+
+    const page = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<title>grip-lambda chat<\/title>/);
+
+    // What it started: Pushpin (and its parts), zurl, and the CLI holding the lock.
+    started = descendants(first.child.pid!);
+    const names = started.map((p) => p.args).join('\n');
+    assert.match(names, /pushpin/, names);
+    assert.match(names, /zurl/, names);
+    const lockPid = lockHolder();
+    assert.ok(lockPid !== undefined && started.some((p) => p.pid === lockPid), `the lock file names a running process of this stack (${lockPid})`);
+
+    // A second one, same settings: refused while the first runs.
+    const second = start(env);
+    await within(second.exited, 60_000, () => `the second CLI to exit\n${output(second)}`);
+    assert.notEqual(exitOf(second)?.code, 0, output(second));
+    assert.match(second.stderr, /already running/, output(second));
+    // ...and the first is unharmed.
+    assert.equal(first.exit, undefined);
+    assert.equal(lockHolder(), lockPid);
+    const again = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(again.status, 200);
+    await again.body?.cancel();
+
+    // Ctrl-C: SIGINT to the foreground process group.
+    process.kill(-first.child.pid!, 'SIGINT');
+    await within(first.exited, 30_000, () => `the CLI to stop after SIGINT\n${output(first)}`);
+    assert.equal(exitOf(first)?.code, 0, output(first));
+    assert.match(first.stdout, /Stopping/);
+
+    assert.equal(await canConnect(port), false, `nothing listens on PORT ${port} any more`);
+    assert.equal(await canConnect(controlPort), false, `nothing listens on CONTROL_PORT ${controlPort} any more`);
+    await waitFor(() => started.every((p) => !isRunning(p.pid)), 10_000, () => `every process of the stack to be gone: ${JSON.stringify(started.filter((p) => isRunning(p.pid)))}`);
+    assert.equal(lockHolder(), undefined, 'the lock is released');
+  });
+});

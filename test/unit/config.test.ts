@@ -1,0 +1,145 @@
+// readGripSettings: publishing clients and Grip-Sig verify keys from GRIP_* variables.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import * as jose from 'jose';
+import { PemKey } from '@fanoutio/grip';
+import { readGripSettings } from '../../src/config.js';
+import { GripSigVerifier } from '../../src/auth/grip-sig.js';
+import { signGripSig } from '../support/lambda-events.js';
+
+const keyBytes = (key: unknown): string => {
+  assert.ok(key instanceof Uint8Array, `expected bytes, got ${String(key)}`);
+  return Buffer.from(key).toString('utf8');
+};
+
+describe('readGripSettings', () => {
+  test('nothing set: no clients, no keys, no prefix', () => {
+    assert.deepEqual(readGripSettings({}), { clients: [], verifyKeys: [], prefix: '' });
+  });
+
+  test('GRIP_URL with iss and key: one client, and the key verifies (no issuer check)', () => {
+    const settings = readGripSettings({ GRIP_URL: 'http://localhost:5561?iss=pushpin&key=changeme' });
+    assert.equal(settings.clients.length, 1);
+    assert.equal(settings.clients[0]!.publishUri, 'http://localhost:5561/publish/');
+    assert.equal(settings.verifyKeys.length, 1);
+    assert.equal(keyBytes(settings.verifyKeys[0]!.key), 'changeme');
+    assert.equal(settings.verifyKeys[0]!.issuer, undefined);
+  });
+
+  test('a base64: key is decoded', () => {
+    const settings = readGripSettings({ GRIP_URL: `http://localhost:5561?iss=pushpin&key=base64:${Buffer.from('s3cret').toString('base64')}` });
+    assert.equal(keyBytes(settings.verifyKeys[0]!.key), 's3cret');
+  });
+
+  test('GRIP_URL without a key: a client, no verify key', () => {
+    const settings = readGripSettings({ GRIP_URL: 'http://localhost:5561/' });
+    assert.equal(settings.clients.length, 1);
+    assert.deepEqual(settings.verifyKeys, []);
+  });
+
+  test('verify-key and verify-iss in the URL', () => {
+    const settings = readGripSettings({ GRIP_URL: 'https://api.fastly.com/service/SID?key=TOKEN&verify-iss=fastly:SID&verify-key=vkey' });
+    assert.equal(settings.clients[0]!.publishUri, 'https://api.fastly.com/service/SID/publish/');
+    assert.equal(settings.verifyKeys.length, 1);
+    assert.equal(keyBytes(settings.verifyKeys[0]!.key), 'vkey');
+    assert.equal(settings.verifyKeys[0]!.issuer, 'fastly:SID');
+  });
+
+  test('GRIP_VERIFY_KEY alone (no GRIP_URL): one key, no clients', () => {
+    const settings = readGripSettings({ GRIP_VERIFY_KEY: 'changeme' });
+    assert.deepEqual(settings.clients, []);
+    assert.deepEqual(settings.verifyKeys, [{ key: 'changeme', issuer: undefined }]);
+  });
+
+  test('GRIP_VERIFY_KEY fills in for a GRIP_URL without a verify key', async () => {
+    const { publicKey } = await jose.generateKeyPair('ES256');
+    const pem = await jose.exportSPKI(publicKey);
+    const settings = readGripSettings({ GRIP_URL: 'https://api.fastly.com/service/SID?key=TOKEN', GRIP_VERIFY_KEY: pem });
+    assert.equal(settings.verifyKeys.length, 1);
+    assert.ok(settings.verifyKeys[0]!.key instanceof PemKey);
+  });
+
+  test('a verify key in the URL wins over GRIP_VERIFY_KEY', () => {
+    const settings = readGripSettings({ GRIP_URL: 'http://h/?key=TOKEN&verify-key=from-url', GRIP_VERIFY_KEY: 'other' });
+    assert.deepEqual(
+      settings.verifyKeys.map((k) => keyBytes(k.key)),
+      ['from-url'],
+    );
+  });
+
+  test('GRIP_VERIFY_KEY is for proxies without a key: a shared key (iss + key) is kept', () => {
+    const settings = readGripSettings({ GRIP_URL: 'http://localhost:5561?iss=pushpin&key=changeme', GRIP_VERIFY_KEY: 'other' });
+    assert.deepEqual(
+      settings.verifyKeys.map((k) => keyBytes(k.key)),
+      ['changeme'],
+    );
+  });
+
+  test('Pushpin (shared key) and Fastly (GRIP_VERIFY_KEY) together: each keeps its own key', async () => {
+    const { publicKey, privateKey } = await jose.generateKeyPair('ES256');
+    const pem = await jose.exportSPKI(publicKey);
+    const settings = readGripSettings({
+      GRIP_URL: 'http://localhost:5561?iss=pushpin&key=changeme,https://api.fastly.com/service/SID?key=TOKEN&verify-iss=fastly:SID',
+      GRIP_VERIFY_KEY: pem,
+    });
+    assert.equal(settings.verifyKeys.length, 2);
+    assert.equal(keyBytes(settings.verifyKeys[0]!.key), 'changeme');
+    assert.ok(settings.verifyKeys[1]!.key instanceof PemKey);
+    assert.equal(settings.verifyKeys[1]!.issuer, 'fastly:SID');
+    // Requests signed by either proxy pass.
+    const verifier = new GripSigVerifier(settings.verifyKeys);
+    assert.deepEqual(await verifier.verify(await signGripSig()), { ok: true });
+    const fastly = await new jose.SignJWT({ iss: 'fastly:SID' }).setProtectedHeader({ alg: 'ES256' }).setExpirationTime('1h').sign(privateKey);
+    assert.deepEqual(await verifier.verify(fastly), { ok: true });
+  });
+
+  test('several URLs, separated by commas and/or whitespace', () => {
+    const settings = readGripSettings({
+      GRIP_URL: ' http://a.example:5561?iss=pushpin&key=k1 ,http://b.example:5561?iss=pushpin&key=k2\n\thttp://c.example/ ',
+    });
+    assert.deepEqual(
+      settings.clients.map((c) => c.publishUri),
+      ['http://a.example:5561/publish/', 'http://b.example:5561/publish/', 'http://c.example/publish/'],
+    );
+    assert.deepEqual(
+      settings.verifyKeys.map((k) => keyBytes(k.key)),
+      ['k1', 'k2'],
+    );
+  });
+
+  test('GRIP_VERIFY_ISS sets the issuer, over verify-iss in the URL', () => {
+    const plain = readGripSettings({ GRIP_URL: 'http://localhost:5561?iss=pushpin&key=changeme', GRIP_VERIFY_ISS: 'pushpin' });
+    assert.equal(plain.verifyKeys[0]!.issuer, 'pushpin');
+    const over = readGripSettings({ GRIP_URL: 'http://h/?key=k&verify-key=v&verify-iss=url-iss', GRIP_VERIFY_ISS: 'env-iss' });
+    assert.equal(over.verifyKeys[0]!.issuer, 'env-iss');
+    const alone = readGripSettings({ GRIP_VERIFY_KEY: 'k', GRIP_VERIFY_ISS: 'pushpin' });
+    assert.deepEqual(alone.verifyKeys, [{ key: 'k', issuer: 'pushpin' }]);
+  });
+
+  test('GRIP_PREFIX', () => {
+    assert.equal(readGripSettings({ GRIP_PREFIX: 'app-' }).prefix, 'app-');
+  });
+
+  test('a URL that cannot be parsed: an Error naming GRIP_URL and the value', () => {
+    assert.throws(
+      () => readGripSettings({ GRIP_URL: 'not a url' }),
+      (error: unknown) => {
+        assert.ok(error instanceof Error);
+        assert.match(error.message, /^GRIP_URL is not a valid URL/);
+        // Split on whitespace, the first piece is the one reported.
+        assert.match(error.message, /"not"/);
+        return true;
+      },
+    );
+    assert.throws(() => readGripSettings({ GRIP_URL: 'http://ok.example/, ://broken' }), /GRIP_URL is not a valid URL: "\:\/\/broken"/);
+  });
+
+  test('the keys read verify tokens: shared key end to end', async () => {
+    const verifier = new GripSigVerifier(readGripSettings({ GRIP_URL: 'http://localhost:5561?iss=pushpin&key=changeme', GRIP_VERIFY_ISS: 'pushpin' }).verifyKeys);
+    assert.equal(verifier.required, true);
+    assert.deepEqual(await verifier.verify(await signGripSig()), { ok: true });
+    assert.equal((await verifier.verify(await signGripSig({ iss: 'x' }))).ok, false);
+    assert.equal((await verifier.verify(undefined)).ok, false);
+    assert.equal(new GripSigVerifier(readGripSettings({}).verifyKeys).required, false);
+  });
+});
