@@ -35,6 +35,7 @@ const $ = (id) => document.getElementById(id);
 let socket;
 let joined; // { room, nick } while the user wants to be in a room
 let lastId; // id of the newest stored message seen (when the server keeps history)
+let syncing = false; // a /since request is on its way
 // Feed ids are "ms-seq": compare as numbers, part by part.
 function newer(id, than) {
   if (!than) return true;
@@ -55,12 +56,18 @@ function render(event) {
     case 'message':
       if (event.id) {
         if (!newer(event.id, lastId)) return; // already shown: a replay after reconnecting
+        if (lastId && event.prevId && event.prevId !== lastId) {
+          // One or more messages were skipped: ask for everything after the last one shown; the answer brings them in order.
+          if (!syncing) { syncing = true; socket.send('/since ' + lastId); }
+          return;
+        }
         lastId = event.id;
       }
       return show(event.nick + ': ' + event.text);
     case 'join': return show(event.nick + ' joined.', true);
     case 'leave': return show(event.nick + ' left.', true);
     case 'nick': return show(event.from + ' is now ' + event.nick + '.', true);
+    case 'synced': syncing = false; return;
     case 'error': return show('Error: ' + event.text, true);
   }
 }
@@ -70,6 +77,7 @@ function connect() {
   const resume = lastId ? '?last-id=' + encodeURIComponent(lastId) : '';
   const ws = new WebSocket(scheme + '//' + location.host + '/chat/' + encodeURIComponent(room) + resume);
   socket = ws;
+  syncing = false;
   $('status').textContent = 'Connecting...';
   ws.onopen = () => {
     ws.send('/nick ' + nick);

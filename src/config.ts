@@ -1,4 +1,4 @@
-import { parseGripUri, PublisherClient, type IGripConfig } from '@fanoutio/grip';
+import { isSymmetricSecret, loadKey, parseGripUri, PublisherClient, type IGripConfig } from '@fanoutio/grip';
 import type { VerifyKey } from './auth/grip-sig.js';
 
 /** The environment variables the toolkit reads. */
@@ -20,33 +20,52 @@ export interface GripSettings {
   readonly prefix: string;
 }
 
-/**
- * Reads GRIP settings from the environment. Verify keys follow
- * @fanoutio/grip's rules: `verify-key` in the URL, or `key` with `iss` when
- * it is a shared secret, or GRIP_VERIFY_KEY for proxies without one.
- * @throws Error naming the variable when a GRIP URL cannot be parsed.
- */
-export function readGripSettings(env: GripEnv = process.env): GripSettings {
+/** Each GRIP URL in GRIP_URL, parsed by @fanoutio/grip. @throws Error naming the variable for one it cannot parse. */
+function gripConfigs(env: GripEnv): IGripConfig[] {
   const urls = (env.GRIP_URL ?? '').split(/[\s,]+/).filter((url) => url !== '');
-  const clients = urls.map((url) => {
-    let config: IGripConfig;
+  return urls.map((url) => {
     try {
-      config = parseGripUri(url);
+      return parseGripUri(url);
     } catch (error) {
       throw new Error(`GRIP_URL is not a valid URL: ${JSON.stringify(url)} (${(error as Error).message})`);
     }
-    const client = new PublisherClient(config);
-    // Only for a proxy without a key of its own: `key` with `iss` (a shared secret) is one.
-    if (client.getVerifyKey() == null && env.GRIP_VERIFY_KEY) return new PublisherClient({ ...config, verify_key: env.GRIP_VERIFY_KEY });
-    return client;
   });
-  const verifyKeys: VerifyKey[] = [];
-  for (const client of clients) {
-    const key = client.getVerifyKey();
-    if (key != null) verifyKeys.push({ key, issuer: env.GRIP_VERIFY_ISS || client.getVerifyIss() });
+}
+
+/**
+ * The key a proxy signs with, by @fanoutio/grip's rules (as its
+ * PublisherClient applies them): `verify-key`, else `key` when `iss` is set
+ * and the key is a shared secret; else GRIP_VERIFY_KEY.
+ */
+function verifyKeyOf(config: IGripConfig, env: GripEnv): VerifyKey | undefined {
+  let key: IGripConfig['verify_key'] = config.verify_key ?? undefined;
+  if (key == null && config.control_iss != null && config.key != null && isSymmetricSecret(loadKey(config.key))) key = config.key;
+  if (key == null && env.GRIP_VERIFY_KEY) key = env.GRIP_VERIFY_KEY;
+  if (key == null) return undefined;
+  return { key: loadKey(key), issuer: env.GRIP_VERIFY_ISS || (config.verify_iss ?? undefined) };
+}
+
+/**
+ * The keys requests must be signed with, from GRIP_URL / GRIP_VERIFY_KEY /
+ * GRIP_VERIFY_ISS. Reads only what checking needs, so functions that never
+ * publish do not load the publishing code.
+ * @throws Error naming the variable when a GRIP URL cannot be parsed.
+ */
+export function readVerifyKeys(env: GripEnv = process.env): VerifyKey[] {
+  const configs = gripConfigs(env);
+  if (configs.length === 0) {
+    return env.GRIP_VERIFY_KEY ? [{ key: env.GRIP_VERIFY_KEY, issuer: env.GRIP_VERIFY_ISS || undefined }] : [];
   }
-  if (clients.length === 0 && env.GRIP_VERIFY_KEY) {
-    verifyKeys.push({ key: env.GRIP_VERIFY_KEY, issuer: env.GRIP_VERIFY_ISS || undefined });
-  }
-  return { clients, verifyKeys, prefix: env.GRIP_PREFIX ?? '' };
+  return configs.map((config) => verifyKeyOf(config, env)).filter((key) => key !== undefined);
+}
+
+/**
+ * Reads GRIP settings from the environment: a publishing client per proxy
+ * (built by @fanoutio/grip from its GRIP URL) and the verify keys
+ * (`readVerifyKeys`).
+ * @throws Error naming the variable when a GRIP URL cannot be parsed.
+ */
+export function readGripSettings(env: GripEnv = process.env): GripSettings {
+  const clients = gripConfigs(env).map((config) => new PublisherClient(config));
+  return { clients, verifyKeys: readVerifyKeys(env), prefix: env.GRIP_PREFIX ?? '' };
 }

@@ -1,5 +1,5 @@
-import type { GripSigVerifier } from '../auth/grip-sig.js';
-import type { GripEnv } from '../config.js';
+import { GripSigVerifier } from '../auth/grip-sig.js';
+import { readVerifyKeys, type GripEnv } from '../config.js';
 import { RequestError } from '../errors.js';
 import { detectFrontDoor, UnrecognizedEventError } from './detect.js';
 import type { FrontDoor, HttpRequest, HttpResponse, LambdaHttpEvent, LambdaHttpResult } from './types.js';
@@ -19,22 +19,20 @@ export interface Gate {
   admit(event: LambdaHttpEvent): Promise<{ frontDoor: FrontDoor; request: HttpRequest }>;
 }
 
-/**
- * The verifier for the GRIP settings, built on the first request: the JWT
- * and GRIP URL code (jose, @fanoutio/grip) then loads once per container,
- * and not at all in functions that have no key to check.
- */
-async function loadVerifier(env: GripEnv): Promise<GripSigVerifier | undefined> {
+/** The verifier for the GRIP settings, or undefined when they hold no key to check. */
+function verifierFor(env: GripEnv): GripSigVerifier | undefined {
   if (!env.GRIP_URL && !env.GRIP_VERIFY_KEY) return undefined;
-  const [{ readGripSettings }, { GripSigVerifier }] = await Promise.all([import('../config.js'), import('../auth/grip-sig.js')]);
-  const verifier = new GripSigVerifier(readGripSettings(env).verifyKeys);
+  const verifier = new GripSigVerifier(readVerifyKeys(env));
   return verifier.required ? verifier : undefined;
 }
 
+/**
+ * Made once per container, when the handler is made (in Lambda's init
+ * phase): settings are parsed and keys loaded there, not per request.
+ */
 export function createGate(options: GripOptions = {}): Gate {
   const env = options.env ?? process.env;
-  let verifier: Promise<GripSigVerifier | undefined> | undefined =
-    options.verifier !== undefined ? Promise.resolve(options.verifier.required ? options.verifier : undefined) : undefined;
+  const verifier = options.verifier !== undefined ? (options.verifier.required ? options.verifier : undefined) : verifierFor(env);
   let warned = false;
   return {
     prefix: env.GRIP_PREFIX ?? '',
@@ -50,14 +48,13 @@ export function createGate(options: GripOptions = {}): Gate {
         if (error instanceof TypeError) throw new RequestError(400, 'malformed event: a field has the wrong type');
         throw error;
       }
-      const check = await (verifier ??= loadVerifier(env));
-      if (check === undefined) {
+      if (verifier === undefined) {
         if (!warned) {
           warned = true;
           console.warn('[grip-lambda] no GRIP verify key configured: requests are not checked for Grip-Sig (set GRIP_URL with iss and key, or GRIP_VERIFY_KEY)');
         }
       } else {
-        const result = await check.verify(request.headers.get('grip-sig'));
+        const result = await verifier.verify(request.headers.get('grip-sig'));
         if (!result.ok) throw new RequestError(401, result.reason);
       }
       return { frontDoor, request };

@@ -41,6 +41,8 @@ export interface RunningFunctionHost {
 export async function startFunctionHost(options: FunctionHostOptions): Promise<RunningFunctionHost> {
   const server = createServer((req, res) => {
     handle(req, res, options).catch((error: unknown) => {
+      // The proxy gave up on the request before it was read (its client went away): nothing to answer.
+      if (req.destroyed && (error as NodeJS.ErrnoException)?.code === 'ECONNRESET') return;
       console.error(`[grip-lambda] function host: ${(error as Error)?.stack ?? String(error)}`);
       if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
       res.end('function host error\n');
