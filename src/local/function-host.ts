@@ -175,12 +175,21 @@ export function buildEvent(
       requestId: randomUUID(),
       routeKey,
       stage: '$default',
-      time: new Date(now).toUTCString(),
+      time: requestTime(now),
       timeEpoch: now,
     },
     ...(body.length > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
     isBase64Encoded: body.length > 0 && !isText,
   };
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** `requestContext.time` as API Gateway writes it: `10/Mar/2025:05:16:23 +0000`. */
+export function requestTime(ms: number): string {
+  const d = new Date(ms);
+  return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
 }
 
 function lambdaContext(functionName: string, deadline: number): Context {

@@ -187,6 +187,8 @@ export class WebSocketContext {
   close(code: number = CloseCode.NORMAL, reason = ''): void {
     const payload = encodeClosePayload(code, reason);
     if (this.closed) return;
+    // After a DISCONNECT there is no connection left to send a CLOSE on.
+    if (this.#peerClose !== undefined && !this.#peerClose.clean) return;
     this.#closePayload = payload;
   }
 

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { startStack, type RunningStack } from '../../src/local/stack.js';
+import { sleep, until } from './support/e2e.js';
 import { FEED_START } from '../../src/feed/feed.js';
 import { compareStreamIds } from '../support/relay-events.js';
 
@@ -22,16 +23,6 @@ after(async () => {
   for (const ws of sockets) ws.terminate();
   await stack?.stop();
 });
-
-async function until(condition: () => boolean, what: () => string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface ChatMessage {
   type: 'message';

@@ -14,6 +14,7 @@ import WebSocket from 'ws';
 import { FEED_START } from '../../src/feed/feed.js';
 import { RedisFeed } from '../../src/feed/redis-feed.js';
 import { startStack, type RunningStack } from '../../src/local/stack.js';
+import { sleep, until } from './support/e2e.js';
 import type { RelayEvent } from '../../src/relay/records.js';
 import type { RelayResult } from '../../src/relay/relay.js';
 import { compareStreamIds, FifoQueue, lambdaContext } from '../support/relay-events.js';
@@ -43,16 +44,6 @@ after(async () => {
   await stack?.stop();
   console.error = consoleError;
 });
-
-async function until(condition: () => boolean, what: () => string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface ChatMessage {
   type: 'message';

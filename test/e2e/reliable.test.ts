@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { RedisFeed } from '../../src/feed/redis-feed.js';
 import { startStack, type RunningStack } from '../../src/local/stack.js';
+import { sleep, until } from './support/e2e.js';
 
 let stack: RunningStack;
 let feed: RedisFeed;
@@ -30,19 +31,8 @@ after(async () => {
   await stack?.stop();
 });
 
-/** Polls `condition` until it holds; fails with `what` after `timeoutMs`. */
-async function until(condition: () => boolean, what: () => string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** Upper bound for a gap to be recovered: message_wait (5 s) + the recovery request + slack. */
 const RECOVERY_MS = 15_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A GET held by the proxy, its body collected as it arrives. */
 class HeldStream {

@@ -51,7 +51,7 @@ describe('WebSocket echo through Pushpin', () => {
       const large = randomBytes(100 * 1024);
       const sent = [allBytes, invalidUtf8, large];
       for (const data of sent) await client.send(data, true);
-      // Pushpin < 1.38 holds back the end of a large message until the origin
+      // Pushpin 1.36 holds back the end of a large message until the origin
       // sends something more (see the next test): nudge it with short messages
       // until the large one is through. Each nudge is echoed after it.
       const nudge = Buffer.from([0x00, 0xff]);
@@ -82,10 +82,12 @@ describe('WebSocket echo through Pushpin', () => {
 
   test(
     'a ~100 KB BINARY message on its own comes back without waiting for more traffic',
-    // Pushpin before 1.38 ("Fix WebSocket proxying flow control", fastly/pushpin
-    // 527c2b4f) stops relaying an origin's message to the client once 16 KiB of
-    // it are pending, and resumes only when the origin sends something else.
-    pushpinBefore(1, 38) ? { todo: `Pushpin ${pushpinVersion()} holds back the end of a WebSocket message over ~16-32 KiB until more traffic follows (fixed in Pushpin 1.38)` } : {},
+    // Seen with Debian's Pushpin 1.36: relaying an origin's message to the
+    // client stops once ~16 KiB of it are pending, and resumes only when the
+    // origin sends something else. Pushpin 1.38 changed that flow control
+    // (fastly/pushpin 527c2b4f, "use writeBytesAvailable for flow control
+    // when proxying"); not yet run here against 1.38, which Debian lacks.
+    pushpinBefore(1, 38) ? { todo: `Pushpin ${pushpinVersion()} holds back the end of a WebSocket message over ~16-32 KiB until more traffic follows (likely fixed in Pushpin 1.38)` } : {},
     async () => {
       const client = await WsClient.open(echoUrl());
       try {

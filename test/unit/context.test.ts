@@ -344,6 +344,14 @@ describe('closing', () => {
     assert.deepEqual(answer(ctx.toResponse()), []);
   });
 
+  test('close() after DISCONNECT: nothing to close, no CLOSE sent', () => {
+    const ctx = context([ev('DISCONNECT')]);
+    ctx.recv();
+    ctx.close(1000);
+    assert.equal(ctx.closed, false);
+    assert.deepEqual(answer(ctx.toResponse()), []);
+  });
+
   test('DISCONNECT unread: still no CLOSE sent', () => {
     const ctx = context([ev('DISCONNECT')]);
     assert.deepEqual(answer(ctx.toResponse()), []);

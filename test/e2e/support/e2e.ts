@@ -28,6 +28,11 @@ export async function waitFor(predicate: () => boolean, ms: number, what: Descri
   }
 }
 
+/** `waitFor` with the description first and a 10 s default, as the feed, relay and reliable tests read best. */
+export function until(condition: () => boolean, what: Described, timeoutMs = 10_000): Promise<void> {
+  return waitFor(condition, timeoutMs, what);
+}
+
 /** `promise`, or a rejection naming `what` once `ms` have passed. */
 export async function within<T>(promise: Promise<T>, ms: number, what: Described): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
