@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -19,6 +19,8 @@ export interface ColdStartRow {
   readonly kind: 'grip-lambda' | 'alternative';
   readonly bytes: number;
   readonly gzipBytes: number;
+  /** ioredis in its own file, loaded only when the function first uses its feed (0: none). */
+  readonly onDemandBytes: number;
   readonly loadMedianMs: number;
   readonly loadP90Ms: number;
 }
@@ -56,6 +58,8 @@ function loadTimes(files: readonly string[], samples: number): number[][] {
   return times.map((list) => list.sort((a, b) => a - b));
 }
 
+const onDemandFile = (bundle: string) => bundle.replace(/\.cjs$/, '.ioredis.cjs');
+
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 export async function measureColdStart(samples = 21): Promise<ColdStartRow[]> {
@@ -81,6 +85,7 @@ export async function measureColdStart(samples = 21): Promise<ColdStartRow[]> {
     kind,
     bytes: statSync(files[k]!).size,
     gzipBytes: gzipSync(readFileSync(files[k]!)).length,
+    onDemandBytes: existsSync(onDemandFile(files[k]!)) ? statSync(onDemandFile(files[k]!)).size : 0,
     loadMedianMs: quantile(times[k]!, 0.5),
     loadP90Ms: quantile(times[k]!, 0.9),
   }));

@@ -47,7 +47,9 @@ export class RedisFeed implements Feed {
     this.#connect =
       typeof redis === 'string'
         ? async () => {
-            const { Redis } = await import('ioredis');
+            const ioredis = await import('ioredis');
+            // Bundled functions load ioredis from its own CommonJS file (build/esbuild-plugins.cjs), whose named exports Node may not see.
+            const Redis = ioredis.Redis ?? ioredis.default.Redis;
             return new Redis(redis, { maxRetriesPerRequest: 2 });
           }
         : async () => redis;

@@ -6,6 +6,7 @@
 // local`, which runs a function from its esbuild bundle, with an event
 // fixture (test/events/), inline --data and --env as a developer would.
 import assert from 'node:assert/strict';
+import { pathToFileURL } from 'node:url';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -155,7 +156,7 @@ function wsEvents(result: HttpResult): { type: string; text?: string }[] {
 
 const ECHOED = [{ type: 'OPEN' }, { type: 'TEXT', text: 'm:hello' }];
 
-test('serverless package: every function is one CommonJS bundle, zipped within the budget', { timeout: 90_000 }, async (t) => {
+test('serverless package: every function is one CommonJS bundle (and ioredis on demand), zipped within the budget', { timeout: 90_000 }, async (t) => {
   const out = await packaged(t);
   const sizes: string[] = [];
   for (const [name, fn] of declaredFunctions()) {
@@ -167,19 +168,32 @@ test('serverless package: every function is one CommonJS bundle, zipped within t
 
     const entries = readZip(readFileSync(zipPath));
     const { file } = bundleOf(fn.handler);
+    const onDemand = file.replace(/\.cjs$/, '.ioredis.cjs');
+    const names = entries.map((entry) => entry.name);
+    assert.equal(names[0], file, `${name}.zip starts with its bundle`);
     assert.deepEqual(
-      entries.map((entry) => entry.name),
-      [file],
-      `${name}.zip should hold its bundle only: no node_modules, sources or stray build files`,
+      names.slice(1),
+      names.includes(onDemand) ? [onDemand] : [],
+      `${name}.zip should hold its bundle (and its own ioredis) only: no node_modules, sources or stray build files`,
     );
-    const source = entries[0]!.data.toString('utf8');
-    // Self-contained: nothing but Node.js built-ins is required at run time.
-    const required = new Set([...source.matchAll(/\brequire\("([^"]+)"\)/g)].map((match) => match[1]!));
-    const notBuiltin = [...required].filter((id) => !builtinModules.includes(id.replace(/^node:/, '')));
-    assert.deepEqual(notBuiltin, [], `${name} requires modules Lambda does not have`);
-    // esbuild turns import.meta into an empty object in CommonJS output; nothing may depend on it.
-    assert.doesNotMatch(source, /\bimport_meta\b/, `${name} uses import.meta, which is empty in a CommonJS bundle`);
+    for (const entry of entries) {
+      const source = entry.data.toString('utf8');
+      // Self-contained: nothing but Node.js built-ins (and the function's own ioredis file) is loaded at run time.
+      const loaded = new Set([...source.matchAll(/\b(?:require|import)\("([^"]+)"\)/g)].map((match) => match[1]!));
+      const foreign = [...loaded].filter((id) => !builtinModules.includes(id.replace(/^node:/, '')) && `functions/${id.replace(/^\.\//, '')}` !== onDemand);
+      assert.deepEqual(foreign, [], `${entry.name} loads modules Lambda does not have`);
+      // esbuild turns import.meta into an empty object in CommonJS output; nothing may depend on it.
+      assert.doesNotMatch(source, /\bimport_meta\b/, `${entry.name} uses import.meta, which is empty in a CommonJS bundle`);
+    }
+    if (entries.length > 1) {
+      assert.match(entries[0]!.data.toString('utf8'), new RegExp(`import\\("\\./${name}\\.ioredis\\.cjs"\\)`), `${name} loads its ioredis file on demand`);
+    }
   }
+  // Functions that keep feeds carry ioredis in a file of their own; the others have none.
+  const withRedis = [...declaredFunctions().keys()].filter((name) =>
+    readZip(readFileSync(join(out, `${name}.zip`))).some((entry) => entry.name.endsWith('.ioredis.cjs')),
+  );
+  assert.deepEqual(withRedis.sort(), ['chat', 'publish', 'relay', 'sse', 'stream']);
   t.diagnostic(`zip sizes: ${sizes.join(', ')}`);
 
   // The CloudFormation template takes GRIP settings from stage parameters: packaged without any, they are empty.
@@ -217,6 +231,12 @@ test('the packaged handlers load with require() and answer', { timeout: 90_000 }
     const { file, exportName } = bundleOf(fn.handler);
     const path = join(root, file);
     const exports = require(path) as Record<string, unknown>;
+    const onDemand = join(root, file.replace(/\.cjs$/, '.ioredis.cjs'));
+    if (existsSync(onDemand)) {
+      // What the bundle's import() of it gets: ioredis, with its Redis client class.
+      const ioredis = (await import(pathToFileURL(onDemand).href)) as { default: { Redis?: unknown } };
+      assert.equal(typeof ioredis.default.Redis, 'function', `${name}: its ioredis file loads and has Redis`);
+    }
     assert.equal(typeof exports[exportName], 'function', `${name}: ${fn.handler} is not a function`);
     handlers.set(name, { path, handler: exports[exportName] as Handler });
   }
