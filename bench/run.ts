@@ -108,18 +108,24 @@ function evaluate(micro: MicroRow[], cold: ColdStartRow[], publishing: PublishRo
   const gripEcho = cold.find((r) => r.name === '@fanoutio/grip echo')!;
   const gripVerified = cold.find((r) => r.name === '@fanoutio/grip echo + Grip-Sig')!;
   const apigw = cold.find((r) => r.name.startsWith('API Gateway'))!;
-  for (const r of cold.filter((r) => r.kind === 'grip-lambda')) {
-    const vsGrip = r.loadMedianMs / gripEcho.loadMedianMs;
-    const vsApigw = r.loadMedianMs / apigw.loadMedianMs;
-    const met = vsGrip <= 1 && vsApigw <= 0.25;
-    out.push({
-      what: `cold load, ${r.name}`,
-      goal: '≤ 1.0× grip echo, ≤ 0.25× API Gateway echo',
-      measured: `${vsGrip.toFixed(2)}× / ${vsApigw.toFixed(2)}× (${(r.loadMedianMs / gripVerified.loadMedianMs).toFixed(2)}× grip echo + Grip-Sig)`,
-      met,
-      ...(met ? {} : { why: coldReason(r.name) }),
-    });
-  }
+  const ours = cold.filter((r) => r.kind === 'grip-lambda');
+  const range = (ratios: number[]) => `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}×`;
+  const vsApigw = ours.map((r) => r.loadMedianMs / apigw.loadMedianMs);
+  out.push({ what: 'cold load, every function', goal: '≤ 0.25× API Gateway echo', measured: range(vsApigw), met: Math.max(...vsApigw) <= 0.25 });
+  const vsGrip = ours.map((r) => r.loadMedianMs / gripEcho.loadMedianMs);
+  const vsGripVerified = ours.map((r) => r.loadMedianMs / gripVerified.loadMedianMs);
+  const metGrip = Math.max(...vsGrip) <= 1;
+  out.push({
+    what: 'cold load, every function',
+    goal: '≤ 1.0× @fanoutio/grip echo',
+    measured: `${range(vsGrip)} (${range(vsGripVerified)} grip echo + Grip-Sig)`,
+    met: metGrip,
+    ...(metGrip
+      ? {}
+      : {
+          why: 'every function checks Grip-Sig, which loads node:crypto and jose (about 3 ms of the load on this machine); the minimal grip echo checks nothing, so it cannot be deployed as is. Against grip\'s echo with the same check (`validateSig`), the figure in brackets',
+        }),
+  });
   if (publishing.length === 2) {
     const ratio = publishing[1]!.perSecond / publishing[0]!.perSecond;
     out.push({ what: 'publishing', goal: '≥ 10× messages/s', measured: `${ratio.toFixed(1)}×`, met: ratio >= 10 });
@@ -139,13 +145,6 @@ function evaluate(micro: MicroRow[], cold: ColdStartRow[], publishing: PublishRo
     });
   }
   return out;
-}
-
-function coldReason(name: string): string {
-  const sig =
-    'every function checks Grip-Sig, which loads node:crypto and jose (about 3 ms of the load on this machine); the minimal grip echo checks nothing. Against grip\'s echo with the same check (`validateSig`), see the third figure';
-  const publishes = '; it also publishes (grip\'s Publisher and JWT signing for the control API)';
-  return ['chat', 'publish', 'relay', 'stream', 'sse'].includes(name) ? sig + publishes : sig;
 }
 
 function report(): string {

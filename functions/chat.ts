@@ -47,6 +47,9 @@ async function replay(ctx: WebSocketContext, name: string, lastId: string): Prom
   }
 }
 
+// With REDIS_URL: load ioredis and connect during Lambda's init, not in the first request.
+getFeed()?.warm();
+
 export const handler = websocket({
   async onOpen(ctx) {
     const name = room(ctx);

@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { getFeed } from '../src/feed/index.js';
 import { http, respond } from '../src/index.js';
 import { nameFromPath, NAME_PATTERN } from './lib/channels.js';
 import { publishMessage } from './lib/room.js';
@@ -10,6 +11,9 @@ function authorized(header: string | undefined): boolean {
   const given = Buffer.from(header ?? '');
   return given.length === token.length && timingSafeEqual(given, token);
 }
+
+// With REDIS_URL: load ioredis and connect during Lambda's init, not in the first request.
+getFeed()?.warm();
 
 /**
  * POST /publish/{channel} with `{"message": "..."}`: one control request

@@ -3,6 +3,9 @@ import { jsonMapper, relay } from '../src/index.js';
 import { NAME_PATTERN } from './lib/channels.js';
 import { roomItems } from './lib/room.js';
 
+// With REDIS_URL: load ioredis and connect during Lambda's init, not in the first request.
+getFeed()?.warm();
+
 /**
  * Relay: records from SQS, Kinesis, DynamoDB Streams or Kafka, each JSON
  * `{"channel": "room", "message": "text"}`, become room messages: chat

@@ -2,6 +2,9 @@ import { getFeed } from '../src/feed/index.js';
 import { formatSseEvent, holdSse, http, reliableStream, respond } from '../src/index.js';
 import { nameFromPath, NAME_PATTERN, roomChannel, sseChannel } from './lib/channels.js';
 
+// With REDIS_URL: load ioredis and connect during Lambda's init, not in the first request.
+getFeed()?.warm();
+
 /**
  * GET /sse/{channel}: Server-Sent Events; keep-alive comments every 20 s of
  * silence. With REDIS_URL set, events carry ids: a browser reconnecting

@@ -2,6 +2,9 @@ import { getFeed } from '../src/feed/index.js';
 import { holdStream, http, reliableStream, respond } from '../src/index.js';
 import { nameFromPath, NAME_PATTERN, roomChannel } from './lib/channels.js';
 
+// With REDIS_URL: load ioredis and connect during Lambda's init, not in the first request.
+getFeed()?.warm();
+
 /**
  * GET /stream/{channel}: an HTTP stream held by the proxy; each published
  * message is one line. With REDIS_URL set the stream is reliable: the proxy

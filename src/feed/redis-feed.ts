@@ -65,6 +65,17 @@ export class RedisFeed implements Feed {
     }));
   }
 
+  /**
+   * Starts loading ioredis and connecting now, without waiting: call it at
+   * module load, so a cold start does that in Lambda's init phase rather
+   * than in the first request. A failure here is retried on first use.
+   */
+  warm(): void {
+    this.#client().catch(() => {
+      this.#redis = undefined;
+    });
+  }
+
   async append(channel: string, data: string, options: AppendOptions = {}): Promise<AppendResult> {
     const redis = await this.#client();
     const run = (redis as unknown as Record<string, (...args: unknown[]) => Promise<[string, string, number]>>)['gripFeedAppend']!;
