@@ -29,13 +29,13 @@ async function run(fn: () => unknown, times: number, async: boolean): Promise<nu
   return performance.now() - started;
 }
 
-/** Calls per timed batch so one batch takes ≥ 2 ms, long enough for the clock to be precise. */
+/** Calls per timed batch so one batch takes ≥ 10 ms: long enough for the clock, and for garbage collection to fall on every batch alike. */
 async function calibrate(fn: () => unknown, async: boolean): Promise<number> {
   let batch = 1;
   for (;;) {
     const took = await run(fn, batch, async);
-    if (took >= 2 || batch >= 1 << 22) return batch;
-    batch *= took < 0.2 ? 16 : 2;
+    if (took >= 10 || batch >= 1 << 22) return batch;
+    batch *= took < 1 ? 16 : 2;
   }
 }
 

@@ -35,7 +35,8 @@ export function decodeWebSocketRequest(request: HttpRequest, prefix = ''): WebSo
     throw new RequestError(400, `WebSocket-over-HTTP requests are POSTs, not ${JSON.stringify(request.method.slice(0, 32))}`);
   }
   const contentType = request.headers.get('content-type');
-  if (contentType === undefined || contentType.split(';', 1)[0]!.trim().toLowerCase() !== CONTENT_TYPE_WEBSOCKET_EVENTS) {
+  // Proxies send exactly CONTENT_TYPE_WEBSOCKET_EVENTS: compare that first, parse only otherwise.
+  if (contentType !== CONTENT_TYPE_WEBSOCKET_EVENTS && (contentType === undefined || contentType.split(';', 1)[0]!.trim().toLowerCase() !== CONTENT_TYPE_WEBSOCKET_EVENTS)) {
     throw new RequestError(400, `Content-Type must be ${CONTENT_TYPE_WEBSOCKET_EVENTS}`);
   }
   const id = request.headers.get('connection-id');
