@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as jose from 'jose';
-import { PemKey } from '@fanoutio/grip';
+import { JwkKey, PemKey, PUBLIC_KEY_FASTLY_FANOUT_JWK } from '@fanoutio/grip';
+import { buildFanoutGripUrl } from '@fanoutio/grip/fastly-fanout';
 import { readGripSettings } from '../../src/config.js';
 import { GripSigVerifier } from '../../src/auth/grip-sig.js';
 import { signGripSig } from '../support/lambda-events.js';
@@ -91,6 +92,24 @@ describe('readGripSettings', () => {
     assert.deepEqual(await verifier.verify(await signGripSig()), { ok: true });
     const fastly = await new jose.SignJWT({ iss: 'fastly:SID' }).setProtectedHeader({ alg: 'ES256' }).setExpirationTime('1h').sign(privateKey);
     assert.deepEqual(await verifier.verify(fastly), { ok: true });
+  });
+
+  test('a URL from @fanoutio/grip buildFanoutGripUrl: Fanout\'s public key and issuer, from the URL alone', async () => {
+    const settings = readGripSettings({ GRIP_URL: buildFanoutGripUrl({ serviceId: 'SID', apiToken: 'TOKEN' }) });
+    assert.equal(settings.clients[0]!.publishUri, 'https://api.fastly.com/service/SID/publish/');
+    assert.equal(settings.verifyKeys.length, 1);
+    assert.ok(settings.verifyKeys[0]!.key instanceof JwkKey);
+    assert.deepEqual((settings.verifyKeys[0]!.key as JwkKey).jwk, PUBLIC_KEY_FASTLY_FANOUT_JWK);
+    assert.equal(settings.verifyKeys[0]!.issuer, 'fastly:SID');
+    // The same shape with a key pair of our own: its ES256 tokens pass, others do not.
+    const { publicKey, privateKey } = await jose.generateKeyPair('ES256');
+    const ours = readGripSettings({
+      GRIP_URL: buildFanoutGripUrl({ serviceId: 'SID', apiToken: 'TOKEN', verifyKey: await jose.exportJWK(publicKey) }),
+    });
+    const verifier = new GripSigVerifier(ours.verifyKeys);
+    const sign = (iss: string) => new jose.SignJWT({ iss }).setProtectedHeader({ alg: 'ES256' }).setExpirationTime('1h').sign(privateKey);
+    assert.deepEqual(await verifier.verify(await sign('fastly:SID')), { ok: true });
+    assert.equal((await verifier.verify(await sign('fastly:OTHER'))).ok, false);
   });
 
   test('several URLs, separated by commas and/or whitespace', () => {
