@@ -18,19 +18,28 @@ export interface FanoutRow {
 export async function measureFanout(wsUrl: string, gripUrl: string, clients = 1000, rounds = 5): Promise<FanoutRow[]> {
   const channel = `fanout${Date.now()}`;
   const sockets: WebSocket[] = [];
+  let retries = 0;
+  const connect = async (attempt = 1): Promise<WebSocket> => {
+    const socket = new WebSocket(`${wsUrl}/subscribe/${channel}`);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.on('error', reject);
+        socket.once('open', () => resolve());
+      });
+      return socket;
+    } catch (error) {
+      // A refused handshake (a 502 from a proxy catching its breath) is tried again, and counted.
+      if (attempt >= 3) throw error;
+      retries++;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      return connect(attempt + 1);
+    }
+  };
   // Connect in waves so the local function host is not flooded.
   for (let i = 0; i < clients; i += 100) {
-    await Promise.all(
-      Array.from({ length: Math.min(100, clients - i) }, async () => {
-        const socket = new WebSocket(`${wsUrl}/subscribe/${channel}`);
-        await new Promise<void>((resolve, reject) => {
-          socket.once('open', () => resolve());
-          socket.once('error', reject);
-        });
-        sockets.push(socket);
-      }),
-    );
+    sockets.push(...(await Promise.all(Array.from({ length: Math.min(100, clients - i) }, () => connect()))));
   }
+  if (retries > 0) console.warn(`fan-out: ${retries} connection attempt(s) refused and retried`);
   // The subscribe control message is applied after the OPEN answer: give Pushpin a moment.
   await new Promise((resolve) => setTimeout(resolve, 500));
   const publisher = new GripPublisher(readGripSettings({ GRIP_URL: gripUrl }).clients);

@@ -33,39 +33,97 @@ export async function startBareOrigin(): Promise<{ port: number; close(): Promis
   };
 }
 
-async function roundTrips(url: string, samples: number, warmup: number): Promise<number[]> {
+/**
+ * The least a WebSocket-over-HTTP origin can do, with no library and no
+ * checks: a node:http server that answers each request with the events it
+ * got. With `grip`, it also takes on the GRIP extension as grip-lambda does
+ * (`Sec-WebSocket-Extensions: grip`, messages prefixed `m:`), which has the
+ * proxy keep the connection's GRIP session. Behind Pushpin with `over_http`,
+ * the two show what the protocol's extra HTTP hop, and GRIP mode, cost.
+ */
+export async function startRawOverHttpOrigin(grip: boolean): Promise<{ port: number; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (!grip) {
+        res.writeHead(200, { 'Content-Type': 'application/websocket-events' });
+        res.end(body);
+        return;
+      }
+      // TYPE[ hexlen]\r\n[content\r\n]: OPEN is answered with OPEN, TEXT with the same text, prefixed.
+      const out: string[] = [];
+      for (let at = 0; at < body.length; ) {
+        const lineEnd = body.indexOf('\r\n', at);
+        const [type, hex] = body.subarray(at, lineEnd).toString('latin1').split(' ');
+        at = lineEnd + 2;
+        if (hex === undefined) {
+          if (type === 'OPEN') out.push('OPEN\r\n');
+          continue;
+        }
+        const content = body.subarray(at, at + parseInt(hex, 16)).toString('latin1');
+        at += parseInt(hex, 16) + 2;
+        if (type === 'TEXT') out.push(`TEXT ${(content.length + 2).toString(16)}\r\nm:${content}\r\n`);
+      }
+      res.writeHead(200, { 'Content-Type': 'application/websocket-events', 'Sec-WebSocket-Extensions': 'grip' });
+      res.end(out.join(''), 'latin1');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function connect(url: string): Promise<WebSocket> {
   const socket = new WebSocket(url);
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
     socket.once('error', reject);
   });
-  const times: number[] = [];
-  for (let i = 0; i < warmup + samples; i++) {
-    const started = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no echo from ${url} within 5 s`)), 5000);
-      socket.once('message', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      socket.send(`ping ${i}`);
+  return socket;
+}
+
+async function roundTrip(socket: WebSocket, text: string): Promise<number> {
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no echo from ${socket.url} within 5 s`)), 5000);
+    socket.once('message', () => {
+      clearTimeout(timer);
+      resolve();
     });
-    if (i >= warmup) times.push(performance.now() - started);
-  }
-  socket.close(1000);
-  return times.sort((a, b) => a - b);
+    socket.send(text);
+  });
+  return performance.now() - started;
 }
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
+/** Round trips to each origin in turn (one each, repeated), so all of them see the same moments of the machine. */
 export async function measureLatency(wsUrl: string, samples = 1000, warmup = 50): Promise<LatencyRow[]> {
-  const rows: LatencyRow[] = [];
-  for (const [name, path] of [
+  const origins = [
     ['bare Node.js origin (ws)', '/bare/echo'],
     ['grip-lambda echo', '/echo'],
-  ] as const) {
-    const all = await roundTrips(wsUrl + path, samples, warmup);
-    rows.push({ name, samples, p50Ms: quantile(all, 0.5), p99Ms: quantile(all, 0.99), all });
+    ['raw WebSocket-over-HTTP origin', '/raw/echo'],
+    ['raw WebSocket-over-HTTP origin, GRIP mode', '/rawgrip/echo'],
+  ] as const;
+  const sockets = await Promise.all(origins.map(([, path]) => connect(wsUrl + path)));
+  const times = origins.map((): number[] => []);
+  for (let i = 0; i < warmup + samples; i++) {
+    for (let k = 0; k < sockets.length; k++) {
+      const took = await roundTrip(sockets[k]!, `ping ${i}`);
+      if (i >= warmup) times[k]!.push(took);
+    }
   }
-  return rows;
+  for (const socket of sockets) socket.close(1000);
+  return origins.map(([name], k) => {
+    const all = times[k]!.sort((a, b) => a - b);
+    return { name, samples, p50Ms: quantile(all, 0.5), p99Ms: quantile(all, 0.99), all };
+  });
 }

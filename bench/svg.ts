@@ -25,7 +25,7 @@ export function latencySvg(rows: readonly LatencyRow[]): string {
     parts.push(`<line x1="${x(ms)}" y1="${PAD.top}" x2="${x(ms)}" y2="${PAD.top + plotH}" stroke="#eee"/>`);
     parts.push(`<text x="${x(ms)}" y="${PAD.top + plotH + 16}" text-anchor="middle">${round(ms)}</text>`);
   }
-  for (const share of [0, 0.25, 0.5, 0.75, 0.99, 1]) {
+  for (const share of [0, 0.25, 0.5, 0.75, 1]) {
     parts.push(`<line x1="${PAD.left}" y1="${y(share)}" x2="${PAD.left + plotW}" y2="${y(share)}" stroke="#eee"/>`);
     parts.push(`<text x="${PAD.left - 6}" y="${y(share) + 4}" text-anchor="end">${Math.round(share * 100)}%</text>`);
   }
@@ -35,11 +35,12 @@ export function latencySvg(rows: readonly LatencyRow[]): string {
     const points = sorted.map((ms, k) => `${x(ms).toFixed(1)},${y((k + 1) / sorted.length).toFixed(1)}`);
     const color = COLORS[i % COLORS.length]!;
     parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.join(' ')}"/>`);
-    const ly = PAD.top + 14 + i * 18;
-    parts.push(`<line x1="${PAD.left + plotW - 250}" y1="${ly + 20}" x2="${PAD.left + plotW - 230}" y2="${ly + 20}" stroke="${color}" stroke-width="2"/>`);
-    parts.push(
-      `<text x="${PAD.left + plotW - 224}" y="${ly + 24}">${escape(row.name)}: p50 ${row.p50Ms.toFixed(2)}, p99 ${row.p99Ms.toFixed(2)} ms</text>`,
-    );
+    // The legend sits low on the right, where every curve has already reached the top.
+    const lx = PAD.left + plotW * 0.42;
+    const ly = PAD.top + plotH * 0.45 + i * 34;
+    parts.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 20}" y2="${ly}" stroke="${color}" stroke-width="3"/>`);
+    parts.push(`<text x="${lx + 26}" y="${ly + 4}">${escape(row.name)}</text>`);
+    parts.push(`<text x="${lx + 26}" y="${ly + 19}" fill="#555">p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms</text>`);
   });
   parts.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`);
   parts.push('</svg>');
@@ -48,7 +49,7 @@ export function latencySvg(rows: readonly LatencyRow[]): string {
 
 function niceCeil(value: number): number {
   const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
+  for (const step of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (step * magnitude >= value) return step * magnitude;
   return 10 * magnitude;
 }
 
