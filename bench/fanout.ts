@@ -13,6 +13,8 @@ export interface FanoutRow {
   readonly firstMs: number;
   readonly medianMs: number;
   readonly lastMs: number;
+  /** Handshakes the proxy refused (502) while the clients connected, each tried again. */
+  readonly refusedConnects: number;
 }
 
 export async function measureFanout(wsUrl: string, gripUrl: string, clients = 1000, rounds = 5): Promise<FanoutRow[]> {
@@ -39,7 +41,7 @@ export async function measureFanout(wsUrl: string, gripUrl: string, clients = 10
   for (let i = 0; i < clients; i += 100) {
     sockets.push(...(await Promise.all(Array.from({ length: Math.min(100, clients - i) }, () => connect()))));
   }
-  if (retries > 0) console.warn(`fan-out: ${retries} connection attempt(s) refused and retried`);
+
   // The subscribe control message is applied after the OPEN answer: give Pushpin a moment.
   await new Promise((resolve) => setTimeout(resolve, 500));
   const publisher = new GripPublisher(readGripSettings({ GRIP_URL: gripUrl }).clients);
@@ -66,7 +68,7 @@ export async function measureFanout(wsUrl: string, gripUrl: string, clients = 10
     await publisher.publish(channel, wsMessage(text));
     await done;
     const times = arrivals.map((t) => t - started).sort((a, b) => a - b);
-    rows.push({ clients, firstMs: times[0]!, medianMs: times[Math.floor(times.length / 2)]!, lastMs: times[times.length - 1]! });
+    rows.push({ clients, firstMs: times[0]!, medianMs: times[Math.floor(times.length / 2)]!, lastMs: times[times.length - 1]!, refusedConnects: retries });
   }
   for (const socket of sockets) socket.terminate();
   return rows;
