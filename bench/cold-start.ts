@@ -69,6 +69,7 @@ export async function measureColdStart(samples = 21): Promise<ColdStartRow[]> {
     'grip-lambda',
     join(root, `${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.ts`),
   ]);
+  entries.push(['empty handler (the floor)', 'alternative', join(root, 'bench/cold/empty.ts')]);
   entries.push(['@fanoutio/grip echo', 'alternative', join(root, 'bench/cold/grip-echo.ts')]);
   entries.push(['@fanoutio/grip echo + Grip-Sig', 'alternative', join(root, 'bench/cold/grip-echo-verified.ts')]);
   entries.push(['API Gateway WS echo (aws-sdk)', 'alternative', join(root, 'bench/cold/apigw-echo.ts')]);

@@ -21,7 +21,9 @@ const gripSideEffectFree = {
         resolveDir: args.resolveDir,
         pluginData: 'grip-side-effect-free',
       });
-      if (result.errors.length > 0 || !result.path.includes('/node_modules/@fanoutio/grip/')) return result.errors.length > 0 ? { errors: result.errors } : undefined;
+      if (result.errors.length > 0) return { errors: result.errors };
+      // Only grip's own files: its dependencies are left as their packages describe them.
+      if (!result.path.includes('/node_modules/@fanoutio/grip/')) return undefined;
       return { path: result.path, namespace: result.namespace, sideEffects: false };
     });
   },
@@ -30,7 +32,7 @@ const gripSideEffectFree = {
 // ioredis (about 200 KB minified) is needed only by functions that keep a
 // feed, and only when REDIS_URL is set, yet parsing it inline costs every
 // cold start ~5 ms. This plugin bundles it into its own file next to the
-// function's bundle, `NAME.ioredis.cjs`, which the function requires on
+// function's bundle, `NAME.ioredis.cjs`, which the function loads on
 // first use. The name keeps it in that function's zip alone:
 // serverless-esbuild leaves `OTHER.*` files out of each function's zip.
 const ioredisOnDemand = {
