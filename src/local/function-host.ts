@@ -192,7 +192,8 @@ export function requestTime(ms: number): string {
   return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
 }
 
-function lambdaContext(functionName: string, deadline: number): Context {
+/** A Lambda Context for one invocation of `functionName` that ends at `deadline` (ms since epoch). */
+export function lambdaContext(functionName: string, deadline: number): Context {
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName,

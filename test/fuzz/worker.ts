@@ -11,6 +11,7 @@ import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
+import { lambdaContext } from '../../src/local/function-host.js';
 import type { ContextKind } from './model.js';
 
 export interface WorkerInit {
@@ -53,23 +54,6 @@ for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
   };
 }
 
-function lambdaContext(name: string, timeoutMs: number): unknown {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
-    memoryLimitInMB: '256',
-    awsRequestId: 'fuzz',
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'fuzz',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 function cloneable(value: unknown): unknown {
   try {
@@ -88,7 +72,7 @@ async function invoke(name: string, handler: Handler, request: RunRequest, timeo
   try {
     // A fresh copy per handler: one handler must not see another's changes.
     const event = structuredClone(request.event);
-    const context = request.context === 'lambda' ? lambdaContext(name, timeoutMs) : undefined;
+    const context = request.context === 'lambda' ? lambdaContext(name, Date.now() + timeoutMs) : undefined;
     const result = await Promise.race([Promise.resolve().then(() => handler(event, context)), timeout]);
     const ms = performance.now() - started;
     if (result === 'timeout') return { status: 'timeout', ms };

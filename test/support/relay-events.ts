@@ -9,6 +9,7 @@
  * plus a Lambda-like Context and a small model of how Lambda re-delivers an
  * SQS FIFO queue's records after a partial batch response.
  */
+import { lambdaContext as localLambdaContext } from '../../src/local/function-host.js';
 import type {
   AttributeValue,
   Context,
@@ -216,21 +217,7 @@ export function selfManagedKafkaEvent(records: readonly MSKRecord[]): SelfManage
 
 /** A Lambda Context whose invocation ends `remainingMs` after this call. */
 export function lambdaContext(remainingMs: number, functionName = 'relay'): Context {
-  const deadline = Date.now() + remainingMs;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: '2024/01/01/[$LATEST]0123456789abcdef',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return localLambdaContext(functionName, Date.now() + remainingMs);
 }
 
 // ---------------------------------------------------------------- SQS FIFO re-delivery
