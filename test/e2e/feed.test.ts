@@ -313,3 +313,38 @@ describe('chat resume from the feed', () => {
     await session.close();
   });
 });
+
+describe('RedisFeed.warm', () => {
+  test('connects ahead of the first use, which then works as without it', async () => {
+    const { RedisFeed } = await import('../../src/feed/redis-feed.js');
+    const feed = new RedisFeed(stack.redisUrl!);
+    try {
+      feed.warm();
+      feed.warm(); // twice is harmless: one client
+      const channel = `warm-${randomBytes(4).toString('hex')}`;
+      const { id, prevId } = await feed.append(channel, 'one');
+      assert.equal(prevId, FEED_START);
+      assert.deepEqual(await feed.after(channel, FEED_START), [{ id, data: 'one' }]);
+    } finally {
+      await feed.close();
+    }
+  });
+
+  test('with Redis unreachable, warm() neither throws nor leaves an unhandled rejection; use fails plainly', async () => {
+    const { RedisFeed } = await import('../../src/feed/redis-feed.js');
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    // A port nothing listens on; ioredis gives up on a command after its retries.
+    const feed = new RedisFeed('redis://127.0.0.1:1');
+    try {
+      feed.warm();
+      await assert.rejects(feed.append('warm-down', 'x'));
+      await sleep(50);
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await feed.close().catch(() => undefined);
+    }
+  });
+});
