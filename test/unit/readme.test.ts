@@ -16,7 +16,10 @@ test('every ```ts block of README.md type-checks', () => {
   const blocks = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
   assert.ok(blocks.length >= 5, `README has ${blocks.length} TypeScript examples`);
   blocks.forEach((block, i) => {
-    const source = block.replaceAll("from 'grip-lambda/feed'", "from '../../src/feed/index.js'").replaceAll("from 'grip-lambda'", "from '../../src/index.js'");
+    const source = block
+      .replaceAll("from 'grip-lambda/feed'", "from '../../src/feed/index.js'")
+      .replaceAll("from 'grip-lambda/local'", "from '../../src/local/index.js'")
+      .replaceAll("from 'grip-lambda'", "from '../../src/index.js'");
     writeFileSync(join(dir, `example-${i}.ts`), `${source}\nexport {};\n`);
   });
   writeFileSync(
