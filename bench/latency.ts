@@ -1,8 +1,9 @@
 /**
  * End-to-end echo latency through Pushpin: a `ws` client sends a message and
  * waits for the echo, one at a time. grip-lambda's echo behind the function
- * host, against a bare Node.js WebSocket server (the `ws` package) behind
- * the same Pushpin, on its own route.
+ * host, against baselines behind the same Pushpin on routes of their own: a
+ * bare Node.js WebSocket server (the `ws` package), and raw
+ * WebSocket-over-HTTP origins with no library.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +18,7 @@ export interface LatencyRow {
 }
 
 /** A plain WebSocket echo server: the baseline origin. */
-export async function startBareOrigin(): Promise<{ port: number; close(): Promise<void> }> {
+async function startBareOrigin(): Promise<{ port: number; close(): Promise<void> }> {
   const server = createServer();
   const wss = new WebSocketServer({ server });
   wss.on('connection', (socket) => socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary })));
@@ -41,7 +42,7 @@ export async function startBareOrigin(): Promise<{ port: number; close(): Promis
  * proxy keep the connection's GRIP session. Behind Pushpin with `over_http`,
  * the two show what the protocol's extra HTTP hop, and GRIP mode, cost.
  */
-export async function startRawOverHttpOrigin(grip: boolean): Promise<{ port: number; close(): Promise<void> }> {
+async function startRawOverHttpOrigin(grip: boolean): Promise<{ port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -104,6 +105,26 @@ async function roundTrip(socket: WebSocket, text: string): Promise<number> {
 }
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+
+/**
+ * The baselines, each behind the same Pushpin on a path of its own: the
+ * routes go ahead of the functions' (`startStack({ extraRoutes })`).
+ */
+export async function startBaselineOrigins(): Promise<{ readonly extraRoutes: string[]; close(): Promise<void> }> {
+  const bare = await startBareOrigin();
+  const raw = await startRawOverHttpOrigin(false);
+  const rawGrip = await startRawOverHttpOrigin(true);
+  return {
+    extraRoutes: [
+      `*,path_beg=/bare/,replace_beg=/ 127.0.0.1:${bare.port}`,
+      `*,path_beg=/raw/,replace_beg=/ 127.0.0.1:${raw.port},over_http`,
+      `*,path_beg=/rawgrip/,replace_beg=/ 127.0.0.1:${rawGrip.port},over_http`,
+    ],
+    async close() {
+      await Promise.all([bare.close(), raw.close(), rawGrip.close()]);
+    },
+  };
+}
 
 /** Round trips to each origin in turn (one each, repeated), so all of them see the same moments of the machine. */
 export async function measureLatency(wsUrl: string, samples = 1000, warmup = 50): Promise<LatencyRow[]> {

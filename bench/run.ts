@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { startStack } from '../src/local/stack.js';
 import { measureColdStart, type ColdStartRow } from './cold-start.js';
 import { measureFanout, type FanoutRow } from './fanout.js';
-import { measureLatency, startBareOrigin, startRawOverHttpOrigin, type LatencyRow } from './latency.js';
+import { measureLatency, startBaselineOrigins, type LatencyRow } from './latency.js';
 import { fmtUs, measureMicro, type MicroRow } from './micro.js';
 import { measurePublishing, type PublishRow } from './publish.js';
 import { latencySvg } from './svg.js';
@@ -66,15 +66,8 @@ let latency: LatencyRow[] = [];
 let fanout: FanoutRow[] = [];
 let fanoutOne: FanoutRow[] = [];
 if (withStack) {
-  const bare = await startBareOrigin();
-  const raw = await startRawOverHttpOrigin(false);
-  const rawGrip = await startRawOverHttpOrigin(true);
-  const stack = await startStack({
-    root,
-    extraRoutes: [`*,path_beg=/bare/,replace_beg=/ 127.0.0.1:${bare.port}`, `*,path_beg=/raw/,replace_beg=/ 127.0.0.1:${raw.port},over_http`,
-      `*,path_beg=/rawgrip/,replace_beg=/ 127.0.0.1:${rawGrip.port},over_http`,
-    ],
-  });
+  const baselines = await startBaselineOrigins();
+  const stack = await startStack({ root, extraRoutes: baselines.extraRoutes });
   try {
     section('publishing to the local Pushpin');
     publishing = await measurePublishing(stack.gripUrl);
@@ -83,7 +76,7 @@ if (withStack) {
     }
     section('end-to-end echo latency through Pushpin');
     latency = await measureLatency(stack.wsUrl);
-    for (const row of latency) console.log(`${row.name.padEnd(28)} p50 ${row.p50Ms.toFixed(2)} ms  p99 ${row.p99Ms.toFixed(2)} ms (${row.samples} round trips)`);
+    for (const row of latency) console.log(`${row.name.padEnd(42)} p50 ${row.p50Ms.toFixed(2)} ms  p99 ${row.p99Ms.toFixed(2)} ms (${row.samples} round trips)`);
     section('fan-out: one publish to 1,000 WebSocket clients');
     fanoutOne = await measureFanout(stack.wsUrl, stack.gripUrl, 1, 11);
     console.log(`one subscriber: median ${median(fanoutOne.map((r) => r.lastMs)).toFixed(1)} ms over ${fanoutOne.length} publishes`);
@@ -92,9 +85,7 @@ if (withStack) {
     if (fanout[0]!.refusedConnects > 0) console.log(`(${fanout[0]!.refusedConnects} handshake(s) refused with 502 while connecting, tried again)`);
   } finally {
     await stack.stop();
-    await bare.close();
-    await raw.close();
-    await rawGrip.close();
+    await baselines.close();
   }
 }
 
