@@ -220,11 +220,15 @@ export class GripPublisher implements Flushable {
   /** Each proxy is retried on its own, so a proxy that took the batch never gets it twice. */
   async #postWithRetries(client: PublisherClient, body: string, deadline: number): Promise<ProxyFailure | undefined> {
     const { attempts, baseDelayMs, maxDelayMs } = this.#retry;
+    let previous: ProxyFailure | undefined;
     for (let attempt = 1; ; attempt++) {
       const timeLeft = deadline - Date.now();
-      if (timeLeft <= 0) return { publishUri: client.publishUri, status: undefined, message: 'no time left in the invocation' };
+      if (timeLeft <= 0) return previous ?? { publishUri: client.publishUri, status: undefined, message: 'no time left in the invocation' };
       const failure = await this.#post(client, body, Math.min(this.#timeoutMs, timeLeft));
       if (failure === undefined) return undefined;
+      // An attempt cut short by the deadline says less than the proxy's own answer before it.
+      if (previous !== undefined && failure.status === undefined && Date.now() >= deadline) return previous;
+      previous = failure;
       const retryable = failure.status === undefined || failure.status >= 500 || failure.status === 429;
       if (!retryable || attempt >= attempts) return failure;
       const delay = Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
