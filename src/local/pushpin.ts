@@ -83,9 +83,11 @@ export async function startPushpin(options: PushpinOptions): Promise<RunningPush
       `push_in_http_port=${options.controlPort}`,
       `stats_spec=ipc://${runDir}/pushpin-stats`,
       `command_spec=ipc://${runDir}/pushpin-command`,
-      // No message_rate: unset, Pushpin sends published messages out at once. Set (its
-      // example config says 2500), it releases them in batches every 25 ms, which adds
-      // ~25 ms to every publish on an otherwise idle proxy.
+      // A rate high enough never to cap, but set: Pushpin then releases published
+      // messages in batches every 25 ms (up to 25 ms more per publish). Unset, it sends
+      // them at once, and a burst (100 chat clients each sending at once to the room)
+      // lost messages at clients that could not take them right then.
+      'message_rate=100000',
       'message_hwm=100000',
       '',
     ].join('\n'),
