@@ -236,7 +236,7 @@ function report(): string {
     const refused = fanout[0]!.refusedConnects;
     if (refused > 0) {
       lines.push(
-        `While the 1,000 clients connected, Pushpin refused ${refused} handshake(s) with 502 (tried again, then connected). Seen only in the full run, after the publishing and latency phases, not when fan-out runs alone; the cause is not yet known.`,
+        `While the 1,000 clients connected, Pushpin refused ${refused} handshake(s) with 502 (tried again, then connected). Seen after the publishing and latency phases, not in fan-out runs of their own; zurl\'s log shows no failed request, so Pushpin answered before reaching the function host. Cause not yet known.`,
         '',
       );
     }
