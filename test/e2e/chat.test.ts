@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startStack, type RunningStack } from '../../src/local/stack.js';
-import { closeAll, counts, proxyLogProblems, rejectedHandshake, ROOT, uniqueName, waitFor, WsClient } from './support/e2e.js';
+import { closeAll, counts, proxyLogProblems, rejectedHandshake, ROOT, uniqueName, waitFor, WsClient, publishMessage } from './support/e2e.js';
 
 let stack: RunningStack;
 let logDir: string;
@@ -95,13 +95,7 @@ class ChatClient {
 }
 
 async function publish(room: string, message: string): Promise<void> {
-  const response = await fetch(`${stack.httpUrl}/publish/${room}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ message }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  assert.equal(response.status, 202, await response.text());
+  await publishMessage(stack.httpUrl, room, message);
 }
 
 /**

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { startStack, type RunningStack } from '../../src/local/stack.js';
-import { sleep, until } from './support/e2e.js';
+import { sleep, until, publishMessage } from './support/e2e.js';
 import { FEED_START } from '../../src/feed/feed.js';
 import { compareStreamIds } from '../support/relay-events.js';
 
@@ -170,15 +170,8 @@ class ResumingClient {
 }
 
 async function publish(room: string, message: string): Promise<string> {
-  const response = await fetch(`${stack.httpUrl}/publish/${room}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ message }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  assert.equal(response.status, 202);
-  const { id } = (await response.json()) as { id?: string };
-  assert.ok(id);
+  const id = await publishMessage(stack.httpUrl, room, message);
+  assert.ok(id, 'with Redis on, a published message has an id');
   return id;
 }
 

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { RedisFeed } from '../../src/feed/redis-feed.js';
 import { startStack, type RunningStack } from '../../src/local/stack.js';
-import { sleep, until } from './support/e2e.js';
+import { sleep, until, publishMessage } from './support/e2e.js';
 
 let stack: RunningStack;
 let feed: RedisFeed;
@@ -97,16 +97,9 @@ class HeldStream {
 }
 
 async function publish(channel: string, message: string): Promise<string> {
-  const response = await fetch(`${stack.httpUrl}/publish/${channel}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ message }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  assert.equal(response.status, 202, await response.clone().text());
-  const body = (await response.json()) as { id?: string };
-  assert.ok(body.id, 'with Redis on, a published message has an id');
-  return body.id;
+  const id = await publishMessage(stack.httpUrl, channel, message);
+  assert.ok(id, 'with Redis on, a published message has an id');
+  return id;
 }
 
 /** Stores a message in the room's feed as publishMessage would, but publishes nothing: a lost publish. */

@@ -33,6 +33,22 @@ export function until(condition: () => boolean, what: Described, timeoutMs = 10_
   return waitFor(condition, timeoutMs, what);
 }
 
+/**
+ * POST /publish/{channel} on a stack (functions/publish.ts): checks the 202
+ * and returns the feed id it answers with (undefined without Redis).
+ */
+export async function publishMessage(httpUrl: string, channel: string, message: string): Promise<string | undefined> {
+  const response = await fetch(`${httpUrl}/publish/${channel}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ message }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await response.text();
+  if (response.status !== 202) throw new Error(`POST /publish/${channel} answered ${response.status}: ${text}`);
+  return (JSON.parse(text) as { id?: string }).id;
+}
+
 /** `promise`, or a rejection naming `what` once `ms` have passed. */
 export async function within<T>(promise: Promise<T>, ms: number, what: Described): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
