@@ -32,8 +32,8 @@ const gripSideEffectFree = {
 // ioredis (about 200 KB minified) is needed only by functions that keep a
 // feed, and only when REDIS_URL is set, yet parsing it inline costs every
 // cold start ~5 ms. This plugin bundles it into its own file next to the
-// function's bundle, `NAME.ioredis.cjs`, which the function loads on
-// first use. The name keeps it in that function's zip alone:
+// function's bundle, `NAME.ioredis.cjs`, which the function loads only
+// when it makes its feed (REDIS_URL set). The name keeps it in that function's zip alone:
 // serverless-esbuild leaves `OTHER.*` files out of each function's zip.
 const ioredisOnDemand = {
   name: 'ioredis-on-demand',

@@ -18,6 +18,9 @@ import { publishMessage, publishNotice } from './lib/room.js';
  * `/since ID` (its last id) once welcomed and whenever a message's `prevId`
  * is not the last id it has, and gets the messages after ID, then `synced`.
  */
+/** The room history when REDIS_URL is set; made (and connected) at module load, in Lambda's init. */
+const feed = getFeed();
+
 const NICK_PATTERN = /^[\x21-\x7e][\x20-\x7e]{0,31}$/;
 
 function room(ctx: WebSocketContext): string {
@@ -34,7 +37,6 @@ function tell(ctx: WebSocketContext, event: ChatEvent): void {
 
 /** Sends the messages stored after `lastId`, oldest first. */
 async function replay(ctx: WebSocketContext, name: string, lastId: string): Promise<void> {
-  const feed = getFeed();
   if (feed === null) return;
   if (!isStreamId(lastId)) {
     tell(ctx, { type: 'error', text: 'last-id is not a message id' });
@@ -47,8 +49,6 @@ async function replay(ctx: WebSocketContext, name: string, lastId: string): Prom
   }
 }
 
-// With REDIS_URL: load ioredis and connect during Lambda's init, not in the first request.
-getFeed()?.warm();
 
 export const handler = websocket({
   async onOpen(ctx) {

@@ -12,8 +12,8 @@ function authorized(header: string | undefined): boolean {
   return given.length === token.length && timingSafeEqual(given, token);
 }
 
-// With REDIS_URL: load ioredis and connect during Lambda's init, not in the first request.
-getFeed()?.warm();
+// The feed publishMessage appends to, when REDIS_URL is set: made (and connected) now, in Lambda's init.
+getFeed();
 
 /**
  * POST /publish/{channel} with `{"message": "..."}`: one control request

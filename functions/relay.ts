@@ -3,8 +3,8 @@ import { jsonMapper, relay } from '../src/index.js';
 import { NAME_PATTERN } from './lib/channels.js';
 import { roomItems } from './lib/room.js';
 
-// With REDIS_URL: load ioredis and connect during Lambda's init, not in the first request.
-getFeed()?.warm();
+// The feed when REDIS_URL is set; made (and connected) at module load, in Lambda's init.
+const feed = getFeed();
 
 /**
  * Relay: records from SQS, Kinesis, DynamoDB Streams or Kafka, each JSON
@@ -21,7 +21,7 @@ export const handler = relay({
     }
     return message;
   },
-  feed: getFeed(),
+  feed,
   store: ({ message }) => JSON.stringify({ type: 'message', nick: 'relay', text: message }),
   items: ({ channel, message }, ids) =>
     roomItems(channel, { type: 'message', nick: 'relay', text: message, ...(ids ? { id: ids.id, prevId: ids.prevId } : {}) }, ids),

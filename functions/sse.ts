@@ -2,8 +2,8 @@ import { getFeed } from '../src/feed/index.js';
 import { formatSseEvent, holdSse, http, reliableStream, respond } from '../src/index.js';
 import { nameFromPath, NAME_PATTERN, roomChannel, sseChannel } from './lib/channels.js';
 
-// With REDIS_URL: load ioredis and connect during Lambda's init, not in the first request.
-getFeed()?.warm();
+// The feed when REDIS_URL is set; made (and connected) at module load, in Lambda's init.
+const feed = getFeed();
 
 /**
  * GET /sse/{channel}: Server-Sent Events; keep-alive comments every 20 s of
@@ -14,7 +14,6 @@ getFeed()?.warm();
 export const handler = http((req) => {
   const name = nameFromPath(req.params, 'channel', req.path);
   if (!NAME_PATTERN.test(name)) return respond(400, 'channel names are 1-64 letters, digits, - or _\n');
-  const feed = getFeed();
   if (feed === null) return holdSse({ channels: sseChannel(name), keepAliveSeconds: 20, retryMs: 2000 });
   const clientLastId = req.headers.get('last-event-id') ?? req.query.get('lastEventId') ?? undefined;
   return reliableStream(

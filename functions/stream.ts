@@ -2,8 +2,8 @@ import { getFeed } from '../src/feed/index.js';
 import { holdStream, http, reliableStream, respond } from '../src/index.js';
 import { nameFromPath, NAME_PATTERN, roomChannel } from './lib/channels.js';
 
-// With REDIS_URL: load ioredis and connect during Lambda's init, not in the first request.
-getFeed()?.warm();
+// The feed when REDIS_URL is set; made (and connected) at module load, in Lambda's init.
+const feed = getFeed();
 
 /**
  * GET /stream/{channel}: an HTTP stream held by the proxy; each published
@@ -14,7 +14,6 @@ getFeed()?.warm();
 export const handler = http((req) => {
   const name = nameFromPath(req.params, 'channel', req.path);
   if (!NAME_PATTERN.test(name)) return respond(400, 'channel names are 1-64 letters, digits, - or _\n');
-  const feed = getFeed();
   if (feed === null) return holdStream({ channels: roomChannel(name), keepAlive: { content: '\n', timeout: 20 } });
   return reliableStream({
     request: req,

@@ -115,9 +115,16 @@ function toItem([id, fields]: [string, string[]]): FeedItem {
 
 let shared: RedisFeed | null | undefined;
 
-/** The container's feed when REDIS_URL is set, else null; connected on first use. */
+/**
+ * The container's feed when REDIS_URL is set, else null. Made on the first
+ * call, and connecting from then on (`warm`): call it at module load, so a
+ * cold start connects in Lambda's init phase, not in the first request.
+ */
 export function getFeed(env: { readonly REDIS_URL?: string | undefined } = process.env): RedisFeed | null {
-  if (shared === undefined) shared = env.REDIS_URL ? new RedisFeed(env.REDIS_URL) : null;
+  if (shared === undefined) {
+    shared = env.REDIS_URL ? new RedisFeed(env.REDIS_URL) : null;
+    shared?.warm();
+  }
   return shared;
 }
 

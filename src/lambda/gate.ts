@@ -21,7 +21,6 @@ export interface Gate {
 
 /** The verifier for the GRIP settings, or undefined when they hold no key to check. */
 function verifierFor(env: GripEnv): GripSigVerifier | undefined {
-  if (!env.GRIP_URL && !env.GRIP_VERIFY_KEY) return undefined;
   const verifier = new GripSigVerifier(readVerifyKeys(env));
   return verifier.required ? verifier : undefined;
 }
