@@ -185,7 +185,7 @@ function report(): string {
 
   lines.push('## Cold start', '');
   lines.push(
-    'Each function bundled like serverless.yml bundles it (esbuild, CommonJS, minified, node20, the `build/esbuild-plugins.cjs` plugins: functions that keep feeds get ioredis in a file of their own, loaded on first use of the feed, so it is not in the load time), then `require()`d in a fresh Node.js process; bundles take turns; median of 21. Alternatives, bundled the same way: a minimal echo on @fanoutio/grip (`bench/cold/grip-echo.ts`), the same with a Grip-Sig check by grip\'s `validateSig` (`bench/cold/grip-echo-verified.ts`), and an API Gateway WebSocket echo sending with `@aws-sdk/client-apigatewaymanagementapi` (`bench/cold/apigw-echo.ts`). Every load time includes what `require()` itself costs: see the empty handler.',
+    'Each function bundled like serverless.yml bundles it (esbuild, CommonJS, minified, node20, the `build/esbuild-plugins.cjs` plugins: functions that keep feeds get ioredis in a file of their own, loaded only when REDIS_URL is set: these loads run without it, so with it add the ioredis file\'s load), then `require()`d in a fresh Node.js process; bundles take turns; median of 21. Alternatives, bundled the same way: a minimal echo on @fanoutio/grip (`bench/cold/grip-echo.ts`), the same with a Grip-Sig check by grip\'s `validateSig` (`bench/cold/grip-echo-verified.ts`), and an API Gateway WebSocket echo sending with `@aws-sdk/client-apigatewaymanagementapi` (`bench/cold/apigw-echo.ts`). Every load time includes what `require()` itself costs: see the empty handler.',
     '',
   );
   const gripEcho = cold.find((r) => r.name === '@fanoutio/grip echo')!;

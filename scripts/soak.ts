@@ -10,6 +10,7 @@
  *   npm run soak -- --redis                        # chat with Redis history (messages carry ids)
  *   npm run soak -- --log-dir /tmp/soak-logs       # keep Pushpin's and zurl's logs there
  *   npm run soak -- --pushpin-log-level 3          # Pushpin debug logs, to see why it dropped something
+ *   npm run soak -- --message-rate none            # Pushpin without message_rate: no 25 ms batching
  *
  * --max-rate caps the messages per second of all clients together, so that
  * sending lasts longer than --seconds when needed: a soak is only a check
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     redis: { type: 'boolean', default: false },
     'log-dir': { type: 'string' },
     'pushpin-log-level': { type: 'string' },
+    'message-rate': { type: 'string' },
   },
 });
 
@@ -59,6 +61,7 @@ const report = await runSoak({
   redis: values.redis === true,
   ...(values['log-dir'] !== undefined ? { logDir: values['log-dir'] } : {}),
   ...(values['pushpin-log-level'] !== undefined ? { pushpinLogLevel: Number(values['pushpin-log-level']) } : {}),
+  ...(values['message-rate'] !== undefined ? { messageRate: values['message-rate'] === 'none' ? null : positive('message-rate') } : {}),
   log: (line) => console.log(line),
 });
 console.log(formatSoakReport(report));

@@ -20,6 +20,8 @@ export interface StackOptions {
   readonly redis?: boolean;
   /** Routes ahead of the functions', in Pushpin's syntax (e.g. `*,path_beg=/bare 127.0.0.1:9000`). */
   readonly extraRoutes?: readonly string[];
+  /** Pushpin's `message_rate` (default 100000: never caps, but batches every 25 ms, as a stock Pushpin does); null leaves it unset. */
+  readonly messageRate?: number | null;
   /** Extra environment for the functions (e.g. PUBLISH_TOKEN). */
   readonly env?: Readonly<Record<string, string>>;
   readonly onInvocation?: (log: InvocationLog) => void;
@@ -82,7 +84,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     port: options.originPort ?? 0,
     ...(options.onInvocation !== undefined ? { onInvocation: options.onInvocation } : {}),
   });
-  const proxyOptions = { runDir, logDir, httpPort, controlPort, originPort: host.port, sigKey, extraRoutes: options.extraRoutes ?? [] };
+  const proxyOptions = { runDir, logDir, httpPort, controlPort, originPort: host.port, sigKey, extraRoutes: options.extraRoutes ?? [], ...(options.messageRate !== undefined ? { messageRate: options.messageRate } : {}) };
   let pushpin: RunningPushpin | undefined;
   try {
     pushpin = await startPushpin(proxyOptions);

@@ -90,10 +90,12 @@ if (pushpinLogLevel !== undefined && pushpinLogLevel !== '') {
 }
 
 const logDir = process.env.SOAK_LOG_DIR;
+const messageRate = process.env.SOAK_MESSAGE_RATE;
 const stack = await startStack({
   root,
   ...(logDir ? { logDir } : {}),
   redis: process.env.SOAK_REDIS === '1',
+  ...(messageRate ? { messageRate: messageRate === 'none' ? null : Number(messageRate) } : {}),
   onInvocation(log: InvocationLog) {
     const key = `${log.functionName} ${log.status}`;
     invocations[key] = (invocations[key] ?? 0) + 1;

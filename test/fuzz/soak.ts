@@ -37,6 +37,8 @@ export interface SoakOptions {
   readonly logDir?: string;
   /** Pushpin's log level (3: debug), for investigating losses; the stack's own is 2. */
   readonly pushpinLogLevel?: number;
+  /** Pushpin's `message_rate`; null leaves it unset (see src/local/pushpin.ts). Default: the stack's. */
+  readonly messageRate?: number | null;
   /** After the last message is sent, how long delivery may stall before the rest counts as lost. */
   readonly settleMs?: number;
   /** A memory sample above this many times the warm one fails the run. */
@@ -57,7 +59,7 @@ export interface Problem {
 }
 
 export interface SoakReport {
-  readonly options: Required<Omit<SoakOptions, 'log' | 'logDir' | 'pushpinLogLevel'>> & { readonly logDir: string };
+  readonly options: Required<Omit<SoakOptions, 'log' | 'logDir' | 'pushpinLogLevel' | 'messageRate'>> & { readonly logDir: string };
   /** Whether the Pushpin, zurl and investigation logs were kept (a failed run, or logDir given). */
   readonly logsKept: boolean;
   readonly rooms: number;
@@ -315,6 +317,7 @@ export async function runSoak(input: SoakOptions): Promise<SoakReport> {
     SOAK_LOG_DIR: logDir,
     SOAK_REDIS: options.redis ? '1' : '0',
     SOAK_PUSHPIN_LOG_LEVEL: input.pushpinLogLevel !== undefined ? String(input.pushpinLogLevel) : '',
+    SOAK_MESSAGE_RATE: input.messageRate === undefined ? '' : String(input.messageRate ?? 'none'),
   });
   const clients: Client[] = [];
   try {
