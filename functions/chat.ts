@@ -1,4 +1,4 @@
-import { getFeed } from '../src/feed/index.js';
+import { FeedUnavailableError, getFeed } from '../src/feed/index.js';
 import { isStreamId, websocket, type WebSocketContext } from '../src/index.js';
 import { nameFromPath, NAME_PATTERN, noticeChannel, roomChannel, type ChatEvent } from './lib/channels.js';
 import { publishMessage, publishNotice } from './lib/room.js';
@@ -17,6 +17,12 @@ import { publishMessage, publishNotice } from './lib/room.js';
  * a client that is not keeping up. A client that must miss nothing sends
  * `/since ID` (its last id) once welcomed and whenever a message's `prevId`
  * is not the last id it has, and gets the messages after ID, then `synced`.
+ *
+ * With Redis down, chat goes on live: messages reach everyone connected,
+ * without ids and without being kept, and the sender is told so; replays
+ * answer with an error event (then `synced`), and the connection stays up.
+ * Each feed operation gives up within a second (RedisFeed), so no request
+ * waits for the function's timeout.
  */
 /** The room history when REDIS_URL is set; made (and connected) at module load, in Lambda's init. */
 const feed = getFeed();
@@ -35,6 +41,8 @@ function tell(ctx: WebSocketContext, event: ChatEvent): void {
   ctx.send(JSON.stringify(event));
 }
 
+const HISTORY_DOWN: ChatEvent = { type: 'error', text: 'history is unavailable right now: messages reach who is connected, but are not kept' };
+
 /** Sends the messages stored after `lastId`, oldest first. */
 async function replay(ctx: WebSocketContext, name: string, lastId: string): Promise<void> {
   if (feed === null) return;
@@ -42,8 +50,16 @@ async function replay(ctx: WebSocketContext, name: string, lastId: string): Prom
     tell(ctx, { type: 'error', text: 'last-id is not a message id' });
     return;
   }
+  let items;
+  try {
+    items = await feed.after(roomChannel(name), lastId);
+  } catch (error) {
+    if (!(error instanceof FeedUnavailableError)) throw error;
+    tell(ctx, HISTORY_DOWN);
+    return;
+  }
   let prevId = lastId;
-  for (const item of await feed.after(roomChannel(name), lastId)) {
+  for (const item of items) {
     tell(ctx, { ...(JSON.parse(item.data) as ChatEvent & { type: 'message' }), id: item.id, prevId });
     prevId = item.id;
   }
@@ -95,7 +111,9 @@ export const handler = websocket({
       await publishNotice(room(ctx), event, ctx.id);
       return;
     }
-    tell(ctx, await publishMessage(room(ctx), { nick: nick(ctx), text: message.data }, ctx.id));
+    const sent = await publishMessage(room(ctx), { nick: nick(ctx), text: message.data }, ctx.id, 'live');
+    tell(ctx, sent);
+    if (feed !== null && sent.id === undefined) tell(ctx, HISTORY_DOWN);
   },
 
   async onClose(ctx) {

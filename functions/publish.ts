@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { getFeed } from '../src/feed/index.js';
+import { FeedUnavailableError, getFeed } from '../src/feed/index.js';
 import { http, respond } from '../src/index.js';
 import { nameFromPath, NAME_PATTERN } from './lib/channels.js';
 import { publishMessage } from './lib/room.js';
@@ -19,6 +19,8 @@ getFeed();
  * POST /publish/{channel} with `{"message": "..."}`: one control request
  * reaches every kind of subscriber of the channel: chat room, HTTP stream,
  * long-poll and SSE. Requires `Authorization: Bearer PUBLISH_TOKEN` when set.
+ * With REDIS_URL set and Redis down: 503 with Retry-After, within about a
+ * second, and nothing published.
  */
 export const handler = http(async (req) => {
   if (!authorized(req.headers.get('authorization'))) {
@@ -29,6 +31,13 @@ export const handler = http(async (req) => {
   const body = req.json();
   const message = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : undefined;
   if (typeof message !== 'string') return respond(400, 'body must be JSON {"message": "..."}\n');
-  const event = await publishMessage(name, { nick: 'publish', text: message });
+  let event;
+  try {
+    event = await publishMessage(name, { nick: 'publish', text: message });
+  } catch (error) {
+    // Redis down: nothing was published (a message not kept would be missing from history), so ask for a retry.
+    if (error instanceof FeedUnavailableError) return respond(503, 'message history is unavailable; retry later\n', { 'Retry-After': '1' });
+    throw error;
+  }
   return respond(202, { published: true, channel: name, ...(event.type === 'message' && event.id ? { id: event.id } : {}) });
 });

@@ -69,7 +69,7 @@ export {
 
 // Feeds: channel history with ids, for reliable delivery and resuming.
 // The Redis implementation is in 'grip-lambda/feed', so functions without one don't bundle a Redis client.
-export { FEED_START, isStreamId, type Feed, type FeedItem, type AppendOptions, type AppendResult } from './feed/feed.js';
+export { FEED_START, FeedUnavailableError, isStreamId, type Feed, type FeedItem, type AppendOptions, type AppendResult } from './feed/feed.js';
 export { parseGripLast, reliableStream, type ReliableStreamOptions } from './http/reliable.js';
 export { runInvocation, invocationDeadline } from './lambda/invocation.js';
 

@@ -1,4 +1,4 @@
-import { getFeed } from '../../src/feed/index.js';
+import { FeedUnavailableError, getFeed } from '../../src/feed/index.js';
 import { getPublisher, httpResponse, httpStream, sseEvent, wsMessage, type ChannelItem } from '../../src/index.js';
 import { noticeChannel, roomChannel, sseChannel, type ChatEvent } from './channels.js';
 
@@ -13,14 +13,28 @@ export interface RoomMessage {
  * the message is first appended to the room's feed, and published with its
  * id and the previous id, so streams recover gaps and clients can resume.
  * `sender` keeps a chat connection from getting its own message back.
+ *
+ * With Redis down (FeedUnavailableError, within the feed's 1 s budget),
+ * `whenFeedDown: 'live'` publishes the message anyway, without ids: it
+ * reaches everyone connected but is not kept. 'fail' (the default) throws,
+ * and nothing is published, so the caller can be asked to retry.
  */
-export async function publishMessage(room: string, message: RoomMessage, sender?: string): Promise<ChatEvent> {
+export async function publishMessage(
+  room: string,
+  message: RoomMessage,
+  sender?: string,
+  whenFeedDown: 'live' | 'fail' = 'fail',
+): Promise<Extract<ChatEvent, { type: 'message' }>> {
   const feed = getFeed();
   let ids: { id: string; prevId: string } | undefined;
-  let event: ChatEvent = { type: 'message', nick: message.nick, text: message.text };
+  let event: Extract<ChatEvent, { type: 'message' }> = { type: 'message', nick: message.nick, text: message.text };
   if (feed !== null) {
-    ids = await feed.append(roomChannel(room), JSON.stringify(event));
-    event = { ...event, id: ids.id, prevId: ids.prevId };
+    try {
+      ids = await feed.append(roomChannel(room), JSON.stringify(event));
+      event = { ...event, id: ids.id, prevId: ids.prevId };
+    } catch (error) {
+      if (!(error instanceof FeedUnavailableError) || whenFeedDown === 'fail') throw error;
+    }
   }
   await getPublisher().publishBatch(roomItems(room, event, ids, sender));
   return event;

@@ -33,6 +33,24 @@ export function isStreamId(id: string): boolean {
 /** The previous id of a feed's first item, so that even the first item carries a prev-id. */
 export const FEED_START = '0-0';
 
+/**
+ * The feed's store did not answer in time (unreachable, timed out, or
+ * refusing commands for now): nothing was read, and a write may or may not
+ * have been applied (an append already sent when its answer timed out) but
+ * is never sent later. Callers degrade (live without history) or ask to be
+ * retried; an append with an idempotency key is safe to repeat.
+ */
+export class FeedUnavailableError extends Error {
+  override readonly name = 'FeedUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * A channel history. Implementations fail an operation with
+ * FeedUnavailableError, within a bounded time, when their store cannot answer.
+ */
 export interface Feed {
   append(channel: string, data: string, options?: AppendOptions): Promise<AppendResult>;
   /** Items after `lastId` (exclusive), oldest first, at most `limit`. */

@@ -1,3 +1,3 @@
 // grip-lambda/feed: channel history in Redis Streams (needs ioredis, a dependency of this entry only).
 export * from './feed.js';
-export { RedisFeed, getFeed, closeSharedFeed, type RedisFeedOptions } from './redis-feed.js';
+export { RedisFeed, getFeed, closeSharedFeed, redisClientOptions, type RedisFeedOptions } from './redis-feed.js';

@@ -1,4 +1,4 @@
-import { isStreamId, type Feed, type FeedItem } from '../feed/feed.js';
+import { FeedUnavailableError, isStreamId, type Feed, type FeedItem } from '../feed/feed.js';
 import { RequestError } from '../errors.js';
 import { holdSse, holdStream, type Hold } from './hold.js';
 import type { IncomingRequest } from './handler.js';
@@ -39,6 +39,12 @@ export interface ReliableStreamOptions {
   readonly render: (item: FeedItem) => string;
   /** A resume point the client gave (SSE's Last-Event-ID); the proxy's Grip-Last wins over it. */
   readonly clientLastId?: string;
+  /**
+   * With the feed down, the stream is held live only (see reliableStream);
+   * the proxy asks again after this many seconds (default 10), and the
+   * first answer with the feed back makes the stream gap-free again.
+   */
+  readonly feedDownRetrySeconds?: number;
 }
 
 /** Most items replayed in one answer; the proxy asks again for the rest. */
@@ -51,6 +57,13 @@ const REPLAY_LIMIT = 1000;
  * the newest id sent and a `Grip-Link` back here. The proxy then drops
  * nothing silently: an item whose prev-id does not match makes it call the
  * link, and the answer fills the gap.
+ *
+ * With the feed down (FeedUnavailableError), the stream still holds, live
+ * only: no replay and no prev-id, so the proxy delivers what is published
+ * meanwhile (without ids: nothing can be stored) instead of asking for a
+ * gap the feed cannot fill. The proxy asks again after
+ * `feedDownRetrySeconds`; once the feed answers, the stream is gap-free
+ * again from that point.
  */
 export async function reliableStream(options: ReliableStreamOptions, sse = false): Promise<Hold> {
   const gripLast = parseGripLast(options.request.headers.get('grip-last'), options.request.channelPrefix).get(options.channel);
@@ -59,17 +72,24 @@ export async function reliableStream(options: ReliableStreamOptions, sse = false
     throw new RequestError(400, `last id ${JSON.stringify(resumeFrom.slice(0, 40))} is not a feed id`);
   }
   let body = '';
-  let prevId: string;
-  if (resumeFrom !== undefined) {
-    const items = await options.feed.after(options.feedChannel, resumeFrom, REPLAY_LIMIT);
-    for (const item of items) body += options.render(item);
-    prevId = items.at(-1)?.id ?? resumeFrom;
-  } else {
-    prevId = await options.feed.lastId(options.feedChannel);
+  let channel: { name: string; prevId?: string } = { name: options.channel };
+  let nextLinkTimeout = options.nextLinkTimeout ?? 120;
+  try {
+    if (resumeFrom !== undefined) {
+      const items = await options.feed.after(options.feedChannel, resumeFrom, REPLAY_LIMIT);
+      for (const item of items) body += options.render(item);
+      channel = { name: options.channel, prevId: items.at(-1)?.id ?? resumeFrom };
+    } else {
+      channel = { name: options.channel, prevId: await options.feed.lastId(options.feedChannel) };
+    }
+  } catch (error) {
+    if (!(error instanceof FeedUnavailableError)) throw error;
+    body = '';
+    nextLinkTimeout = options.feedDownRetrySeconds ?? 10;
   }
   const base = {
-    channels: { name: options.channel, prevId },
-    nextLink: { url: options.nextLink, timeout: options.nextLinkTimeout ?? 120 },
+    channels: channel,
+    nextLink: { url: options.nextLink, timeout: nextLinkTimeout },
     body,
   };
   return sse ? holdSse({ ...base, keepAliveSeconds: 20, retryMs: 2000 }) : holdStream({ ...base, keepAlive: { content: '\n', timeout: 20 } });
