@@ -1,5 +1,5 @@
 import { getFeed } from '../src/feed/index.js';
-import { jsonMapper, relay } from '../src/index.js';
+import { jsonMapper, PermanentRecordError, relay } from '../src/index.js';
 import { NAME_PATTERN } from './lib/channels.js';
 import { roomItems } from './lib/room.js';
 
@@ -11,13 +11,16 @@ const feed = getFeed();
  * `{"channel": "room", "message": "text"}`, become room messages: chat
  * WebSockets, HTTP streams, long-polls and SSE all get them. With REDIS_URL
  * set they are kept in the room's feed first (a retried record is not
- * stored twice), so clients that reconnect get what they missed.
+ * stored twice), so clients that reconnect get what they missed. A record
+ * that is not such JSON, or names no valid room, is logged and dropped (it
+ * would never succeed); proxy or Redis trouble fails the record, and SQS
+ * brings it back (after 5 receives, to the dead-letter queue: serverless.yml).
  */
 export const handler = relay({
   map(record) {
     const message = jsonMapper(record) as { channel: string; message: string };
     if (!NAME_PATTERN.test(message.channel)) {
-      throw new TypeError(`channel ${JSON.stringify(message.channel.slice(0, 70))} is not a valid room name`);
+      throw new PermanentRecordError(`channel ${JSON.stringify(message.channel.slice(0, 70))} is not a valid room name`);
     }
     return message;
   },

@@ -74,5 +74,5 @@ export { parseGripLast, reliableStream, type ReliableStreamOptions } from './htt
 export { runInvocation, invocationDeadline } from './lambda/invocation.js';
 
 // Relays: SQS, Kinesis, DynamoDB Streams and Kafka records republished to channels.
-export { relay, jsonMapper, defaultItems, type RelayOptions, type RelayResult, type RelayMessage, type RelayMapper, type ItemBuilder } from './relay/relay.js';
+export { relay, jsonMapper, defaultItems, PermanentRecordError, type DroppedRecord, type RelayOptions, type RelayResult, type RelayMessage, type RelayMapper, type ItemBuilder } from './relay/relay.js';
 export { readSourceRecords, unmarshall, type SourceRecord, type SourceKind, type RelayEvent } from './relay/records.js';

@@ -11,7 +11,32 @@ export interface RelayMessage {
   readonly message: string;
 }
 
-/** Maps a record to zero or more messages; throwing marks the record failed (and retried). */
+/**
+ * A record that can never be delivered (malformed, no valid channel...):
+ * the relay logs it with its id and drops it, instead of having Lambda
+ * retry it (which, on a FIFO queue or a stream shard, would hold back every
+ * later record of its group until it expires). Throw it from a mapper or
+ * `store` for records of your own format: both run before anything is
+ * stored. (An item builder runs after the append; its PermanentRecordError
+ * drops a record that is already in the feed.)
+ */
+export class PermanentRecordError extends Error {
+  override readonly name = 'PermanentRecordError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A record the relay dropped as undeliverable, as `onDropped` sees it. */
+export interface DroppedRecord {
+  readonly record: SourceRecord;
+  readonly error: PermanentRecordError;
+}
+
+/**
+ * Maps a record to zero or more messages. Throwing PermanentRecordError
+ * drops the record (logged); any other throw fails it, and it is retried.
+ */
 export type RelayMapper = (record: SourceRecord) => RelayMessage | readonly RelayMessage[] | null;
 
 /** Builds the published items for a message, with its feed ids when a feed is used. */
@@ -25,6 +50,8 @@ export interface RelayOptions {
   /** What the feed stores for a message; default the message text. */
   readonly store?: (message: RelayMessage) => string;
   readonly publisher?: GripPublisher;
+  /** Called for each record dropped as undeliverable (after it is logged), e.g. to count it in your metrics. */
+  readonly onDropped?: (dropped: DroppedRecord) => void;
 }
 
 export interface RelayResult {
@@ -33,14 +60,34 @@ export interface RelayResult {
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** The default mapper: the record is JSON `{"channel": "...", "message": "..."}`. */
+/**
+ * The default mapper: the record is JSON `{"channel": "...", "message": "..."}`.
+ * @throws PermanentRecordError for a record that is not UTF-8, not JSON, or not of that shape.
+ */
 export const jsonMapper: RelayMapper = (record) => {
-  const value = JSON.parse(decoder.decode(record.body)) as { channel?: unknown; message?: unknown };
+  let value: { channel?: unknown; message?: unknown } | null;
+  try {
+    value = JSON.parse(decoder.decode(record.body)) as typeof value;
+  } catch (error) {
+    throw new PermanentRecordError(`record is not UTF-8 JSON: ${(error as Error).message}`, { cause: error });
+  }
   if (typeof value !== 'object' || value === null || typeof value.channel !== 'string' || value.channel === '' || typeof value.message !== 'string') {
-    throw new TypeError('record is not JSON {"channel": string, "message": string}');
+    throw new PermanentRecordError('record is not JSON {"channel": string, "message": string}');
   }
   return { channel: value.channel, message: value.message };
 };
+
+/** What a mapper returned, as messages; a shape no channel can take is permanent. */
+function messagesOf(mapped: ReturnType<RelayMapper>): readonly RelayMessage[] {
+  const messages = mapped === null ? [] : Array.isArray(mapped) ? (mapped as readonly RelayMessage[]) : [mapped as RelayMessage];
+  for (const message of messages) {
+    if (typeof message !== 'object' || message === null || typeof message.channel !== 'string' || message.channel === '') {
+      throw new PermanentRecordError('the mapper gave a message without a channel (a non-empty string)');
+    }
+    if (typeof message.message !== 'string') throw new PermanentRecordError(`the mapper gave a message for ${message.channel} that is not a string`);
+  }
+  return messages;
+}
 
 /** The default items: one per message, for WebSocket, HTTP stream and long-poll subscribers. */
 export const defaultItems: ItemBuilder = (message, ids) => [
@@ -51,6 +98,17 @@ export const defaultItems: ItemBuilder = (message, ids) => [
   },
 ];
 
+/** Items the publisher would refuse, refused here, so that one bad record does not fail its whole control request. */
+function checkedItems(items: ChannelItem[]): ChannelItem[] {
+  for (const item of items) {
+    const formats = Array.isArray(item.formats) ? item.formats : [item.formats];
+    if (typeof item.channel !== 'string' || item.channel === '' || formats.length === 0) {
+      throw new PermanentRecordError('the item builder gave an item without a channel or without formats');
+    }
+  }
+  return items;
+}
+
 interface Prepared {
   readonly record: SourceRecord;
   readonly items: ChannelItem[];
@@ -59,12 +117,18 @@ interface Prepared {
 /**
  * Makes a Lambda handler that republishes records from SQS, Kinesis,
  * DynamoDB Streams or Kafka to channels. Records are published in order, in
- * as few control requests as the batch size allows. A record that fails (in
- * the mapper, the feed or the publish) is reported in `batchItemFailures`
- * together with every later record of its shard, partition or message group,
- * so Lambda retries exactly those and order holds. Kafka has no partial
- * batch response: any failure throws, and Lambda retries the batch; ids keep
- * the repeats harmless.
+ * as few control requests as the batch size allows.
+ *
+ * Two kinds of failure. A record that can never be delivered (not JSON, no
+ * channel, or a PermanentRecordError from your mapper) is logged with its
+ * id, passed to `onDropped`, and not reported: retrying it would only hold
+ * back the rest of its group. Any other failure (the proxy or Redis
+ * unreachable, an error your mapper did not mark) is transient: the record
+ * is reported in `batchItemFailures` together with every later record of
+ * its shard, partition or message group, so Lambda retries exactly those
+ * and order holds. Kafka has no partial batch response: a transient
+ * failure throws, and Lambda retries the batch; ids keep the repeats
+ * harmless.
  */
 export function relay(options: RelayOptions = {}): (event: RelayEvent, context?: Context) => Promise<RelayResult> {
   const map = options.map ?? jsonMapper;
@@ -83,6 +147,16 @@ export function relay(options: RelayOptions = {}): (event: RelayEvent, context?:
         failed.add(record.orderKey);
         failures.push(record);
       };
+      let dropped = 0;
+      const drop = (record: SourceRecord, error: PermanentRecordError) => {
+        dropped++;
+        console.error(`[grip-lambda] relay: ${kind} record ${record.itemId} dropped, it can never be delivered: ${error.message}`);
+        try {
+          options.onDropped?.({ record, error });
+        } catch (hookError) {
+          console.error(`[grip-lambda] relay: onDropped threw: ${(hookError as Error)?.message ?? String(hookError)}`);
+        }
+      };
 
       const prepared: Prepared[] = [];
       for (const record of records) {
@@ -91,16 +165,18 @@ export function relay(options: RelayOptions = {}): (event: RelayEvent, context?:
           continue;
         }
         try {
-          const mapped = map(record);
-          const messages = mapped === null ? [] : Array.isArray(mapped) ? (mapped as readonly RelayMessage[]) : [mapped as RelayMessage];
+          // Everything that can make a record undeliverable is checked before anything is stored.
+          const messages = messagesOf(map(record));
+          const stored = messages.map(store);
           const items: ChannelItem[] = [];
           for (const [index, message] of messages.entries()) {
-            const ids = options.feed ? await options.feed.append(message.channel, store(message), { key: `${record.dedupeKey}#${index}` }) : undefined;
-            items.push(...build(message, ids));
+            const ids = options.feed ? await options.feed.append(message.channel, stored[index]!, { key: `${record.dedupeKey}#${index}` }) : undefined;
+            items.push(...checkedItems(build(message, ids)));
           }
           prepared.push({ record, items });
         } catch (error) {
-          fail(record, error);
+          if (error instanceof PermanentRecordError) drop(record, error);
+          else fail(record, error);
         }
       }
 
@@ -132,6 +208,7 @@ export function relay(options: RelayOptions = {}): (event: RelayEvent, context?:
       }
       await flush();
 
+      if (dropped > 0) console.error(`[grip-lambda] relay: ${dropped} of ${records.length} ${kind} record(s) dropped as undeliverable`);
       if (kind === 'kafka' && failures.length > 0) {
         throw new Error(`relay: ${failures.length} Kafka record(s) failed; the batch will be retried`);
       }

@@ -4,13 +4,16 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { PublisherClient } from '@fanoutio/grip';
 import type { SQSRecord } from 'aws-lambda';
-import { FEED_START, type AppendOptions, type AppendResult, type Feed, type FeedItem } from '../../src/feed/feed.js';
+import { FEED_START, FeedUnavailableError, type AppendOptions, type AppendResult, type Feed, type FeedItem } from '../../src/feed/feed.js';
+import { wsMessage } from '../../src/publish/formats.js';
 import { GripPublisher, type PublisherOptions } from '../../src/publish/publisher.js';
 import { readSourceRecords } from '../../src/relay/records.js';
-import { relay, type RelayMapper } from '../../src/relay/relay.js';
+import { PermanentRecordError, relay, type DroppedRecord, type RelayMapper } from '../../src/relay/relay.js';
 import {
   compareStreamIds,
   dynamodbEvent,
@@ -138,13 +141,19 @@ function failingOn(...bad: string[]): RelayMapper {
 }
 
 // Relay failures are logged with console.error; keep test output readable.
-const quiet = <T>(fn: () => Promise<T>): Promise<T> => {
+const quiet = <T>(fn: () => Promise<T>): Promise<T> => captured(fn).then(({ result }) => result);
+
+/** Runs `fn` with console.error captured: its result and the lines it logged. */
+async function captured<T>(fn: () => Promise<T>): Promise<{ result: T; logs: string[] }> {
   const original = console.error;
-  console.error = () => undefined;
-  return fn().finally(() => {
+  const logs: string[] = [];
+  console.error = (...args: unknown[]) => logs.push(args.map(String).join(' '));
+  try {
+    return { result: await fn(), logs };
+  } finally {
     console.error = original;
-  });
-};
+  }
+}
 
 // ---------------------------------------------------------------- readSourceRecords
 
@@ -347,10 +356,138 @@ describe('relay', () => {
     assert.deepEqual(control.items.map(wsText), ['x1', 'y1', 'y2']);
   });
 
-  test('a record that is not JSON {channel, message} fails with the default mapper', async () => {
-    const records = [sqsRecord('not json', { groupId: 'g' }), sqsRecord(chat('room', 'ok'), { groupId: 'h' }), sqsRecord('{"channel":""}', { groupId: 'i' })];
-    const result = await quiet(() => relay({ publisher: publisher(10) })(sqsEvent(records)));
-    assert.deepEqual(ids(result), [records[0]!.messageId, records[2]!.messageId]);
+  test('SQS FIFO: undeliverable records are dropped, logged with their ids, and the rest of their group goes on', async () => {
+    const feed = new MemoryFeed();
+    const queue = new FifoQueue(10);
+    const bodies = [
+      chat('room', 'g1'),
+      'not json',
+      chat('room', 'g2'),
+      '{"channel":""}', // no channel
+      '{"channel":"room"}', // no message
+      'null',
+      '{"channel":"room","message":7}',
+      chat('room', 'g3'),
+    ];
+    for (const body of bodies) queue.send(body, 'one-group');
+    const batch = queue.receive()!;
+    const dropped: DroppedRecord[] = [];
+    const { result, logs } = await captured(() => relay({ feed, publisher: publisher(10), onDropped: (d) => dropped.push(d) })(batch));
+    assert.deepEqual(result, { batchItemFailures: [] }, 'nothing is handed back to Lambda to retry');
+    assert.deepEqual(control.items.map(wsText), ['g1', 'g2', 'g3']);
+    assert.equal(feed.size('room'), 3, 'nothing undeliverable was stored');
+    const poison = batch.Records.filter((_, i) => ![0, 2, 7].includes(i));
+    assert.deepEqual(
+      dropped.map((d) => d.record.itemId),
+      poison.map((r) => r.messageId),
+    );
+    assert.ok(dropped.every((d) => d.error instanceof PermanentRecordError));
+    for (const record of poison) {
+      assert.ok(logs.some((line) => line.includes(record.messageId) && line.includes('dropped')), `record ${record.messageId} is logged by id`);
+    }
+    assert.ok(logs.some((line) => line.includes('5 of 8 sqs record(s) dropped')), `a count is logged (${JSON.stringify(logs)})`);
+    assert.equal(queue.settle(batch, result), 8);
+    assert.equal(queue.size, 0, 'the group is not blocked');
+  });
+
+  test('Kinesis: a record that is not UTF-8 is dropped; the shard goes on', async () => {
+    const records = [kinesisRecord(chat('room', 'k1')), kinesisRecord(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])), kinesisRecord(chat('room', 'k2'))];
+    const dropped: string[] = [];
+    const result = await quiet(() => relay({ publisher: publisher(10), onDropped: (d) => dropped.push(d.record.itemId) })(kinesisEvent(records)));
+    assert.deepEqual(result, { batchItemFailures: [] });
+    assert.deepEqual(dropped, [records[1]!.kinesis.sequenceNumber]);
+    assert.deepEqual(control.items.map(wsText), ['k1', 'k2']);
+  });
+
+  test("a mapper's PermanentRecordError drops the record; its other errors fail the record and the rest of its group", async () => {
+    const map: RelayMapper = (record) => {
+      const value = JSON.parse(Buffer.from(record.body).toString('utf8')) as { channel: string; message: string };
+      if (value.message === 'poison') throw new PermanentRecordError('poison is never delivered');
+      if (value.message === 'flaky') throw new Error('a lookup timed out');
+      return value;
+    };
+    const records = ['a', 'poison', 'b', 'flaky', 'c'].map((m) => sqsRecord(chat('room', m), { groupId: 'g' }));
+    const dropped: string[] = [];
+    const result = await quiet(() => relay({ publisher: publisher(10), map, onDropped: (d) => dropped.push(d.error.message) })(sqsEvent(records)));
+    assert.deepEqual(dropped, ['poison is never delivered']);
+    assert.deepEqual(ids(result), [records[3]!.messageId, records[4]!.messageId], 'the unmarked error is transient: retried with what follows it');
+    assert.deepEqual(control.items.map(wsText), ['a', 'b']);
+  });
+
+  test('a record naming an empty channel among several messages is dropped before any of them is stored', async () => {
+    const feed = new MemoryFeed();
+    const map: RelayMapper = () => [
+      { channel: 'room', message: 'first' },
+      { channel: '', message: 'second' },
+    ];
+    const result = await quiet(() => relay({ feed, publisher: publisher(10), map })(sqsEvent([sqsRecord('x', { groupId: 'g' })])));
+    assert.deepEqual(result, { batchItemFailures: [] });
+    assert.equal(feed.size('room'), 0);
+    assert.equal(control.requests.length, 0);
+  });
+
+  test("an item builder's item without a channel or formats drops its record only; the control request carries the others", async () => {
+    const records = ['a', 'no-channel', 'no-formats', 'b'].map((m) => sqsRecord(chat('room', m), { groupId: 'g' }));
+    const dropped: string[] = [];
+    const result = await quiet(() =>
+      relay({
+        publisher: publisher(10),
+        onDropped: (d) => dropped.push(d.record.itemId),
+        items: ({ channel, message }) => [
+          { channel: message === 'no-channel' ? '' : channel, formats: message === 'no-formats' ? [] : [wsMessage(message)] },
+        ],
+      })(sqsEvent(records)),
+    );
+    assert.deepEqual(result, { batchItemFailures: [] });
+    assert.deepEqual(dropped, [records[1]!.messageId, records[2]!.messageId]);
+    assert.equal(control.requests.length, 1);
+    assert.deepEqual(control.items.map(wsText), ['a', 'b']);
+  });
+
+  test('the feed unavailable is transient: the record and the rest of its group are reported, other groups go on', async () => {
+    const memory = new MemoryFeed();
+    const feed: Feed = {
+      append: (channel, data, options) =>
+        channel === 'down' ? Promise.reject(new FeedUnavailableError('feed append: Redis is unreachable')) : memory.append(channel, data, options),
+      after: (channel, lastId, limit) => memory.after(channel, lastId, limit),
+      lastId: (channel) => memory.lastId(channel),
+      close: () => memory.close(),
+    };
+    const records = [
+      sqsRecord(chat('room', 'a1'), { groupId: 'A' }),
+      sqsRecord(chat('down', 'b1'), { groupId: 'B' }),
+      sqsRecord(chat('room', 'a2'), { groupId: 'A' }),
+      sqsRecord(chat('room', 'b2'), { groupId: 'B' }),
+    ];
+    const dropped: string[] = [];
+    const result = await quiet(() => relay({ feed, publisher: publisher(10), onDropped: (d) => dropped.push(d.record.itemId) })(sqsEvent(records)));
+    assert.deepEqual(ids(result), [records[1]!.messageId, records[3]!.messageId]);
+    assert.deepEqual(dropped, []);
+    assert.deepEqual(control.items.map(wsText), ['a1', 'a2']);
+  });
+
+  test('MSK: an undeliverable record is dropped and the batch succeeds; a transient failure still throws', async () => {
+    const event = mskEvent([kafkaRecord(chat('room', 'k0'), { offset: 0 }), kafkaRecord('not json', { offset: 1 }), kafkaRecord(chat('room', 'k2'), { offset: 2 })]);
+    const dropped: string[] = [];
+    assert.deepEqual(await quiet(() => relay({ publisher: publisher(10), onDropped: (d) => dropped.push(d.record.itemId) })(event)), { batchItemFailures: [] });
+    assert.deepEqual(dropped, ['relay-topic-0-1']);
+    assert.deepEqual(control.items.map(wsText), ['k0', 'k2']);
+    control.reset();
+    control.answer = () => 400;
+    await assert.rejects(quiet(() => relay({ publisher: publisher(10, { attempts: 1 }) })(event)), /2 Kafka record\(s\) failed/);
+  });
+
+  test('onDropped throwing is logged, and the batch still succeeds', async () => {
+    const { result, logs } = await captured(() =>
+      relay({
+        publisher: publisher(10),
+        onDropped: () => {
+          throw new Error('metrics down');
+        },
+      })(sqsEvent([sqsRecord('not json', { groupId: 'g' }), sqsRecord(chat('room', 'ok'), { groupId: 'g' })])),
+    );
+    assert.deepEqual(result, { batchItemFailures: [] });
+    assert.ok(logs.some((line) => line.includes('onDropped threw: metrics down')));
     assert.deepEqual(control.items.map(wsText), ['ok']);
   });
 
@@ -459,5 +596,22 @@ describe('relay', () => {
       feed.appends.map((a) => a.key),
       [`sqs:${records[0]!.messageId}#0`, `sqs:${records[0]!.messageId}#1`, `sqs:${records[2]!.messageId}#0`, `sqs:${records[2]!.messageId}#1`],
     );
+  });
+});
+
+describe('the example relay queue (serverless.yml)', () => {
+  test('has a FIFO dead-letter queue that takes a record after 5 receives', () => {
+    // CloudFormation's !GetAtt read as its plain value ("Name.Attribute").
+    const config = parseYaml(readFileSync(new URL('../../serverless.yml', import.meta.url), 'utf8'), {
+      customTags: [{ tag: '!GetAtt', resolve: (value: string) => value }],
+    }) as { resources: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> } };
+    const resources = config.resources.Resources;
+    const queue = resources['RelayQueue']!.Properties;
+    const policy = queue['RedrivePolicy'] as { deadLetterTargetArn: string; maxReceiveCount: number };
+    assert.equal(policy.deadLetterTargetArn, 'RelayDeadLetterQueue.Arn');
+    assert.equal(policy.maxReceiveCount, 5);
+    const dlq = resources['RelayDeadLetterQueue']!;
+    assert.equal(dlq.Type, 'AWS::SQS::Queue');
+    assert.equal(dlq.Properties['FifoQueue'], true, "a FIFO queue's dead-letter queue must be FIFO");
   });
 });
