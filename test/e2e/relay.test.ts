@@ -5,7 +5,9 @@
 // middle of the burst the proxy goes down: publishes fail, records are
 // reported failed and come back; clients are cut off and reconnect with
 // ?last-id (then /since, see ChatClient) once the proxy is back. In the end
-// every client has every record exactly once and in order.
+// every client has every record exactly once and in order. A second test
+// puts poison records (not JSON, no channel, an invalid room) between good
+// ones of one FIFO group: they are dropped, and the group goes on.
 import type { Context } from 'aws-lambda';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -247,4 +249,46 @@ test('relay burst across a proxy outage: every client gets every record exactly 
       `/since sent ${clients.map((c) => c.syncs).join('/')}, ` +
       `${relayErrorLogs} relay error lines logged, ${Date.now() - started} ms`,
   );
+});
+
+test('poison records in a FIFO group are dropped; the good records after them are delivered, in order', async () => {
+  const room = `poison-${randomBytes(4).toString('hex')}`;
+  const client = new ChatClient(room);
+  clients.push(client);
+  client.start();
+  await until(() => client.welcomed, 'the client to be welcomed');
+
+  const queue = new FifoQueue(10);
+  const poison = [
+    'not json',
+    JSON.stringify({ channel: room }), // no message
+    JSON.stringify({ channel: 'no spaces in room names', message: 'x' }),
+    JSON.stringify({ message: 'no channel' }),
+  ];
+  const good: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    good.push(`g${i}`);
+    queue.send(JSON.stringify({ channel: room, message: `g${i}` }), 'one-group');
+    if (i % 3 === 0) queue.send(poison[i / 3]!, 'one-group');
+  }
+  const logsBefore = relayErrorLogs;
+  let invocations = 0;
+  // 16 records in batches of 10: two invocations when nothing is retried; a stuck group would keep coming back.
+  while (queue.size > 0 && invocations < 6) {
+    const batch = queue.receive()!;
+    const result = await relayHandler(batch, lambdaContext(3_000));
+    queue.settle(batch, result);
+    invocations++;
+  }
+  assert.equal(queue.size, 0, `the group drained (after ${invocations} invocations)`);
+  assert.equal(invocations, 2, 'no record was handed back for a retry');
+  await until(
+    () => client.seen.length >= good.length,
+    () => `the ${good.length} good records (have ${JSON.stringify(client.seen.map((m) => m.text))})`,
+  );
+  assert.deepEqual(
+    client.seen.map((m) => m.text),
+    good,
+  );
+  assert.ok(relayErrorLogs - logsBefore >= poison.length, 'each dropped record was logged');
 });
