@@ -3,7 +3,7 @@
 // an in-memory feed.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FEED_START, type AppendOptions, type AppendResult, type Feed, type FeedItem } from '../../src/feed/feed.js';
+import { FEED_START, FeedUnavailableError, type AppendOptions, type AppendResult, type Feed, type FeedItem } from '../../src/feed/feed.js';
 import type { IncomingRequest } from '../../src/http/handler.js';
 import { parseGripLast, reliableStream } from '../../src/http/reliable.js';
 import { RequestError } from '../../src/errors.js';
@@ -304,5 +304,54 @@ describe('reliableStream', () => {
     assert.equal(lines.length, 1000);
     assert.equal(lines[999], 'm999');
     assert.equal(response.headers['Grip-Channel'], `room; prev-id=${ids[999]}`);
+  });
+
+  describe('with the feed down', () => {
+    /** A feed whose every read fails as RedisFeed does with Redis down. */
+    const down = (error: Error = new FeedUnavailableError('feed read: Redis is unreachable')): Feed => ({
+      append: () => Promise.reject(error),
+      after: () => Promise.reject(error),
+      lastId: () => Promise.reject(error),
+      close: async () => undefined,
+    });
+    const cases: [string, Record<string, string>, boolean][] = [
+      ['first request', {}, false],
+      ['recovery request (Grip-Last)', { 'Grip-Last': 'room; last-id=1700000000000-0' }, false],
+      ['SSE resume (Last-Event-ID)', {}, true],
+    ];
+    for (const [what, headers, sse] of cases) {
+      test(`${what}: holds live, without prev-id or replay, and asks again after 10 s`, async () => {
+        const hold = await reliableStream(
+          {
+            request: request(headers),
+            feed: down(),
+            feedChannel: 'room',
+            channel: 'room',
+            nextLink: '/stream/room',
+            render: lineOf,
+            ...(sse ? { clientLastId: '1700000000000-0' } : {}),
+          },
+          sse,
+        );
+        const response = hold.toResponse('');
+        assert.equal(response.status, 200);
+        assert.equal(response.headers['Grip-Hold'], 'stream');
+        assert.equal(response.headers['Grip-Channel'], 'room', 'no prev-id: Pushpin delivers id-less items instead of asking for a gap');
+        assert.equal(response.headers['Grip-Link'], '</stream/room>; rel=next; timeout=10');
+        if (!sse) assert.equal(response.body, '');
+      });
+    }
+
+    test('feedDownRetrySeconds sets how soon the proxy asks again', async () => {
+      const hold = await reliableStream({ request: request(), feed: down(), feedChannel: 'room', channel: 'room', nextLink: '/s', render: lineOf, feedDownRetrySeconds: 3 });
+      assert.equal(hold.toResponse('').headers['Grip-Link'], '</s>; rel=next; timeout=3');
+    });
+
+    test('any other feed error is not taken for an outage: it is thrown', async () => {
+      await assert.rejects(
+        reliableStream({ request: request(), feed: down(new Error('WRONGTYPE')), feedChannel: 'room', channel: 'room', nextLink: '/s', render: lineOf }),
+        /WRONGTYPE/,
+      );
+    });
   });
 });
