@@ -140,6 +140,10 @@ test('Redis down: chat goes on live, publish answers 503 quickly, SSE holds; all
   assert.equal(published.status, 503, published.body);
   assert.equal(published.retryAfter, '1');
 
+  // A new SSE client, resuming from before-2, is held live at once instead of waiting on the feed.
+  const lateSse = await StreamingResponse.get(`${stack.httpUrl}/sse/${room}`, 5_000, { 'Last-Event-ID': lastStored });
+  assert.equal(lateSse.status, 200);
+
   // A client resuming meanwhile is told history is unavailable, and stays connected.
   const carol = await joinRoom(room, lastStored);
   await until(() => events(carol).some((e) => e.type === 'error' && /history is unavailable/.test(e.text ?? '')), 'the resume to report history unavailable');
@@ -149,6 +153,7 @@ test('Redis down: chat goes on live, publish answers 503 quickly, SSE holds; all
   // makes Pushpin ask the function to fill a gap; see README, Delivery guarantees).
   await sse.waitFor((s) => s.events().some((e) => e.data === 'down-4'), 10_000, 'down-4 live on the SSE stream');
   assert.equal(sse.ended, false, 'the SSE stream is still open');
+  await lateSse.waitFor((s) => s.events().some((e) => e.data === 'down-4'), 10_000, 'down-4 live on the SSE stream opened while Redis was down');
 
   const duringOutage = invocations.slice(downFrom);
   const slowest = Math.max(...duringOutage.map((i) => i.durationMs));
@@ -178,7 +183,7 @@ test('Redis down: chat goes on live, publish answers 503 quickly, SSE holds; all
   const replayed = messages(dave).map((m) => m.text);
   assert.deepEqual(replayed, [stored.text, 'after-publish'], 'the replay holds what was stored after before-2, and nothing sent while Redis was down');
   assert.equal(messages(dave)[0]!.prevId, lastStored, 'the chain of ids goes on from before the outage');
-  await sse.waitFor((s) => s.events().some((e) => e.data === 'after-publish'), 10_000, 'after-publish on the SSE stream');
+  for (const stream of [sse, lateSse]) await stream.waitFor((s) => s.events().some((e) => e.data === 'after-publish'), 10_000, 'after-publish on the SSE streams');
 
   for (const client of [alice, bob, carol]) assert.equal(client.closeEvent, undefined, 'no connection dropped');
   assert.equal(feedLogs.length, 2, `one log line when Redis went away, one when it came back (${JSON.stringify(feedLogs)})`);
