@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm start`: makes sure what the local stack needs is installed, then runs it.
+// `npm start`: makes sure what the local stack needs is installed, then runs
+// `grip-lambda dev` for this repository's serverless.yml.
 // Plain JavaScript, so that it runs before `npm install` has.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -37,7 +38,8 @@ if (missing.length > 0) {
   }
 }
 
-const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/local/cli.ts'), ...process.argv.slice(2)], {
+// The same command a project using the package runs (`npx grip-lambda dev`), from the source.
+const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/local/cli.ts'), 'dev', ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
 });

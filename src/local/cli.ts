@@ -1,19 +1,33 @@
+#!/usr/bin/env node
+// `grip-lambda dev`: the local stack for the project in the current folder
+// (its serverless.yml): Pushpin on --port for clients, its control API on
+// --control-port, the functions behind them. One at a time per project.
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { InvocationLog } from './function-host.js';
-import { spawnSync } from 'node:child_process';
-import { canConnect } from './processes.js';
-import { startStack } from './stack.js';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { banner, formatInvocation, formatUnmatched } from './dev-log.js';
+import { canConnect, signalAllServices } from './processes.js';
+import { onPath } from './requirements.js';
+import type { RunningStack } from './stack.js';
 
-/**
- * The local stack for `npm start`: Pushpin on :7999 (clients), its control
- * API on :5561, the functions behind it. One at a time per project.
- */
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const HTTP_PORT = Number(process.env.PORT ?? 7999);
-const CONTROL_PORT = Number(process.env.CONTROL_PORT ?? 5561);
-const lockFile = join(root, '.local', 'stack.pid');
+const USAGE = `Usage: grip-lambda dev [options]
+
+Runs Pushpin (with zurl), Redis when installed, and the functions of
+./serverless.yml (httpApi and http events; TypeScript or JavaScript handlers).
+
+Options:
+  --port N            where clients connect (default 7999, or $PORT)
+  --control-port N    Pushpin's control API, for publishing (default 5561, or $CONTROL_PORT)
+  --no-redis          no Redis, so no message history (default: Redis when redis-server is installed)
+  --config FILE       the service file (default serverless.yml)
+  -h, --help          this text
+`;
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
 
 function isAlive(pid: number): boolean {
   try {
@@ -24,74 +38,131 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function formatLog(log: InvocationLog): string {
-  const events = (list: readonly string[]) => (list.length === 0 ? '-' : list.join(','));
-  return [
-    new Date().toISOString().slice(11, 23),
-    log.functionName.padEnd(8),
-    `${log.method} ${log.path}`,
-    log.status,
-    log.connectionId !== undefined ? `conn=${log.connectionId.slice(0, 8)}` : '',
-    log.eventsIn.length + log.eventsOut.length > 0 ? `in=${events(log.eventsIn)} out=${events(log.eventsOut)}` : '',
-    `${log.durationMs.toFixed(1)}ms`,
-  ]
-    .filter((part) => part !== '')
-    .join(' ');
+function port(value: string | undefined, fallback: string | undefined, name: string, defaultPort: number): number {
+  const text = value ?? fallback;
+  if (text === undefined || text === '') return defaultPort;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) fail(`${name} must be a port number (1-65535), not ${JSON.stringify(text)}`);
+  return n;
 }
 
-async function main(): Promise<void> {
-  await mkdir(join(root, '.local'), { recursive: true });
+/** Handlers written in TypeScript load through tsx, registered in this process for import() and require(). */
+async function registerTypeScript(): Promise<void> {
+  if (process.execArgv.some((arg) => /\btsx\b/.test(arg))) return; // already under `node --import tsx`
+  const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
+  esm.register();
+  cjs.register();
+}
+
+export async function dev(argv: readonly string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        port: { type: 'string' },
+        'control-port': { type: 'string' },
+        'no-redis': { type: 'boolean', default: false },
+        config: { type: 'string', default: 'serverless.yml' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    fail(`${(error as Error).message}\n\n${USAGE}`);
+  }
+  if (parsed.values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const root = process.cwd();
+  const config = parsed.values.config!;
+  if (!existsSync(resolve(root, config))) fail(`No ${config} in ${root}: run grip-lambda dev in the folder of your service.`);
+  const httpPort = port(parsed.values.port, process.env.PORT, '--port', 7999);
+  const controlPort = port(parsed.values['control-port'], process.env.CONTROL_PORT, '--control-port', 5561);
+  const stateDir = join(root, '.grip-lambda');
+  const lockFile = join(stateDir, 'stack.pid');
+  const logDir = join(stateDir, 'log');
+
+  await mkdir(stateDir, { recursive: true });
   const previous = Number(await readFile(lockFile, 'utf8').catch(() => ''));
   if (previous > 0 && previous !== process.pid && isAlive(previous)) {
-    console.error(`The local stack is already running (pid ${previous}) at http://localhost:${HTTP_PORT}/`);
-    console.error('Stop it with Ctrl-C in its terminal (or `kill ' + previous + '`) before starting another.');
-    process.exit(1);
+    fail(
+      `The local stack is already running (pid ${previous}) at http://localhost:${httpPort}/\n` +
+        `Stop it with Ctrl-C in its terminal (or \`kill ${previous}\`) before starting another.`,
+    );
   }
-  for (const [port, what, variable] of [
-    [HTTP_PORT, 'Pushpin (clients)', 'PORT'],
-    [CONTROL_PORT, "Pushpin's control API", 'CONTROL_PORT'],
+  for (const [p, what, flag] of [
+    [httpPort, 'Pushpin (clients)', '--port'],
+    [controlPort, "Pushpin's control API", '--control-port'],
   ] as const) {
-    if (await canConnect(port)) {
-      console.error(`Port ${port}, for ${what}, is taken by another program. Stop it, or choose another: ${variable}=NNNN npm start`);
-      process.exit(1);
-    }
+    if (await canConnect(p)) fail(`Port ${p}, for ${what}, is taken by another program. Stop it, or choose another: grip-lambda dev ${flag} NNNN`);
   }
+  const redis = !parsed.values['no-redis'] && onPath('redis-server');
   await writeFile(lockFile, String(process.pid));
-  const logDir = join(root, '.local', 'log');
-  const redis = spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status === 0;
-  const stack = await startStack({
-    root,
-    httpPort: HTTP_PORT,
-    controlPort: CONTROL_PORT,
-    logDir,
-    redis,
-    onInvocation: (log) => console.log(formatLog(log)),
-  }).catch(async (error: unknown) => {
-    await rm(lockFile, { force: true });
-    console.error(`Could not start the local stack: ${(error as Error).message}`);
-    console.error(`Pushpin and zurl logs: ${logDir}`);
-    process.exit(1);
-  });
-  console.log('');
-  console.log(`  Chat page:      http://localhost:${HTTP_PORT}/`);
-  console.log(`  WebSocket echo: ws://localhost:${HTTP_PORT}/echo`);
-  console.log(`  Publish:        curl -d '{"message":"hi"}' http://localhost:${HTTP_PORT}/publish/lobby`);
-  console.log(`  Streams:        curl -N http://localhost:${HTTP_PORT}/stream/lobby  (also /sse/lobby, /poll/lobby)`);
-  console.log(`  Control API:    ${stack.controlUrl}   logs: ${logDir}`);
-  console.log(`  History:        ${stack.redisUrl !== undefined ? `Redis at ${stack.redisUrl}` : 'off (redis-server not installed)'}`);
-  console.log('  Ctrl-C stops everything.');
-  console.log('');
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
+
+  let stack: RunningStack | undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = (code: number) => {
+    if (stopping !== undefined) {
+      // A second Ctrl-C while stopping: no more waiting.
+      signalAllServices('SIGKILL');
+      process.exit(code || 130);
+    }
     console.log('\nStopping...');
-    await stack.stop();
-    await rm(lockFile, { force: true });
-    process.exit(0);
+    stopping = (async () => {
+      await stack?.stop().catch((error: unknown) => console.error(`[grip-lambda] while stopping: ${(error as Error).message}`));
+      await rm(lockFile, { force: true });
+      process.exit(code);
+    })();
   };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => stop(0));
+  process.on('SIGTERM', () => stop(0));
+  process.on('SIGHUP', () => stop(0));
+  // An error nothing caught (in a function's background work, or the host) stops everything too.
+  process.on('uncaughtException', (error) => {
+    console.error(`[grip-lambda] uncaught error, stopping: ${error.stack ?? String(error)}`);
+    stop(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    console.error(`[grip-lambda] unhandled rejection, stopping: ${(reason as Error)?.stack ?? String(reason)}`);
+    stop(1);
+  });
+
+  await registerTypeScript();
+  const { startStack } = await import('./stack.js');
+  try {
+    stack = await startStack({
+      root,
+      serverlessFile: config,
+      httpPort,
+      controlPort,
+      logDir,
+      redis,
+      onInvocation: (log) => console.log(formatInvocation(log)),
+      onUnmatched: (request) => console.log(formatUnmatched(request)),
+      onReaped: (reaped) =>
+        console.log(
+          `[grip-lambda] cleaned up after a stack that was killed (pid ${reaped.ownerPid}): stopped ${reaped.killed.map((p) => `${p.name} (${p.pid})`).join(', ') || 'nothing still running'}, removed ${reaped.runDir}`,
+        ),
+    });
+  } catch (error) {
+    await rm(lockFile, { force: true });
+    fail(`Could not start the local stack: ${(error as Error).message}`);
+  }
+  if (stopping !== undefined) return; // Ctrl-C during the start
+  const redisNote = parsed.values['no-redis'] ? 'off (--no-redis)' : 'off (redis-server not installed)';
+  console.log(banner(stack, httpPort, relative(root, logDir) || logDir, redisNote));
 }
 
-await main();
+async function main(argv: readonly string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === 'dev') return dev(rest);
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  fail(`Unknown command ${JSON.stringify(command)}.\n\n${USAGE}`);
+}
+
+await main(process.argv.slice(2));

@@ -4,7 +4,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { decodeEvents } from '../protocol/codec.js';
 import { CONTENT_TYPE_WEBSOCKET_EVENTS, type WebSocketEvent } from '../protocol/events.js';
+import { buildRestEvent, readRestResult } from './rest-api.js';
 import { matchRoute, type Route } from './routes.js';
+
+/** The path the stack probes Pushpin with at start; never a function's. */
+export const READY_PATH = '/.grip-lambda-ready';
 
 /** Content types an HTTP API passes as text; every other body arrives base64-encoded. */
 const TEXT_TYPES = /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded)|application\/[\w.+-]+\+(json|xml))/i;
@@ -20,11 +24,22 @@ export interface InvocationLog {
   readonly durationMs: number;
 }
 
+/** A request no route serves, with why (e.g. the path is declared for another method). */
+export interface UnmatchedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly reason: string;
+}
+
 export interface FunctionHostOptions {
   readonly routes: readonly Route[];
+  /** `provider.apiGateway.binaryMediaTypes`, for `http` (REST API) routes. */
+  readonly binaryMediaTypes?: readonly string[];
   /** 0 picks a free port. */
   readonly port?: number;
   readonly onInvocation?: (log: InvocationLog) => void;
+  /** Called for each request answered 404 because no route serves it (default: a line on stderr). */
+  readonly onUnmatched?: (request: UnmatchedRequest) => void;
 }
 
 export interface RunningFunctionHost {
@@ -75,11 +90,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Functi
     match = undefined; // a malformed %-escape in the path
   }
   if (match === undefined) {
-    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not Found\n');
+    const reason = whyUnmatched(options.routes, method, url.pathname, req.headers['content-type']);
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`Not Found: ${reason}\n`);
+    if (url.pathname === READY_PATH) return;
+    const unmatched = { method, path: url.pathname, reason };
+    if (options.onUnmatched !== undefined) options.onUnmatched(unmatched);
+    else console.error(`[grip-lambda] ${method} ${url.pathname} 404: ${reason}`);
     return;
   }
   const body = await readBody(req);
-  const event = buildEvent(req, url, body, match.route, match.params);
+  const binaryMediaTypes = options.binaryMediaTypes ?? [];
+  const event =
+    match.route.kind === 'http'
+      ? buildRestEvent(req, url, body, match.route, match.params, binaryMediaTypes)
+      : buildEvent(req, url, body, match.route, match.params);
   const handler = await match.route.load();
   const deadline = Date.now() + match.route.timeoutSeconds * 1000;
   const context = lambdaContext(match.route.functionName, deadline);
@@ -101,7 +125,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Functi
     console.error(`[grip-lambda] ${match.route.functionName} timed out after ${match.route.timeoutSeconds} s`);
     result = { statusCode: 503, body: 'Service Unavailable' };
   }
-  const response = readResult(result);
+  let response: ReturnType<typeof readResult>;
+  if (match.route.kind === 'http') {
+    const rest = readRestResult(result, req.headers.accept, binaryMediaTypes);
+    if (rest.undecodedBase64) warnUndecoded(match.route.functionName);
+    response = rest;
+  } else {
+    response = readResult(result);
+  }
   res.writeHead(response.statusCode, response.headers);
   res.end(response.body);
   const isEvents = (h: Record<string, string | string[]> | IncomingMessage['headers']) =>
@@ -116,6 +147,32 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Functi
     eventsOut: isEvents(response.headers) ? eventTypes(response.body) : [],
     durationMs: performance.now() - started,
   });
+}
+
+const warnedUndecoded = new Set<string>();
+function warnUndecoded(functionName: string): void {
+  if (warnedUndecoded.has(functionName)) return;
+  warnedUndecoded.add(functionName);
+  console.error(
+    `[grip-lambda] ${functionName} answered a base64 body (isBase64Encoded) that the REST API passes on as base64 text: ` +
+      'its Content-Type (or the request\'s Accept) is not in provider.apiGateway.binaryMediaTypes. Add application/websocket-events there.',
+  );
+}
+
+/** Why no route serves a request, in terms of serverless.yml. */
+function whyUnmatched(routes: readonly Route[], method: string, path: string, contentType: string | undefined): string {
+  let samePath: Route[];
+  try {
+    samePath = routes.filter((route) => matchRoute([{ ...route, method: '*' }], method, path) !== undefined);
+  } catch {
+    return 'the path has a malformed %-escape';
+  }
+  if (samePath.length > 0) {
+    const declared = samePath.map((route) => `${route.method === '*' ? 'ANY' : route.method} ${route.path} (${route.functionName})`).join(', ');
+    const ws = contentType?.startsWith(CONTENT_TYPE_WEBSOCKET_EVENTS) === true ? '; WebSocket-over-HTTP requests are POSTs: declare the route with method POST' : '';
+    return `no ${method} route; serverless.yml declares ${declared}${ws}`;
+  }
+  return 'no route in serverless.yml matches this path';
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -1,5 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { READY_PATH } from './function-host.js';
+import type { ProcessRecord } from './process-tree.js';
 import { startService, waitForPort, type Service } from './processes.js';
 
 export interface PushpinOptions {
@@ -18,6 +20,8 @@ export interface PushpinOptions {
   readonly extraRoutes?: readonly string[];
   /** Pushpin's `message_rate`, messages per second (default 100000); null leaves it unset. */
   readonly messageRate?: number | null;
+  /** Told every process started (zurl, Pushpin and Pushpin's own children), once all run. */
+  readonly onProcesses?: (processes: readonly ProcessRecord[]) => void;
 }
 
 export interface RunningPushpin {
@@ -95,7 +99,7 @@ export async function startPushpin(options: PushpinOptions): Promise<RunningPush
   );
   const services: Service[] = [];
   const stopAll = async () => {
-    for (const service of services.reverse()) await service.stop();
+    for (const service of [...services].reverse()) await service.stop();
   };
   try {
     services.push(startService('zurl', 'zurl', [`--config=${zurlConf}`], join(logDir, 'zurl.log')));
@@ -104,6 +108,8 @@ export async function startPushpin(options: PushpinOptions): Promise<RunningPush
     await waitForPort(options.httpPort, pushpin);
     await waitForPort(options.controlPort, pushpin);
     await waitForProxy(options.httpPort, pushpin);
+    pushpin.recordDescendants();
+    options.onProcesses?.(services.flatMap((service) => service.processes()));
   } catch (error) {
     await stopAll();
     throw error;
@@ -126,12 +132,13 @@ async function waitForProxy(port: number, service: Service, timeoutMs = 10_000):
   for (;;) {
     try {
       // Any path: the function host answers one that no route matches with a 404.
-      const response = await fetch(`http://127.0.0.1:${port}/.grip-lambda-ready`, { signal: AbortSignal.timeout(2_000) });
+      const response = await fetch(`http://127.0.0.1:${port}${READY_PATH}`, { signal: AbortSignal.timeout(2_000) });
       await response.body?.cancel();
       return;
     } catch {
       // cut off: not ready yet
     }
+    if (service.spawnError !== undefined) throw new Error(`could not run ${service.name}: ${service.spawnError.message}`);
     if (service.child.exitCode !== null) throw new Error(`${service.name} exited with code ${service.child.exitCode}`);
     if (Date.now() > deadline) throw new Error(`${service.name} did not answer a request within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));

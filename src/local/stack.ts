@@ -3,17 +3,24 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeSharedFeed } from '../feed/redis-feed.js';
-import { startFunctionHost, type InvocationLog } from './function-host.js';
+import type { ProcessRecord } from './process-tree.js';
+import { startFunctionHost, type InvocationLog, type RunningFunctionHost, type UnmatchedRequest } from './function-host.js';
 import { startService, waitForPort, type Service } from './processes.js';
 import { startPushpin, type RunningPushpin } from './pushpin.js';
-import { readRoutes } from './routes.js';
+import { checkPrograms } from './requirements.js';
+import { readRoutes, type Route, type SkippedEvent } from './routes.js';
+import { reapAbandonedStacks, StackRegistration, type ReapedStack } from './stack-registry.js';
 
 export interface StackOptions {
-  /** The project folder holding serverless.yml and functions/. */
+  /** The project folder holding serverless.yml and the handlers it names. */
   readonly root: string;
-  /** Client-facing port; 0 picks a free one. */
+  /** The service file, relative to `root` (default serverless.yml). */
+  readonly serverlessFile?: string;
+  /** Client-facing port; 0 or unset picks a free one. */
   readonly httpPort?: number;
+  /** Pushpin's control API port; 0 or unset picks a free one. */
   readonly controlPort?: number;
+  /** The function host's port; 0 or unset picks a free one. */
   readonly originPort?: number;
   readonly logDir?: string;
   /** Start Debian's redis-server for the functions' feeds (sets REDIS_URL). */
@@ -25,6 +32,10 @@ export interface StackOptions {
   /** Extra environment for the functions (e.g. PUBLISH_TOKEN). */
   readonly env?: Readonly<Record<string, string>>;
   readonly onInvocation?: (log: InvocationLog) => void;
+  /** Requests no route serves (default: a line on stderr saying why). */
+  readonly onUnmatched?: (request: UnmatchedRequest) => void;
+  /** What an earlier stack killed with SIGKILL left behind, cleaned up at this start. */
+  readonly onReaped?: (reaped: ReapedStack) => void;
 }
 
 export interface RunningStack {
@@ -35,6 +46,12 @@ export interface RunningStack {
   readonly originUrl: string;
   /** REDIS_URL as the functions see it, when the stack runs Redis. */
   readonly redisUrl: string | undefined;
+  /** The routes served, from serverless.yml. */
+  readonly routes: readonly Route[];
+  /** The function events not served, and why. */
+  readonly skipped: readonly SkippedEvent[];
+  /** Where Pushpin, zurl and Redis write their logs. */
+  readonly logDir: string;
   /** Stops Pushpin (and zurl), as in an outage; clients are disconnected, publishes fail. */
   stopProxy(): Promise<void>;
   /** Starts Pushpin again on the same ports. */
@@ -42,57 +59,102 @@ export interface RunningStack {
   /** GRIP_URL as the functions see it. */
   readonly gripUrl: string;
   readonly sigKey: string;
+  /** Stops every process the stack started and removes its temp folder; safe to call more than once. */
   stop(): Promise<void>;
 }
 
+const pickPort = async (port: number | undefined) => (port === undefined || port === 0 ? freePort() : port);
+
 /**
  * The local stack: Pushpin (with zurl) in front of a function host that
- * invokes the functions of serverless.yml as an HTTP API would.
+ * invokes the functions of serverless.yml as API Gateway would. A failed
+ * start stops whatever it had started before rejecting.
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
-  const routes = await readRoutes(options.root);
-  const httpPort = options.httpPort ?? (await freePort());
-  const controlPort = options.controlPort ?? (await freePort());
+  checkPrograms({ redis: options.redis === true });
+  for (const reaped of reapAbandonedStacks()) options.onReaped?.(reaped);
+  const service = await readRoutes(options.root, options.serverlessFile);
+  const httpPort = await pickPort(options.httpPort);
+  const controlPort = await pickPort(options.controlPort);
   const sigKey = randomBytes(24).toString('base64url');
   const runDir = await mkdtemp(join(tmpdir(), 'grip-'));
+  const registration = new StackRegistration(runDir);
   const controlUrl = `http://127.0.0.1:${controlPort}`;
   const gripUrl = `${controlUrl}?iss=pushpin&key=${sigKey}`;
   const logDir = options.logDir ?? join(runDir, 'log');
   let redis: Service | undefined;
   let redisUrl: string | undefined;
-  if (options.redis === true) {
-    const redisPort = await freePort();
-    await mkdir(logDir, { recursive: true });
-    redis = startService(
-      'redis-server',
-      'redis-server',
-      ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', runDir],
-      join(logDir, 'redis.log'),
-    );
-    await waitForPort(redisPort, redis);
-    redisUrl = `redis://127.0.0.1:${redisPort}`;
-  }
-  // Functions read their settings when first loaded, which is after this.
-  Object.assign(
-    process.env,
-    { GRIP_URL: gripUrl, GRIP_VERIFY_ISS: 'pushpin' },
-    redisUrl !== undefined ? { REDIS_URL: redisUrl } : {},
-    options.env,
-  );
-  const host = await startFunctionHost({
-    routes,
-    port: options.originPort ?? 0,
-    ...(options.onInvocation !== undefined ? { onInvocation: options.onInvocation } : {}),
-  });
-  const proxyOptions = { runDir, logDir, httpPort, controlPort, originPort: host.port, sigKey, extraRoutes: options.extraRoutes ?? [], ...(options.messageRate !== undefined ? { messageRate: options.messageRate } : {}) };
+  let host: RunningFunctionHost | undefined;
   let pushpin: RunningPushpin | undefined;
+  let redisProcesses: readonly ProcessRecord[] = [];
+  let pushpinProcesses: readonly ProcessRecord[] = [];
+  const record = () => registration.record([...redisProcesses, ...pushpinProcesses]);
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      await pushpin?.stop();
+      pushpin = undefined;
+      await host?.close();
+      await closeSharedFeed();
+      await redis?.stop();
+      await rm(runDir, { recursive: true, force: true });
+      registration.remove();
+    })());
+  try {
+    record();
+    if (options.redis === true) {
+      const redisPort = await freePort();
+      await mkdir(logDir, { recursive: true });
+      redis = startService(
+        'redis-server',
+        'redis-server',
+        ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', runDir],
+        join(logDir, 'redis.log'),
+      );
+      redisProcesses = redis.processes();
+      record();
+      await waitForPort(redisPort, redis);
+      redisUrl = `redis://127.0.0.1:${redisPort}`;
+    }
+    // Functions read their settings when first loaded, which is after this.
+    Object.assign(
+      process.env,
+      { GRIP_URL: gripUrl, GRIP_VERIFY_ISS: 'pushpin' },
+      redisUrl !== undefined ? { REDIS_URL: redisUrl } : {},
+      options.env,
+    );
+    // Every function served is loaded now: a missing export or a module that throws fails the start.
+    await service.loadAll();
+    host = await startFunctionHost({
+      routes: service.routes,
+      binaryMediaTypes: service.binaryMediaTypes,
+      port: options.originPort ?? 0,
+      ...(options.onInvocation !== undefined ? { onInvocation: options.onInvocation } : {}),
+      ...(options.onUnmatched !== undefined ? { onUnmatched: options.onUnmatched } : {}),
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const proxyOptions = {
+    runDir,
+    logDir,
+    httpPort,
+    controlPort,
+    originPort: host.port,
+    sigKey,
+    extraRoutes: options.extraRoutes ?? [],
+    ...(options.messageRate !== undefined ? { messageRate: options.messageRate } : {}),
+    onProcesses: (processes: readonly ProcessRecord[]) => {
+      pushpinProcesses = processes;
+      record();
+    },
+  };
   try {
     pushpin = await startPushpin(proxyOptions);
   } catch (error) {
-    await host.close();
-    await redis?.stop();
-    await rm(runDir, { recursive: true, force: true });
-    throw error;
+    await stop();
+    throw new Error(`${(error as Error).message} (Pushpin and zurl logs: ${logDir})`, { cause: error });
   }
   return {
     httpUrl: `http://127.0.0.1:${httpPort}`,
@@ -100,22 +162,21 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     controlUrl,
     originUrl: `http://127.0.0.1:${host.port}`,
     redisUrl,
+    routes: service.routes,
+    skipped: service.skipped,
+    logDir,
     gripUrl,
     sigKey,
     async stopProxy() {
       await pushpin?.stop();
       pushpin = undefined;
+      pushpinProcesses = [];
+      record();
     },
     async startProxy() {
       pushpin ??= await startPushpin(proxyOptions);
     },
-    async stop() {
-      await pushpin?.stop();
-      await host.close();
-      await closeSharedFeed();
-      await redis?.stop();
-      await rm(runDir, { recursive: true, force: true });
-    },
+    stop,
   };
 }
 

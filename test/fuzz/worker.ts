@@ -88,7 +88,7 @@ async function invoke(name: string, handler: Handler, request: RunRequest, timeo
 async function main(): Promise<void> {
   const { root, handlerTimeoutMs } = workerData as WorkerInit;
   const { readRoutes } = await import('../../src/local/routes.js');
-  const routes = await readRoutes(root);
+  const { routes } = await readRoutes(root);
   const httpHandlers = new Set<unknown>(await Promise.all(routes.map((route) => route.load())));
   const dir = join(root, 'functions');
   const files = (await readdir(dir)).filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts')).sort();
