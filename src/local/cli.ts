@@ -12,6 +12,8 @@ import { onPath } from './requirements.js';
 import type { RunningStack } from './stack.js';
 
 const USAGE = `Usage: grip-lambda dev [options]
+       grip-lambda event [options]     a Lambda event for serverless invoke local --data (event --help)
+       grip-lambda read                decodes a result piped from serverless invoke local
 
 Runs Pushpin (with zurl), Redis when installed, and the functions of
 ./serverless.yml (httpApi and http events; TypeScript or JavaScript handlers).
@@ -103,12 +105,16 @@ export async function dev(argv: readonly string[]): Promise<void> {
 
   let stack: RunningStack | undefined;
   let stopping: Promise<void> | undefined;
+  let stopAsked = 0;
   const stop = (code: number) => {
     if (stopping !== undefined) {
-      // A second Ctrl-C while stopping: no more waiting.
+      // A second Ctrl-C while stopping: no more waiting. (Within a second it is the same
+      // Ctrl-C again, forwarded by a wrapper such as `npm start` or `serverless grip dev`.)
+      if (Date.now() - stopAsked < 1000) return;
       signalAllServices('SIGKILL');
       process.exit(code || 130);
     }
+    stopAsked = Date.now();
     console.log('\nStopping...');
     stopping = (async () => {
       await stack?.stop().catch((error: unknown) => console.error(`[grip-lambda] while stopping: ${(error as Error).message}`));
@@ -155,9 +161,25 @@ export async function dev(argv: readonly string[]): Promise<void> {
   console.log(banner(stack, httpPort, relative(root, logDir) || logDir, redisNote));
 }
 
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 async function main(argv: readonly string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'dev') return dev(rest);
+  if (command === 'event' || command === 'read') {
+    const { EVENT_USAGE, eventCommand, readCommand } = await import('../testing/cli.js');
+    if (rest.includes('--help') || rest.includes('-h')) return void console.log(EVENT_USAGE);
+    try {
+      console.log(command === 'event' ? eventCommand(rest) : readCommand(await readStdin()));
+    } catch (error) {
+      fail(`grip-lambda ${command}: ${(error as Error).message}`);
+    }
+    return;
+  }
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
     console.log(USAGE);
     return;

@@ -1,0 +1,128 @@
+'use strict';
+// `plugins: [grip-lambda/serverless]` in serverless.yml (osls, the Serverless
+// Framework v3 line). CommonJS, as the framework loads plugins with require().
+//
+// Packaging: it runs serverless-esbuild with the settings grip-lambda's
+// functions need, so serverless.yml carries no `custom.esbuild` block; any
+// setting given there still wins. It adds `serverless grip dev`, the same as
+// `npx grip-lambda dev`.
+const { spawn } = require('node:child_process');
+const { existsSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const path = require('node:path');
+
+const PACKAGE_ROOT = path.join(__dirname, '..');
+
+/** `nodejs20.x` -> `node20`: bundles use what the function's runtime has. */
+function targetOf(runtime) {
+  const match = /^nodejs(\d+)\.x$/.exec(String(runtime ?? ''));
+  return match ? `node${match[1]}` : 'node20';
+}
+
+/**
+ * The esbuild settings every grip-lambda function needs:
+ * - CommonJS output: @fanoutio/grip's `debug` dependency is CommonJS and
+ *   breaks an ESM bundle (`Dynamic require of "tty" is not supported`).
+ * - `.cjs` files: in a `"type": "module"` project Node would load a `.js`
+ *   bundle as ESM; Lambda's runtime finds `NAME.cjs` for `NAME.handler`.
+ * - build/esbuild-plugins.cjs: grip's modules marked side-effect free (its
+ *   `debug` logger left out) and ioredis in a file of its own, loaded only
+ *   when REDIS_URL is set.
+ * - Everything bundled: no externals, so no `npm install` into each zip.
+ */
+function esbuildDefaults(runtime) {
+  return {
+    bundle: true,
+    minify: true,
+    sourcemap: false,
+    target: targetOf(runtime),
+    platform: 'node',
+    format: 'cjs',
+    outputFileExtension: '.cjs',
+    plugins: require('../build/esbuild-plugins.cjs'),
+    external: [],
+    exclude: [],
+  };
+}
+
+/** serverless-esbuild, from the project (a peer dependency), or next to this package. */
+function loadServerlessEsbuild(serviceDir) {
+  for (const from of [path.join(serviceDir, 'package.json'), path.join(PACKAGE_ROOT, 'package.json')]) {
+    try {
+      const mod = createRequire(from)('serverless-esbuild');
+      return mod && mod.default ? mod.default : mod;
+    } catch (error) {
+      if (error.code !== 'MODULE_NOT_FOUND' || !String(error.message).includes("'serverless-esbuild'")) throw error;
+    }
+  }
+  throw new Error(
+    'grip-lambda/serverless packages functions with serverless-esbuild, which is not installed. Run: npm install --save-dev serverless-esbuild@1.57.2 esbuild',
+  );
+}
+
+/** How `serverless grip dev` runs the CLI: the built one in a package, the source in this repository. */
+function cliCommand() {
+  const built = path.join(PACKAGE_ROOT, 'dist', 'src', 'local', 'cli.js');
+  if (existsSync(built)) return [built];
+  const source = path.join(PACKAGE_ROOT, 'src', 'local', 'cli.ts');
+  return ['--import', 'tsx', source];
+}
+
+class GripLambdaPlugin {
+  constructor(serverless, options) {
+    this.serverless = serverless;
+    this.options = options;
+    const service = serverless.service;
+    service.custom = service.custom ?? {};
+    service.custom.esbuild = { ...esbuildDefaults(service.provider?.runtime), ...(service.custom.esbuild ?? {}) };
+    // One zip per function, so each carries its own bundle only.
+    service.package = { individually: true, ...(service.package ?? {}) };
+    const listed = (Array.isArray(service.plugins) ? service.plugins : (service.plugins?.modules ?? [])).includes('serverless-esbuild');
+    if (!listed) serverless.pluginManager.addPlugin(loadServerlessEsbuild(serverless.serviceDir ?? serverless.config.servicePath));
+
+    this.commands = {
+      grip: {
+        usage: 'grip-lambda commands',
+        commands: {
+          dev: {
+            usage: 'Runs the local stack (Pushpin, Redis, the functions): the same as npx grip-lambda dev',
+            lifecycleEvents: ['run'],
+            options: {
+              port: { usage: 'Where clients connect (default 7999)', type: 'string' },
+              'control-port': { usage: "Pushpin's control API (default 5561)", type: 'string' },
+              redis: { usage: 'Use Redis for history (default: when installed); --no-redis turns it off', type: 'boolean' },
+            },
+          },
+        },
+      },
+    };
+    this.hooks = { 'grip:dev:run': () => this.dev() };
+  }
+
+  dev() {
+    const args = ['dev'];
+    if (this.options.port !== undefined) args.push('--port', String(this.options.port));
+    if (this.options['control-port'] !== undefined) args.push('--control-port', String(this.options['control-port']));
+    if (this.options.redis === false) args.push('--no-redis');
+    const configFile = this.serverless.configurationFilename;
+    if (typeof configFile === 'string' && configFile !== 'serverless.yml') args.push('--config', configFile);
+    const child = spawn(process.execPath, [...cliCommand(), ...args], {
+      cwd: this.serverless.serviceDir ?? this.serverless.config.servicePath,
+      stdio: 'inherit',
+    });
+    // Ctrl-C reaches the whole foreground group; the CLI stops the stack itself. Wait for it.
+    const forward = (signal) => () => child.kill(signal);
+    const handlers = ['SIGINT', 'SIGTERM', 'SIGHUP'].map((signal) => [signal, forward(signal)]);
+    for (const [signal, handler] of handlers) process.on(signal, handler);
+    return new Promise((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code, signal) => {
+        for (const [name, handler] of handlers) process.removeListener(name, handler);
+        if (code === 0 || signal === 'SIGINT') resolve();
+        else reject(new Error(`grip-lambda dev exited with ${code ?? signal}`));
+      });
+    });
+  }
+}
+
+module.exports = GripLambdaPlugin;
