@@ -60,6 +60,31 @@ function loadServerlessEsbuild(serviceDir) {
   );
 }
 
+/** grip-lambda's settings under the service's own: `custom.esbuild` values given in serverless.yml win. */
+function applyDefaults(service) {
+  service.custom = service.custom ?? {};
+  service.custom.esbuild = { ...esbuildDefaults(service.provider?.runtime), ...(service.custom.esbuild ?? {}) };
+  // One zip per function, so each carries its own bundle only.
+  service.package = { individually: true, ...(service.package ?? {}) };
+}
+
+/**
+ * serverless-esbuild reading its settings with grip-lambda's defaults. They
+ * go in when it initialises (the framework's `initialize` hook): the service
+ * configuration is final by then, while changes made when plugins load can
+ * be replaced by it.
+ */
+function withGripDefaults(ServerlessEsbuild) {
+  class GripLambdaEsbuild extends ServerlessEsbuild {
+    init() {
+      applyDefaults(this.serverless.service);
+      return super.init();
+    }
+  }
+  Object.defineProperty(GripLambdaEsbuild, 'name', { value: ServerlessEsbuild.name });
+  return GripLambdaEsbuild;
+}
+
 /** How `serverless grip dev` runs the CLI: the built one in a package, the source in this repository. */
 function cliCommand() {
   const built = path.join(PACKAGE_ROOT, 'dist', 'src', 'local', 'cli.js');
@@ -73,12 +98,13 @@ class GripLambdaPlugin {
     this.serverless = serverless;
     this.options = options;
     const service = serverless.service;
-    service.custom = service.custom ?? {};
-    service.custom.esbuild = { ...esbuildDefaults(service.provider?.runtime), ...(service.custom.esbuild ?? {}) };
-    // One zip per function, so each carries its own bundle only.
-    service.package = { individually: true, ...(service.package ?? {}) };
     const listed = (Array.isArray(service.plugins) ? service.plugins : (service.plugins?.modules ?? [])).includes('serverless-esbuild');
-    if (!listed) serverless.pluginManager.addPlugin(loadServerlessEsbuild(serverless.serviceDir ?? serverless.config.servicePath));
+    if (listed) {
+      // Listed by hand as well: it is loaded already, so the settings go in now.
+      applyDefaults(service);
+    } else {
+      serverless.pluginManager.addPlugin(withGripDefaults(loadServerlessEsbuild(serverless.serviceDir ?? serverless.config.servicePath)));
+    }
 
     this.commands = {
       grip: {

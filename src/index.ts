@@ -1,3 +1,5 @@
+// The package's types compile without the DOM lib (see globals.ts).
+import './globals.js';
 // Protocol: the WebSocket-over-HTTP wire format.
 export { decodeEvents, encodeEvents } from './protocol/codec.js';
 export { WebSocketEventsDecodeError, type DecodeErrorCode } from './protocol/errors.js';

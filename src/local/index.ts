@@ -7,3 +7,4 @@
  */
 export { startStack, freePort, type StackOptions, type RunningStack } from './stack.js';
 export { lambdaContext, type InvocationLog } from './function-host.js';
+import '../globals.js'; // types without the DOM lib

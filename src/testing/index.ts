@@ -22,3 +22,4 @@ export type { WebSocketEvent } from '../protocol/events.js';
 export type { ControlMessage } from '../protocol/control.js';
 export type { CloseInfo } from '../protocol/close.js';
 export { lambdaContext } from '../local/function-host.js';
+import '../globals.js'; // types without the DOM lib
