@@ -149,7 +149,7 @@ export async function dev(argv: readonly string[]): Promise<void> {
       onUnmatched: (request) => console.log(formatUnmatched(request)),
       onReaped: (reaped) =>
         console.log(
-          `[grip-lambda] cleaned up after a stack that was killed (pid ${reaped.ownerPid}): stopped ${reaped.killed.map((p) => `${p.name} (${p.pid})`).join(', ') || 'nothing still running'}, removed ${reaped.runDir}`,
+          `[grip-lambda] cleaned up after a stack that ended without stopping (pid ${reaped.ownerPid}): stopped ${reaped.killed.map((p) => `${p.name} (${p.pid})`).join(', ') || 'nothing still running'}, removed ${reaped.runDir}`,
         ),
     });
   } catch (error) {

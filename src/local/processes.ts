@@ -22,14 +22,33 @@ function updateSignalTracking(): void {
   for (const track of trackers) track();
 }
 
+const exitCleanups = new Set<() => void>();
+
+/** Runs `cleanup` (synchronous: removing a temp folder) if the process ends without stopping its services. */
+export function onAbruptExit(cleanup: () => void): () => void {
+  exitCleanups.add(cleanup);
+  return () => exitCleanups.delete(cleanup);
+}
+
 /** Sends `signal` to every process of every service still running, without waiting (safe in 'exit'). */
 export function signalAllServices(signal: NodeJS.Signals): void {
   for (const service of running) for (const record of service.processes()) signalRecorded(record, signal);
 }
 
+function abruptExit(): void {
+  signalAllServices('SIGTERM');
+  for (const cleanup of exitCleanups) {
+    try {
+      cleanup();
+    } catch {
+      // best effort: the next start reaps what is left
+    }
+  }
+}
+
 // A process that exits without stopping its services (a crash, process.exit)
 // takes them down with it: SIGTERM lets Pushpin remove its sockets.
-process.on('exit', () => signalAllServices('SIGTERM'));
+process.on('exit', abruptExit);
 
 // Killed by a signal, Node does not run 'exit' handlers. When nobody else
 // handles SIGINT/SIGTERM (a test run under Ctrl-C), stop the services, then
@@ -37,7 +56,7 @@ process.on('exit', () => signalAllServices('SIGTERM'));
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   const onSignal = () => {
     if (process.listenerCount(signal) > 1) return; // the program handles it (e.g. the dev CLI stops the stack itself)
-    signalAllServices('SIGTERM');
+    abruptExit();
     process.removeListener(signal, onSignal);
     process.kill(process.pid, signal);
   };

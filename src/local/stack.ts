@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeSharedFeed } from '../feed/redis-feed.js';
 import type { ProcessRecord } from './process-tree.js';
 import { startFunctionHost, type InvocationLog, type RunningFunctionHost, type UnmatchedRequest } from './function-host.js';
-import { startService, waitForPort, type Service } from './processes.js';
+import { onAbruptExit, startService, waitForPort, type Service } from './processes.js';
 import { startPushpin, type RunningPushpin } from './pushpin.js';
 import { checkPrograms } from './requirements.js';
 import { readRoutes, type Route, type SkippedEvent } from './routes.js';
@@ -89,9 +90,15 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   let redisProcesses: readonly ProcessRecord[] = [];
   let pushpinProcesses: readonly ProcessRecord[] = [];
   const record = () => registration.record([...redisProcesses, ...pushpinProcesses]);
+  // Ended by a signal or process.exit before stop(): the services are signalled, and this goes too.
+  const forgetCleanup = onAbruptExit(() => {
+    rmSync(runDir, { recursive: true, force: true });
+    registration.remove();
+  });
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
+      forgetCleanup();
       await pushpin?.stop();
       pushpin = undefined;
       await host?.close();

@@ -1,7 +1,8 @@
-// `npm start` (scripts/start.mjs → src/local/cli.ts) as a user runs it: it
-// starts, serves the chat page through Pushpin on PORT, refuses to start a
-// second time while running (lock file .local/stack.pid), and on Ctrl-C
-// (SIGINT to its process group) stops everything it started.
+// `npm start` (scripts/start.mjs → src/local/cli.ts dev) as a user runs it:
+// it starts, lists its routes, serves the chat page through Pushpin on PORT,
+// refuses to start a second time while running (lock file
+// .grip-lambda/stack.pid), and on Ctrl-C (SIGINT to its process group) stops
+// everything it started.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { canConnect } from '../../src/local/processes.js';
 import { freePort } from '../../src/local/stack.js';
 import { ROOT, waitFor, within } from './support/e2e.js';
 
-const LOCK_FILE = join(ROOT, '.local', 'stack.pid');
+const LOCK_FILE = join(ROOT, '.grip-lambda', 'stack.pid');
 
 interface Run {
   readonly child: ChildProcess;
@@ -128,9 +129,12 @@ describe('npm start (scripts/start.mjs)', { skip: holder !== undefined ? `a loca
     const env = cliEnv(port, controlPort);
 
     const first = start(env);
-    await waitFor(() => first.stdout.includes('Chat page') || first.exit !== undefined, 60_000, () => `"Chat page" in the output\n${output(first)}`);
+    await waitFor(() => first.stdout.includes('Ctrl-C stops everything') || first.exit !== undefined, 60_000, () => `the banner in the output\n${output(first)}`);
     assert.equal(first.exit, undefined, `the CLI exited early\n${output(first)}`);
-    assert.match(first.stdout, new RegExp(`Chat page: +http://localhost:${port}/`));
+    // Each route served, with its URL; the SQS relay listed as not served, with why.
+    assert.match(first.stdout, new RegExp(`GET / +page +HTTP API +http://localhost:${port}/`));
+    assert.match(first.stdout, new RegExp(`POST /echo +echo +HTTP API +http://localhost:${port}/echo +ws://localhost:${port}/echo`));
+    assert.match(first.stdout, /Not served:\n +relay \(sqs\): not an HTTP event/);
 
     const page = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(10_000) });
     assert.equal(page.status, 200);
