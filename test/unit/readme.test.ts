@@ -19,6 +19,7 @@ test('every ```ts block of README.md type-checks', () => {
     const source = block
       .replaceAll("from 'grip-lambda/feed'", "from '../../src/feed/index.js'")
       .replaceAll("from 'grip-lambda/local'", "from '../../src/local/index.js'")
+      .replaceAll("from 'grip-lambda/testing'", "from '../../src/testing/index.js'")
       .replaceAll("from 'grip-lambda'", "from '../../src/index.js'");
     writeFileSync(join(dir, `example-${i}.ts`), `${source}\nexport {};\n`);
   });
