@@ -238,3 +238,23 @@ setInterval(() => {}, 1000);
   await waitFor(() => stillRunning(started).length === 0, 10_000, () => `every process to be gone: ${JSON.stringify(stillRunning(started))}`);
   assert.equal(existsSync(runDir), false, `${runDir} removed`);
 });
+
+test('an uncaught error in the host stops everything: exit 1, no process left', { timeout: 60_000 }, async () => {
+  // The handler's background work throws outside any invocation, once the stack is up.
+  const dir = project('crash', {
+    'serverless.yml': 'service: x\nprovider:\n  name: aws\nfunctions:\n  boom:\n    handler: functions/boom.handler\n    events:\n      - httpApi: POST /boom\n',
+    'functions/boom.mjs':
+      "export const handler = async () => { setTimeout(() => { throw new Error('background failure'); }, 10); return { statusCode: 202 }; };\n",
+  });
+  const port = await freePort();
+  const run = dev(dir, ['--port', String(port), '--control-port', String(await freePort()), '--no-redis']);
+  await banner(run);
+  const started = processesOf(run);
+  assert.ok(started.some((p) => p.name === 'pushpin'), JSON.stringify(started));
+  const answer = await fetch(`http://127.0.0.1:${port}/boom`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+  assert.equal(answer.status, 202);
+  await within(run.exited, 30_000, () => `the CLI to stop after the uncaught error\n${output(run)}`);
+  assert.equal(run.exit?.code, 1, output(run));
+  assert.match(run.stderr, /uncaught error, stopping: Error: background failure/);
+  await waitFor(() => stillRunning(started).length === 0, 10_000, () => `every process to be gone: ${JSON.stringify(stillRunning(started))}`);
+});
