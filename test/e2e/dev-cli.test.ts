@@ -186,7 +186,8 @@ describe('grip-lambda dev', () => {
     const args = async () => ['--port', String(await freePort()), '--control-port', String(await freePort())];
     const first = dev(dir, await args());
     await banner(first);
-    const left = processesOf(first);
+    // The stack's processes (not tsx's esbuild, which ends with the CLI).
+    const left = processesOf(first).filter((p) => /^(zurl|pushpin|condure|redis-server)/.test(p.name));
     assert.ok(left.some((p) => p.name === 'pushpin') && left.some((p) => p.name === 'condure'), JSON.stringify(left));
     const runDir = /--config=(\/[^\0]*)\/pushpin\.conf/.exec(readFileSync(`/proc/${left.find((p) => p.name === 'pushpin')!.pid}/cmdline`, 'latin1'))![1]!;
     process.kill(first.child.pid!, 'SIGKILL'); // the CLI alone: no code of its own runs
