@@ -87,6 +87,8 @@ export async function dev(argv: readonly string[]): Promise<void> {
   const logDir = join(stateDir, 'log');
 
   await mkdir(stateDir, { recursive: true });
+  // Lock and logs are this machine's: the folder keeps itself out of git.
+  await writeFile(join(stateDir, '.gitignore'), '*\n');
   const previous = Number(await readFile(lockFile, 'utf8').catch(() => ''));
   if (previous > 0 && previous !== process.pid && isAlive(previous)) {
     fail(

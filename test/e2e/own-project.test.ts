@@ -44,7 +44,7 @@ function userEnv(): NodeJS.ProcessEnv {
 }
 
 /** The README section: its shell commands and its files, each block opening with a comment naming the file. */
-function readmeSection(): { commands: string[]; files: Map<string, string> } {
+function readmeSection(): { commands: string[]; files: Map<string, string>; invoke: { line: string; expected: string[] } } {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const start = readme.indexOf('\n## Your own project\n');
   assert.ok(start >= 0, 'README has a section "Your own project"');
@@ -52,13 +52,20 @@ function readmeSection(): { commands: string[]; files: Map<string, string> } {
   const section = readme.slice(start, end);
   const commands: string[] = [];
   const files = new Map<string, string>();
+  let invoke: { line: string; expected: string[] } | undefined;
   for (const [, lang, body] of section.matchAll(/```(\w+)\n([\s\S]*?)```/g)) {
+    const lines = body!.split('\n').filter((line) => line !== '');
+    if (lang === 'sh' && lines[0]!.startsWith('npx serverless invoke local')) {
+      invoke = { line: lines[0]!, expected: lines.slice(1).map((line) => line.replace(/^# /, '')) };
+      continue;
+    }
     const first = body!.split('\n')[0]!;
     const named = /^(?:\/\/|#) ([\w./-]+\.\w+)$/.exec(first);
     if (named !== null && lang !== 'sh') files.set(named[1]!, body!);
     else if (lang === 'sh' && commands.length === 0) commands.push(...body!.split('\n').filter((line) => line.trim() !== ''));
   }
-  return { commands, files };
+  assert.ok(invoke !== undefined, 'the section shows serverless invoke local with grip-lambda event and read');
+  return { commands, files, invoke };
 }
 
 async function sh(command: string, args: readonly string[], cwd: string, timeoutMs = 120_000): Promise<{ stdout: string; stderr: string; ms: number }> {
@@ -87,7 +94,7 @@ test("README's own project: install, type-check, unit test, grip-lambda dev, Ctr
   const tarball = join(scratch, pack.stdout.trim().split('\n').at(-1)!);
   assert.ok(existsSync(tarball), `npm pack wrote ${tarball}`);
 
-  const { commands, files } = readmeSection();
+  const { commands, files, invoke: { line: invokeLine, expected: invokeExpected } } = readmeSection();
   mkdirSync(project, { recursive: true });
   // The section's commands, in order: setup as shown; the two installs as one npm install of the same
   // packages (the tarball for grip-lambda), which resolves the tree once.
@@ -130,7 +137,13 @@ test("README's own project: install, type-check, unit test, grip-lambda dev, Ctr
     sh('npm', ['test'], project).then((r) => (timings['npm test'] = r.ms)),
     // A CommonJS require() of every entry loads (Node.js 20.19+ requires ES modules).
     sh(process.execPath, ['-e', "for (const e of ['grip-lambda','grip-lambda/feed','grip-lambda/local','grip-lambda/testing']) if (typeof require(e) !== 'object') throw new Error(e)"], project),
-    sh('npx', ['serverless', 'package'], project).then((r) => (timings['serverless package'] = r.ms)),
+    // Then (same build folder) the section's invoke-local line, whose output it shows as comments.
+    sh('npx', ['serverless', 'package'], project).then(async (r) => {
+      timings['serverless package'] = r.ms;
+      const invoke = await sh('sh', ['-c', invokeLine], project);
+      timings['invoke local | read'] = invoke.ms;
+      assert.equal(invoke.stdout.trim(), invokeExpected.join('\n'), `${invokeLine}\n${invoke.stderr}`);
+    }),
   ]);
   checks.catch(() => {}); // awaited below; a failure there must not go unhandled meanwhile
 
