@@ -16,6 +16,7 @@ export {
   type WebSocketRequest,
 } from './websocket/context.js';
 export { ConnectionMeta, MAX_META_VALUE_BYTES } from './websocket/meta.js';
+export { readProxyLimits, maxMessageBytesFor, DEFAULT_MAX_MESSAGE_BYTES, MAX_RESPONSE_BYTES, type ProxyLimits } from './websocket/limits.js';
 export {
   websocket,
   getWebSocketContext,

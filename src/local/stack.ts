@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { closeSharedFeed } from '../feed/redis-feed.js';
 import { startFunctionHost, type InvocationLog } from './function-host.js';
 import { startService, waitForPort, type Service } from './processes.js';
+import { maxMessageBytesFor } from '../websocket/limits.js';
 import { startPushpin, type RunningPushpin } from './pushpin.js';
+import { LOCAL_PUSHPIN_SETTINGS } from './pushpin-settings.js';
 import { readRoutes } from './routes.js';
 
 export interface StackOptions {
@@ -20,8 +22,15 @@ export interface StackOptions {
   readonly redis?: boolean;
   /** Routes ahead of the functions', in Pushpin's syntax (e.g. `*,path_beg=/bare 127.0.0.1:9000`). */
   readonly extraRoutes?: readonly string[];
-  /** Pushpin's `message_rate` (default 100000: never caps, but batches every 25 ms, as a stock Pushpin does); null leaves it unset. */
+  /** Pushpin's `message_rate`, deliveries per second; null (the default) leaves it unset. See pushpin-settings.ts. */
   readonly messageRate?: number | null;
+  /** Pushpin's `message_hwm` (default 1,000,000). */
+  readonly messageHwm?: number;
+  /**
+   * Pushpin's `client_buffer_size` (default 262144). The functions are told
+   * the largest message it carries (GRIP_MAX_MESSAGE_BYTES) unless `env` sets it.
+   */
+  readonly clientBufferSize?: number;
   /** Extra environment for the functions (e.g. PUBLISH_TOKEN). */
   readonly env?: Readonly<Record<string, string>>;
   readonly onInvocation?: (log: InvocationLog) => void;
@@ -75,7 +84,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   // Functions read their settings when first loaded, which is after this.
   Object.assign(
     process.env,
-    { GRIP_URL: gripUrl, GRIP_VERIFY_ISS: 'pushpin' },
+    {
+      GRIP_URL: gripUrl,
+      GRIP_VERIFY_ISS: 'pushpin',
+      GRIP_MAX_MESSAGE_BYTES: String(maxMessageBytesFor(options.clientBufferSize ?? LOCAL_PUSHPIN_SETTINGS.clientBufferSize)),
+    },
     redisUrl !== undefined ? { REDIS_URL: redisUrl } : {},
     options.env,
   );
@@ -84,7 +97,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     port: options.originPort ?? 0,
     ...(options.onInvocation !== undefined ? { onInvocation: options.onInvocation } : {}),
   });
-  const proxyOptions = { runDir, logDir, httpPort, controlPort, originPort: host.port, sigKey, extraRoutes: options.extraRoutes ?? [], ...(options.messageRate !== undefined ? { messageRate: options.messageRate } : {}) };
+  const proxyOptions = { runDir, logDir, httpPort, controlPort, originPort: host.port, sigKey, extraRoutes: options.extraRoutes ?? [], ...(options.messageRate !== undefined ? { messageRate: options.messageRate } : {}),
+    ...(options.messageHwm !== undefined ? { messageHwm: options.messageHwm } : {}),
+    ...(options.clientBufferSize !== undefined ? { clientBufferSize: options.clientBufferSize } : {}),
+  };
   let pushpin: RunningPushpin | undefined;
   try {
     pushpin = await startPushpin(proxyOptions);
