@@ -53,6 +53,7 @@ export {
   type ProxyFailure,
   type PublisherOptions,
 } from './publish/publisher.js';
+export { ChannelSequencer, SequenceWatcher, type SequenceMark } from './publish/sequence.js';
 export { wsMessage, wsClose, httpStream, httpStreamClose, httpResponse, sseEvent, formatSseEvent } from './publish/formats.js';
 
 // HTTP functions: plain responses and holds (stream, SSE, long-poll).
