@@ -9,7 +9,8 @@
  *
  * For each B: the largest message from the origin that arrives at once
  * (bisected), whether a response whose messages fill B exactly stalls the
- * ones after it, the longest request path and head answered, and condure's
+ * ones after it, responses just under and over 1,000,000 bytes, the longest
+ * request path and head answered, and condure's
  * resident memory with `--connections` WebSocket clients connected.
  */
 import { execFileSync } from 'node:child_process';
@@ -128,6 +129,9 @@ for (const buffer of buffers) {
     const under = await delivered(url, [buffer - 1, 10]);
     const halves = await delivered(url, [buffer / 2, buffer / 2, 10]);
     console.log(`B=${buffer}: one response [B, 10]: ${exact} of 2 arrive; [B - 1, 10]: ${under} of 2; [B/2, B/2, 10]: ${halves} of 3`);
+    const sixty = await delivered(url, Array.from({ length: 60 }, () => 16_000));
+    const sixtyThree = await delivered(url, Array.from({ length: 63 }, () => 16_000));
+    console.log(`B=${buffer}: one response of 60 × 16,000 bytes: ${sixty} of 60 arrive; of 63 × 16,000 (over 1,000,000): ${sixtyThree} of 63`);
     const path = await bisect(1, 20_000, (n) => answered(httpPort, `/${'p'.repeat(n)}`));
     const head = await bisect(1, 600_000, (n) => answered(httpPort, '/h', 'x'.repeat(n)));
     console.log(`B=${buffer}: longest path answered ${path + 1} characters; longest header value answered ${head} bytes`);
