@@ -10,7 +10,7 @@
  *   npm run soak -- --redis                        # chat with Redis history (messages carry ids)
  *   npm run soak -- --log-dir /tmp/soak-logs       # keep Pushpin's and zurl's logs there
  *   npm run soak -- --pushpin-log-level 3          # Pushpin debug logs, to see why it dropped something
- *   npm run soak -- --message-rate none            # Pushpin without message_rate: no 25 ms batching
+ *   npm run soak -- --message-rate 100000          # Pushpin with a message_rate (25 ms batches; the local stack sets none)
  *
  * --max-rate caps the messages per second of all clients together, so that
  * sending lasts longer than --seconds when needed: a soak is only a check

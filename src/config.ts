@@ -11,6 +11,8 @@ export interface GripEnv {
   readonly GRIP_VERIFY_ISS?: string | undefined;
   /** Prefix added to every channel name, on subscribe and publish. */
   readonly GRIP_PREFIX?: string | undefined;
+  /** The largest message `ctx.send` takes (default 32766, Pushpin 1.36's stock; see README, Limits). */
+  readonly GRIP_MAX_MESSAGE_BYTES?: string | undefined;
 }
 
 export interface GripSettings {

@@ -18,6 +18,7 @@ export {
   type WebSocketRequest,
 } from './websocket/context.js';
 export { ConnectionMeta, MAX_META_VALUE_BYTES } from './websocket/meta.js';
+export { readProxyLimits, maxMessageBytesFor, DEFAULT_MAX_MESSAGE_BYTES, MAX_RESPONSE_BYTES, type ProxyLimits } from './websocket/limits.js';
 export {
   websocket,
   getWebSocketContext,
@@ -54,6 +55,7 @@ export {
   type ProxyFailure,
   type PublisherOptions,
 } from './publish/publisher.js';
+export { ChannelSequencer, SequenceWatcher, type SequenceMark } from './publish/sequence.js';
 export { wsMessage, wsClose, httpStream, httpStreamClose, httpResponse, sseEvent, formatSseEvent } from './publish/formats.js';
 
 // HTTP functions: plain responses and holds (stream, SSE, long-poll).

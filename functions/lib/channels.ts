@@ -23,13 +23,29 @@ export function nameFromPath(params: Readonly<Record<string, string>>, key: stri
   }
 }
 
+/**
+ * On room messages: the publishing container's id and its count of messages
+ * in the room. A client that sees `seq` skip for a `pub` missed what the
+ * proxy dropped, feed or not (`SequenceWatcher`); the sender's own copy
+ * carries its mark too. Notices are not counted: a sender never gets its own
+ * join, so its count would always skip.
+ */
+interface Marked {
+  readonly pub?: string;
+  readonly seq?: number;
+}
+
+/** Join, leave and nick notices: live only. */
+export type NoticeEvent =
+  | { readonly type: 'join' | 'leave'; readonly nick: string }
+  | { readonly type: 'nick'; readonly from: string; readonly nick: string };
+
 /** What a chat client receives: one JSON object per WebSocket message. */
 export type ChatEvent =
   | { readonly type: 'welcome'; readonly room: string; readonly nick: string }
   /** With a feed: `id`, and `prevId`, the id of the room's message before it (a client that saw another spots a gap). */
-  | { readonly type: 'message'; readonly nick: string; readonly text: string; readonly id?: string; readonly prevId?: string }
-  | { readonly type: 'join' | 'leave'; readonly nick: string }
-  | { readonly type: 'nick'; readonly from: string; readonly nick: string }
+  | ({ readonly type: 'message'; readonly nick: string; readonly text: string; readonly id?: string; readonly prevId?: string } & Marked)
+  | NoticeEvent
   | { readonly type: 'error'; readonly text: string }
   /** The end of the messages a `/since ID` asked for. */
   | { readonly type: 'synced' };

@@ -1,6 +1,9 @@
 import { FeedUnavailableError, getFeed } from '../../src/feed/index.js';
-import { getPublisher, httpResponse, httpStream, sseEvent, wsMessage, type ChannelItem } from '../../src/index.js';
-import { noticeChannel, roomChannel, sseChannel, type ChatEvent } from './channels.js';
+import { ChannelSequencer, getPublisher, httpResponse, httpStream, sseEvent, wsMessage, type ChannelItem } from '../../src/index.js';
+import { noticeChannel, roomChannel, sseChannel, type ChatEvent, type NoticeEvent } from './channels.js';
+
+/** This container's numbering of the room messages it publishes: a client that sees `seq` skip knows it missed some. */
+const sequencer = new ChannelSequencer();
 
 export interface RoomMessage {
   readonly nick: string;
@@ -36,6 +39,8 @@ export async function publishMessage(
       if (!(error instanceof FeedUnavailableError) || whenFeedDown === 'fail') throw error;
     }
   }
+  // Marked just before publishing (no await between), so marks follow publish order.
+  event = { ...event, ...sequencer.next(roomChannel(room)) };
   await getPublisher().publishBatch(roomItems(room, event, ids, sender));
   return event;
 }
@@ -69,6 +74,6 @@ export function roomItems(
 }
 
 /** Join, leave and nick notices: live only, never stored, on a channel of their own. */
-export function publishNotice(room: string, event: ChatEvent, sender: string): Promise<void> {
+export function publishNotice(room: string, event: NoticeEvent, sender: string): Promise<void> {
   return getPublisher().publish(noticeChannel(room), wsMessage(JSON.stringify(event)), { meta: { sender } });
 }

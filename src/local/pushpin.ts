@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { READY_PATH } from './function-host.js';
 import type { ProcessRecord } from './process-tree.js';
 import { startService, waitForPort, type Service } from './processes.js';
+import { LOCAL_PUSHPIN_SETTINGS, pushpinSettingLines } from './pushpin-settings.js';
 
 export interface PushpinOptions {
   /** Folder for sockets and generated config; keep the path short (Unix socket paths max ~100 bytes). */
@@ -18,8 +19,12 @@ export interface PushpinOptions {
   readonly sigKey: string;
   /** Routes placed before the catch-all one, in Pushpin's routes-file syntax. */
   readonly extraRoutes?: readonly string[];
-  /** Pushpin's `message_rate`, messages per second (default 100000); null leaves it unset. */
+  /** Pushpin's `message_rate`, deliveries per second; null (the default) leaves it unset. */
   readonly messageRate?: number | null;
+  /** Pushpin's `message_hwm` (default 1,000,000). */
+  readonly messageHwm?: number;
+  /** Pushpin's `client_buffer_size`, bytes (default 262144; Pushpin's own is 8192). */
+  readonly clientBufferSize?: number;
   /** Told every process started (zurl, Pushpin and Pushpin's own children), once all run. */
   readonly onProcesses?: (processes: readonly ProcessRecord[]) => void;
 }
@@ -58,6 +63,11 @@ export async function startPushpin(options: PushpinOptions): Promise<RunningPush
       '',
     ].join('\n'),
   );
+  const settings = pushpinSettingLines({
+    clientBufferSize: options.clientBufferSize ?? LOCAL_PUSHPIN_SETTINGS.clientBufferSize,
+    messageRate: options.messageRate === undefined ? LOCAL_PUSHPIN_SETTINGS.messageRate : options.messageRate,
+    messageHwm: options.messageHwm ?? LOCAL_PUSHPIN_SETTINGS.messageHwm,
+  });
   const routes = [...(options.extraRoutes ?? []), `* 127.0.0.1:${options.originPort},over_http`];
   await writeFile(join(runDir, 'routes'), `${routes.join('\n')}\n`);
   await writeFile(
@@ -74,6 +84,7 @@ export async function startPushpin(options: PushpinOptions): Promise<RunningPush
       `logdir=${logDir}`,
       'log_level=2',
       'condure_bin=condure',
+      ...settings.runner, // why these values: pushpin-settings.ts
       '[proxy]',
       'routesfile=routes',
       `zurl_out_specs=ipc://${runDir}/zurl-in`,
@@ -89,11 +100,7 @@ export async function startPushpin(options: PushpinOptions): Promise<RunningPush
       `push_in_http_port=${options.controlPort}`,
       `stats_spec=ipc://${runDir}/pushpin-stats`,
       `command_spec=ipc://${runDir}/pushpin-command`,
-      // By default a rate, as in Debian's stock config, but one high enough never to cap:
-      // Pushpin then releases published messages in batches every 25 ms (up to 25 ms more
-      // per publish, and far more under sustained load: see README, Deploying).
-      ...(options.messageRate === null ? [] : [`message_rate=${options.messageRate ?? 100_000}`]),
-      'message_hwm=100000',
+      ...settings.handler,
       '',
     ].join('\n'),
   );

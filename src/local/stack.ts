@@ -11,6 +11,8 @@ import { startPushpin, type RunningPushpin } from './pushpin.js';
 import { checkPrograms } from './requirements.js';
 import { readRoutes, type Route, type SkippedEvent } from './routes.js';
 import { reapAbandonedStacks, StackRegistration, type ReapedStack } from './stack-registry.js';
+import { maxMessageBytesFor } from '../websocket/limits.js';
+import { LOCAL_PUSHPIN_SETTINGS } from './pushpin-settings.js';
 
 export interface StackOptions {
   /** The project folder holding serverless.yml and the handlers it names. */
@@ -28,8 +30,15 @@ export interface StackOptions {
   readonly redis?: boolean;
   /** Routes ahead of the functions', in Pushpin's syntax (e.g. `*,path_beg=/bare 127.0.0.1:9000`). */
   readonly extraRoutes?: readonly string[];
-  /** Pushpin's `message_rate` (default 100000: never caps, but batches every 25 ms, as a stock Pushpin does); null leaves it unset. */
+  /** Pushpin's `message_rate`, deliveries per second; null (the default) leaves it unset. See pushpin-settings.ts. */
   readonly messageRate?: number | null;
+  /** Pushpin's `message_hwm` (default 1,000,000). */
+  readonly messageHwm?: number;
+  /**
+   * Pushpin's `client_buffer_size` (default 262144). The functions are told
+   * the largest message it carries (GRIP_MAX_MESSAGE_BYTES) unless `env` sets it.
+   */
+  readonly clientBufferSize?: number;
   /** Extra environment for the functions (e.g. PUBLISH_TOKEN). */
   readonly env?: Readonly<Record<string, string>>;
   readonly onInvocation?: (log: InvocationLog) => void;
@@ -126,7 +135,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     // Functions read their settings when first loaded, which is after this.
     Object.assign(
       process.env,
-      { GRIP_URL: gripUrl, GRIP_VERIFY_ISS: 'pushpin' },
+      {
+        GRIP_URL: gripUrl,
+        GRIP_VERIFY_ISS: 'pushpin',
+        GRIP_MAX_MESSAGE_BYTES: String(maxMessageBytesFor(options.clientBufferSize ?? LOCAL_PUSHPIN_SETTINGS.clientBufferSize)),
+      },
       redisUrl !== undefined ? { REDIS_URL: redisUrl } : {},
       options.env,
     );
@@ -152,6 +165,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     sigKey,
     extraRoutes: options.extraRoutes ?? [],
     ...(options.messageRate !== undefined ? { messageRate: options.messageRate } : {}),
+    ...(options.messageHwm !== undefined ? { messageHwm: options.messageHwm } : {}),
+    ...(options.clientBufferSize !== undefined ? { clientBufferSize: options.clientBufferSize } : {}),
     onProcesses: (processes: readonly ProcessRecord[]) => {
       pushpinProcesses = processes;
       record();

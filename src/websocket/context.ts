@@ -9,6 +9,7 @@ import {
 } from '../protocol/control.js';
 import { CONTENT_TYPE_WEBSOCKET_EVENTS, type WebSocketEvent } from '../protocol/events.js';
 import type { HttpRequest, HttpResponse, RequestHeaders } from '../lambda/types.js';
+import { DEFAULT_PROXY_LIMITS, type ProxyLimits } from './limits.js';
 import { ConnectionMeta } from './meta.js';
 
 /** A message from the client. Text and binary stay apart, as on the wire. */
@@ -47,6 +48,16 @@ const PONG_EMPTY: WebSocketEvent = { type: 'PONG' };
 export interface ContextOptions {
   /** Prepended to channel names on subscribe and unsubscribe (GRIP_PREFIX). */
   readonly prefix?: string;
+  /** What the proxy carries (GRIP_MAX_MESSAGE_BYTES); default Pushpin 1.36's stock limits. */
+  readonly limits?: ProxyLimits;
+}
+
+/** Room kept in a response for what `toResponse` adds after the sends: OPEN, set-meta, CLOSE. */
+const RESPONSE_RESERVE_BYTES = 16_384;
+
+/** The bytes one event takes in a WebSocket-over-HTTP body: `TYPE len\r\ncontent\r\n`. */
+function encodedSize(event: WebSocketEvent): number {
+  return event.type.length + 2 + (event.content === undefined ? 0 : 1 + event.content.length.toString(16).length + event.content.length + 2);
 }
 
 /** What `recv()` returns when the client closed or went away. */
@@ -73,11 +84,14 @@ export class WebSocketContext {
   #keepAliveInterval: number | undefined;
   #requestView: WebSocketRequest | undefined;
   readonly #prefix: string;
+  readonly #limits: ProxyLimits;
+  #outBytes = 0;
 
   constructor(id: string, request: HttpRequest, events: readonly WebSocketEvent[], options: ContextOptions = {}) {
     this.id = id;
     this.#request = request;
     this.#prefix = options.prefix ?? '';
+    this.#limits = options.limits ?? DEFAULT_PROXY_LIMITS;
     this.#in = events;
     this.meta = ConnectionMeta.fromHeaders(request.headers);
     this.isOpening = events[0]?.type === 'OPEN';
@@ -155,28 +169,33 @@ export class WebSocketContext {
     return this.#rejection !== undefined;
   }
 
-  /** Sends a message: a string as TEXT, bytes as BINARY. */
+  /**
+   * Sends a message: a string as TEXT, bytes as BINARY.
+   * @throws RangeError for a message over the proxy's limit (GRIP_MAX_MESSAGE_BYTES), or one that
+   * would take this invocation's response over the proxy's 1,000,000 bytes; nothing is sent then.
+   */
   send(data: string | Uint8Array): void {
     this.#assertWritable('send');
-    if (typeof data === 'string') {
-      const bytes = Buffer.allocUnsafe(MESSAGE_PREFIX.length + Buffer.byteLength(data));
-      MESSAGE_PREFIX.copy(bytes, 0);
-      bytes.write(data, MESSAGE_PREFIX.length, 'utf8');
-      this.#out.push({ type: 'TEXT', content: bytes });
-    } else if (data instanceof Uint8Array) {
-      const bytes = Buffer.allocUnsafe(MESSAGE_PREFIX.length + data.length);
-      MESSAGE_PREFIX.copy(bytes, 0);
-      bytes.set(data, MESSAGE_PREFIX.length);
-      this.#out.push({ type: 'BINARY', content: bytes });
-    } else {
-      throw new TypeError('send() takes a string (TEXT) or a Uint8Array (BINARY)');
+    let size: number;
+    if (typeof data === 'string') size = Buffer.byteLength(data);
+    else if (data instanceof Uint8Array) size = data.length;
+    else throw new TypeError('send() takes a string (TEXT) or a Uint8Array (BINARY)');
+    if (size > this.#limits.maxMessageBytes) {
+      throw new RangeError(
+        `connection ${this.id}: a message of ${size} bytes is over the proxy's limit of ${this.#limits.maxMessageBytes} bytes per message (GRIP_MAX_MESSAGE_BYTES); send large payloads by URL`,
+      );
     }
+    const bytes = Buffer.allocUnsafe(MESSAGE_PREFIX.length + size);
+    MESSAGE_PREFIX.copy(bytes, 0);
+    if (typeof data === 'string') bytes.write(data, MESSAGE_PREFIX.length, 'utf8');
+    else bytes.set(data, MESSAGE_PREFIX.length);
+    this.#push({ type: typeof data === 'string' ? 'TEXT' : 'BINARY', content: bytes });
   }
 
-  /** Sends a PING to the client. */
+  /** Sends a PING to the client. @throws RangeError when it would take the response over the proxy's limit. */
   ping(data: Uint8Array = new Uint8Array(0)): void {
     this.#assertWritable('ping');
-    this.#out.push({ type: 'PING', content: data });
+    this.#push({ type: 'PING', content: data });
   }
 
   /**
@@ -347,12 +366,27 @@ export class WebSocketContext {
   }
 
   #pong(ping: WebSocketEvent): void {
+    // Not checked: a PING's payload is at most 125 bytes, and the client is owed its PONG.
+    this.#outBytes += encodedSize(ping);
     this.#out.push(ping.content === undefined ? PONG_EMPTY : { type: 'PONG', content: ping.content });
   }
 
   #control(message: Parameters<typeof encodeControlMessage>[0]): void {
     this.#assertWritable('control');
-    this.#out.push({ type: 'TEXT', content: encodeControlMessage(message) });
+    this.#push({ type: 'TEXT', content: encodeControlMessage(message) });
+  }
+
+  /** Adds an event to the answer, refusing one that would take it over the proxy's body limit. */
+  #push(event: WebSocketEvent): void {
+    const size = encodedSize(event);
+    const limit = this.#limits.maxResponseBytes - RESPONSE_RESERVE_BYTES;
+    if (this.#outBytes + size > limit) {
+      throw new RangeError(
+        `connection ${this.id}: this response would be ${this.#outBytes + size} bytes, over the ${limit} bytes the proxy reads from one response (${this.#limits.maxResponseBytes} less room for the protocol's own events); send the rest in a later invocation or by URL`,
+      );
+    }
+    this.#outBytes += size;
+    this.#out.push(event);
   }
 
   #assertWritable(what: string): void {

@@ -9,6 +9,7 @@ import { WebSocketEventsDecodeError } from '../protocol/errors.js';
 import { CONTENT_TYPE_WEBSOCKET_EVENTS } from '../protocol/events.js';
 import { flushPublishers } from '../publish/in-flight.js';
 import { WebSocketContext, type CloseEvent, type WebSocketMessage } from './context.js';
+import { readProxyLimits, type ProxyLimits } from './limits.js';
 
 type Awaitable<T> = T | Promise<T>;
 
@@ -29,7 +30,7 @@ const CONNECTION_ID = /^[\x21-\x2b\x2d-\x7e]{1,256}$/;
  * Checks that a request is WebSocket-over-HTTP and decodes it.
  * @throws RequestError (400) with a one-line reason.
  */
-export function decodeWebSocketRequest(request: HttpRequest, prefix = ''): WebSocketContext {
+export function decodeWebSocketRequest(request: HttpRequest, prefix = '', limits?: ProxyLimits): WebSocketContext {
   if (request.method !== 'POST') {
     // The method is the client's: quoted and cut, so the reason stays one short line.
     throw new RequestError(400, `WebSocket-over-HTTP requests are POSTs, not ${JSON.stringify(request.method.slice(0, 32))}`);
@@ -44,7 +45,7 @@ export function decodeWebSocketRequest(request: HttpRequest, prefix = ''): WebSo
   // Proxies send one short ASCII id; anything else (or two, comma-joined) cannot be one, nor a meta value.
   if (!CONNECTION_ID.test(id)) throw new RequestError(400, 'malformed Connection-Id header');
   try {
-    return new WebSocketContext(id, request, decodeEvents(request.body), { prefix });
+    return new WebSocketContext(id, request, decodeEvents(request.body), { prefix, ...(limits !== undefined ? { limits } : {}) });
   } catch (error) {
     if (error instanceof WebSocketEventsDecodeError) throw new RequestError(400, `malformed WebSocket events: ${error.message}`);
     throw error;
@@ -58,7 +59,7 @@ export function decodeWebSocketRequest(request: HttpRequest, prefix = ''): WebSo
  */
 export async function getWebSocketContext(event: LambdaHttpEvent, gate: Gate = defaultGate()): Promise<WebSocketContext> {
   const { frontDoor, request } = await gate.admit(event);
-  const ctx = decodeWebSocketRequest(request, gate.prefix);
+  const ctx = decodeWebSocketRequest(request, gate.prefix, (sharedLimits ??= readProxyLimits()));
   frontDoors.set(ctx, frontDoor);
   return ctx;
 }
@@ -72,6 +73,7 @@ export function webSocketResult(ctx: WebSocketContext, event: LambdaHttpEvent): 
 
 const frontDoors = new WeakMap<WebSocketContext, FrontDoor>();
 let sharedGate: Gate | undefined;
+let sharedLimits: ProxyLimits | undefined;
 function defaultGate(): Gate {
   return (sharedGate ??= createGate());
 }
@@ -83,13 +85,14 @@ function defaultGate(): Gate {
  */
 export function websocket(handlers: WebSocketHandlers, options: GripOptions = {}): LambdaHandler {
   const gate = createGate(options);
+  const limits = readProxyLimits(options.env ?? process.env);
   return (event, context) => runInvocation(context, async () => {
     let ctx: WebSocketContext;
     let frontDoor: FrontDoor;
     try {
       const admitted = await gate.admit(event);
       frontDoor = admitted.frontDoor;
-      ctx = decodeWebSocketRequest(admitted.request, gate.prefix);
+      ctx = decodeWebSocketRequest(admitted.request, gate.prefix, limits);
     } catch (error) {
       if (error instanceof RequestError) return errorResult(error, event);
       throw error;

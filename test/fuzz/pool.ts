@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ContextKind, Variant } from './model.js';
 import { FUZZ_PUBLISH_TOKEN, FUZZ_SIG_KEY } from './render.js';
+import { LOCAL_PUSHPIN_SETTINGS } from '../../src/local/pushpin-settings.js';
+import { maxMessageBytesFor } from '../../src/websocket/limits.js';
 import type { FunctionInfo, RunReply, WorkerInit, WorkerMessage } from './worker.js';
 
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -29,6 +31,8 @@ export function variantEnv(variant: Variant, controlUrl: string): Record<string,
   for (const [name, value] of Object.entries(process.env)) {
     if (value !== undefined && !/^(GRIP_|REDIS_URL$|PUBLISH_TOKEN$)/.test(name)) env[name] = value;
   }
+  // As behind the local stack's Pushpin, whose buffer carries back any message a client can send it.
+  env.GRIP_MAX_MESSAGE_BYTES = String(maxMessageBytesFor(LOCAL_PUSHPIN_SETTINGS.clientBufferSize));
   if (variant === 'open') {
     env.GRIP_URL = controlUrl;
   } else {

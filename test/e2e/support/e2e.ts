@@ -142,8 +142,8 @@ export class WsClient {
 }
 
 /** What a refused WebSocket handshake was answered with. */
-export async function rejectedHandshake(url: string, ms = 10_000): Promise<{ status: number; body: string }> {
-  const ws = new WebSocket(url, { handshakeTimeout: ms });
+export async function rejectedHandshake(url: string, ms = 10_000, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const ws = new WebSocket(url, { handshakeTimeout: ms, headers });
   const handle = { dispose: () => ws.terminate() };
   open.add(handle);
   try {
