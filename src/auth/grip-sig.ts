@@ -1,4 +1,3 @@
-import { verifyHs256 } from './hs256.js';
 import { decodeJsonObject, parseCompactJws, type CompactJws } from './jws.js';
 import { readKeyMaterial, SECRET_ALGORITHMS, type KeyMaterial, type PublicKeySource, type VerifyKeyMaterial } from './keys.js';
 import type { PublicKey } from './node-crypto.js';
@@ -50,12 +49,16 @@ const MAX_CACHED_TOKENS = 1024;
 
 const PUBLIC_KEY_ALGORITHMS: readonly string[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
+// Each algorithm's code is loaded when a request first needs it, not at
+// cold start: a deployment uses one proxy's algorithm (Pushpin HS256,
+// Fanout ES256) and never parses the other's.
+type Hs256 = typeof import('./hs256.js');
 type NodeCrypto = typeof import('./node-crypto.js');
+let hs256: Promise<Hs256> | undefined;
 let nodeCrypto: Promise<NodeCrypto> | undefined;
-/** node:crypto and what uses it, loaded when a request first needs them (not at cold start). */
-function loadNodeCrypto(): Promise<NodeCrypto> {
-  return (nodeCrypto ??= import('./node-crypto.js'));
-}
+const loadHs256 = (): Promise<Hs256> => (hs256 ??= import('./hs256.js'));
+/** node:crypto and what uses it: loading node:crypto sets up OpenSSL, about 3.5 ms. */
+const loadNodeCrypto = (): Promise<NodeCrypto> => (nodeCrypto ??= import('./node-crypto.js'));
 
 interface PreparedKey {
   readonly issuer: string | undefined;
@@ -70,7 +73,7 @@ function secretKey(secret: Uint8Array, issuer: string | undefined): PreparedKey 
     issuer,
     accepts: (alg) => SECRET_ALGORITHMS.includes(alg),
     async verify(alg, jws) {
-      if (alg === 'HS256') return verifyHs256(secret, jws.signingInput, jws.signature);
+      if (alg === 'HS256') return (await loadHs256()).verifyHs256(secret, jws.signingInput, jws.signature);
       return (await loadNodeCrypto()).verifyHmac(alg as 'HS384' | 'HS512', secret, jws.signingInput, jws.signature);
     },
   };

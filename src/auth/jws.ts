@@ -14,14 +14,12 @@ export interface CompactJws {
 /** base64url without padding; an empty signature (alg `none`) is not a JWS here. */
 const COMPACT = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/;
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
 /** The JSON object a base64url part holds, or undefined when it holds anything else. */
 export function decodeJsonObject(part: string): Record<string, unknown> | undefined {
   let text: string;
   let value: unknown;
   try {
-    text = decoder.decode(Buffer.from(part, 'base64url'));
+    text = Buffer.from(part, 'base64url').toString('utf8');
     value = JSON.parse(text);
   } catch {
     return undefined;
