@@ -33,7 +33,11 @@ function gripSig({ key = stack.sigKey, iss = 'pushpin', expiresIn = 3600 }: SigO
 }
 
 /** The WebSocket-over-HTTP OPEN request Pushpin would send for a new connection. */
-async function openEcho(headers: Record<string, string> = {}): Promise<{ status: number; contentType: string | null; body: string }> {
+function openEcho(headers: Record<string, string> = {}): Promise<{ status: number; contentType: string | null; body: string }> {
+  return postEcho('OPEN\r\n', headers);
+}
+
+async function postEcho(events: string, headers: Record<string, string> = {}): Promise<{ status: number; contentType: string | null; body: string }> {
   const response = await fetch(`${stack.originUrl}/echo`, {
     method: 'POST',
     headers: {
@@ -42,7 +46,7 @@ async function openEcho(headers: Record<string, string> = {}): Promise<{ status:
       'Connection-Id': 'e2e-grip-sig',
       ...headers,
     },
-    body: 'OPEN\r\n',
+    body: events,
     signal: AbortSignal.timeout(10_000),
   });
   return { status: response.status, contentType: response.headers.get('content-type'), body: await response.text() };
@@ -77,6 +81,20 @@ describe('Grip-Sig on requests that bypass Pushpin', () => {
     assert.equal(answer.status, 200, answer.body);
     assert.match(answer.contentType ?? '', /^application\/websocket-events/);
     assert.ok(answer.body.startsWith('OPEN'), `body starts with OPEN: ${JSON.stringify(answer.body)}`);
+  });
+
+  test('a token expired 10 minutes ago (a connection idle over an hour) admits a DISCONNECT alone, nothing else', async () => {
+    const idle = await gripSig({ expiresIn: -600 });
+    const disconnect = await postEcho('DISCONNECT\r\n', { 'Grip-Sig': idle });
+    assert.equal(disconnect.status, 200, disconnect.body);
+    for (const events of ['TEXT 2\r\nhi\r\n', 'TEXT 2\r\nhi\r\nDISCONNECT\r\n', 'OPEN\r\n']) {
+      const answer = await postEcho(events, { 'Grip-Sig': idle });
+      assert.equal(answer.status, 401, `${JSON.stringify(events)}: ${answer.body}`);
+      assert.match(answer.body, /expired/);
+    }
+    // Past the grace (a day), a DISCONNECT is refused too.
+    const stale = await postEcho('DISCONNECT\r\n', { 'Grip-Sig': await gripSig({ expiresIn: -25 * 3600 }) });
+    assert.equal(stale.status, 401, stale.body);
   });
 
   test('an HTTP stream request without Grip-Sig is refused with 401; with one it gets its hold instructions', async () => {
