@@ -69,11 +69,15 @@ interface PreparedKey {
 }
 
 function secretKey(secret: Uint8Array, issuer: string | undefined): PreparedKey {
+  let hs256Check: ((signingInput: Uint8Array, signature: Uint8Array) => boolean) | undefined;
   return {
     issuer,
     accepts: (alg) => SECRET_ALGORITHMS.includes(alg),
     async verify(alg, jws) {
-      if (alg === 'HS256') return (await loadHs256()).verifyHs256(secret, jws.signingInput, jws.signature);
+      if (alg === 'HS256') {
+        hs256Check ??= (await loadHs256()).hs256Verifier(secret);
+        return hs256Check(jws.signingInput, jws.signature);
+      }
       return (await loadNodeCrypto()).verifyHmac(alg as 'HS384' | 'HS512', secret, jws.signingInput, jws.signature);
     },
   };

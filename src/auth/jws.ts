@@ -58,7 +58,8 @@ function hasDuplicateMember(json: string): boolean {
       const start = i;
       for (i++; json[i] !== '"'; i++) if (json[i] === '\\') i++;
       if (depth === 1 && expectName) {
-        const name = JSON.parse(json.slice(start, i + 1)) as string;
+        const quoted = json.slice(start, i + 1);
+        const name = quoted.includes('\\') ? (JSON.parse(quoted) as string) : quoted.slice(1, -1);
         if (names.has(name)) return true;
         names.add(name);
         expectName = false;
