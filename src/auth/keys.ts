@@ -20,7 +20,9 @@ export type PublicKeySource =
   | { readonly jwk: JsonWebKey }
   | { readonly keyObject: KeyObject };
 
-const PEM = /^-----BEGIN (PUBLIC|PRIVATE) KEY-----/;
+// Any PEM, not only the two kinds grip's loadKey knows (SPKI, PKCS#8): a PKCS#1 `RSA PUBLIC KEY` or a
+// certificate read as a shared secret would let anyone who has the public text sign HS256 tokens.
+const PEM = /^\s*-----BEGIN [A-Z0-9 ]+-----/;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;

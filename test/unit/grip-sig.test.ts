@@ -183,6 +183,13 @@ describe('GripSigVerifier: public keys (Fastly Fanout ES256, RS256, EdDSA)', () 
     }
   });
 
+  test('a PKCS#1 RSA public key (BEGIN RSA PUBLIC KEY) is a public key, never a shared secret', async () => {
+    const pkcs1 = rsa.publicKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    const { verifier } = verifierAt([{ key: pkcs1 }]);
+    assert.deepEqual(await verifier.verify(await signed(rsa.privateKey, 'RS256')), { ok: true });
+    await refused(verifier, await hs256({}, pkcs1), /does not match/);
+  });
+
   test('each key type verifies only its algorithms: no RS256 with an EC key, no ES384 with a P-256 key', async () => {
     const { verifier } = verifierAt([{ key: ecPem }]);
     await refused(verifier, await signed(rsa.privateKey, 'RS256'), /does not match/);
