@@ -122,7 +122,7 @@ export class GripSigVerifier {
   /** @throws TypeError when a key is of no kind it can read. */
   constructor(keys: readonly VerifyKey[], options: GripSigVerifierOptions = {}) {
     this.#keys = keys.map(prepare);
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? (() => Date.now());
     this.#disconnectGraceMs = (options.disconnectGraceSeconds ?? DEFAULT_DISCONNECT_GRACE_SECONDS) * 1000;
   }
 

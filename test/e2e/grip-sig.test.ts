@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { SignJWT } from 'jose';
 import { after, before, describe, test } from 'node:test';
 import { startStack, type RunningStack } from '../../src/local/stack.js';
-import { ROOT } from './support/e2e.js';
+import { publishMessage, ROOT, uniqueName, waitFor, WsClient } from './support/e2e.js';
 
 let stack: RunningStack;
 
@@ -109,5 +109,34 @@ describe('Grip-Sig on requests that bypass Pushpin', () => {
     assert.equal(accepted.status, 200, accepted.body);
     assert.equal(accepted.headers.get('grip-hold'), 'stream');
     assert.equal(accepted.headers.get('grip-channel'), 'x');
+  });
+});
+
+describe('a connection idle for over an hour, through Pushpin', () => {
+  // Pushpin signs a DISCONNECT with the token of the connection's previous request. Instead of idling an
+  // hour, the functions' clock (this process's: the function host runs the functions here) moves two hours
+  // on after the connections open; Pushpin's clock does not move, so the DISCONNECT it sends carries a
+  // token made before the move, which the function then sees expired an hour ago.
+  test('the client goes away: onClose still runs (chat publishes the leave notice)', async () => {
+    const room = uniqueName('idle');
+    const events = (client: WsClient) => client.texts().map((text) => JSON.parse(text) as { type: string; nick?: string; text?: string });
+    const alice = await WsClient.open(`${stack.wsUrl}/chat/${room}`);
+    const realNow = Date.now;
+    try {
+      // Alice is subscribed once a publish reaches her.
+      for (let n = 0; !events(alice).some((e) => e.type === 'message'); n++) {
+        await publishMessage(stack.httpUrl, room, `probe-${n}`);
+        await waitFor(() => events(alice).some((e) => e.type === 'message'), 300, 'a probe').catch(() => undefined);
+        assert.ok(n < 50, 'alice never got a probe');
+      }
+      const bob = await WsClient.open(`${stack.wsUrl}/chat/${room}`);
+      await waitFor(() => events(alice).some((e) => e.type === 'join'), 10_000, "bob's join notice");
+      Date.now = () => realNow() + 2 * 3600 * 1000;
+      bob.ws.terminate(); // no close frame: Pushpin sends a DISCONNECT
+      await waitFor(() => events(alice).some((e) => e.type === 'leave'), 10_000, "bob's leave notice");
+    } finally {
+      Date.now = realNow;
+      alice.ws.terminate();
+    }
   });
 });
