@@ -148,3 +148,25 @@ export async function measureLatency(wsUrl: string, samples = 1000, warmup = 50)
     return { name, samples, p50Ms: quantile(all, 0.5), p99Ms: quantile(all, 0.99), all };
   });
 }
+
+/** `node --import tsx bench/latency.ts [runs] [samples]`: the latency part of `npm run bench` alone, run after run, for the spread. */
+if (process.argv[1] === import.meta.filename) {
+  const { startStack } = await import('../src/local/stack.js');
+  const runs = Number(process.argv[2] ?? 3);
+  const samples = Number(process.argv[3] ?? 1000);
+  const baselines = await startBaselineOrigins();
+  const stack = await startStack({ root: new URL('..', import.meta.url).pathname, redis: false, extraRoutes: baselines.extraRoutes });
+  try {
+    for (let run = 1; run <= runs; run++) {
+      const rows = await measureLatency(stack.wsUrl, samples);
+      const [bare, ours, , rawGrip] = rows as [LatencyRow, LatencyRow, LatencyRow, LatencyRow];
+      console.log(
+        `run ${run}: ${rows.map((r) => `${r.name} p50 ${r.p50Ms.toFixed(3)} ms`).join('; ')}; grip-lambda ${(ours.p50Ms / rawGrip.p50Ms).toFixed(3)}× raw GRIP mode, ${(ours.p50Ms / bare.p50Ms).toFixed(2)}× bare`,
+      );
+    }
+  } finally {
+    await stack.stop();
+    await baselines.close();
+  }
+  process.exit(0);
+}

@@ -58,7 +58,8 @@ const micro = await measureMicro(console.log);
 section('cold start: bundle size and module load (fresh node process per sample)');
 const cold = await measureColdStart();
 for (const row of cold) {
-  console.log(`${row.name.padEnd(32)} ${(row.bytes / 1024).toFixed(1).padStart(7)} KB  ${(row.gzipBytes / 1024).toFixed(1).padStart(6)} KB gz  load ${row.loadMedianMs.toFixed(2)} ms`);
+  const first = row.firstRequestMedianMs !== undefined ? `  with first request ${row.firstRequestMedianMs.toFixed(2)} ms` : '';
+  console.log(`${row.name.padEnd(42)} ${(row.bytes / 1024).toFixed(1).padStart(7)} KB  ${(row.gzipBytes / 1024).toFixed(1).padStart(6)} KB gz  load ${row.loadMedianMs.toFixed(2)} ms${first}  (CPU ${row.loadCpuMedianMs.toFixed(2)} ms)`);
 }
 
 let publishing: PublishRow[] = [];
@@ -109,6 +110,7 @@ function evaluate(micro: MicroRow[], cold: ColdStartRow[], publishing: PublishRo
   out.push({ what: 'decode, 1000 events', goal: '≥ 100× @fanoutio/grip', measured: `${d1000.ratio.toFixed(0)}×`, met: d1000.ratio >= 100 });
   out.push({ what: 'decode, 1 event', goal: '≥ 2× @fanoutio/grip', measured: `${d1.ratio.toFixed(1)}×`, met: d1.ratio >= 2 });
   out.push({ what: 'whole invocation, 1 event', goal: '< 20 µs median', measured: fmtUs(i1.oursUs).trim(), met: i1.oursUs < 20 });
+  const floor = cold.find((r) => r.name.startsWith('empty handler'))!;
   const gripEcho = cold.find((r) => r.name === '@fanoutio/grip echo')!;
   const gripVerified = cold.find((r) => r.name === '@fanoutio/grip echo + Grip-Sig')!;
   const apigw = cold.find((r) => r.name.startsWith('API Gateway'))!;
@@ -116,20 +118,33 @@ function evaluate(micro: MicroRow[], cold: ColdStartRow[], publishing: PublishRo
   const range = (ratios: number[]) => `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}×`;
   const vsApigw = ours.map((r) => r.loadMedianMs / apigw.loadMedianMs);
   out.push({ what: 'cold load, every function', goal: '≤ 0.25× API Gateway echo', measured: range(vsApigw), met: Math.max(...vsApigw) <= 0.25 });
-  const vsGrip = ours.map((r) => r.loadMedianMs / gripEcho.loadMedianMs);
-  const vsGripVerified = ours.map((r) => r.loadMedianMs / gripVerified.loadMedianMs);
-  const metGrip = Math.max(...vsGrip) <= 1;
+  // Above the floor: what each bundle adds to what require() itself costs.
+  const above = (r: ColdStartRow) => r.loadMedianMs - floor.loadMedianMs;
+  const aboveCpu = (r: ColdStartRow) => r.loadCpuMedianMs - floor.loadCpuMedianMs;
+  const worst = ours.reduce((a, b) => (above(b) > above(a) ? b : a));
+  const worstCpu = ours.reduce((a, b) => (aboveCpu(b) > aboveCpu(a) ? b : a));
+  const metAbove = above(worst) <= above(gripEcho);
   out.push({
-    what: 'cold load, every function',
-    goal: '≤ 1.0× @fanoutio/grip echo',
-    measured: `${range(vsGrip)} (${range(vsGripVerified)} grip echo + Grip-Sig)`,
-    met: metGrip,
-    ...(metGrip
+    what: 'cold load above the floor, every function (Grip-Sig checked)',
+    goal: `≤ @fanoutio/grip echo's (${above(gripEcho).toFixed(2)} ms; CPU ${aboveCpu(gripEcho).toFixed(2)} ms)`,
+    measured: `at most ${above(worst).toFixed(2)} ms (${worst.name}; CPU at most ${aboveCpu(worstCpu).toFixed(2)} ms, ${worstCpu.name}); echo ${above(ours.find((r) => r.name === 'echo')!).toFixed(2)} ms`,
+    met: metAbove,
+    ...(metAbove
       ? {}
       : {
-          why: 'every function checks Grip-Sig, which loads node:crypto and jose (about 3 ms of the load on this machine); the minimal grip echo checks nothing, so it cannot be deployed as is. Against grip\'s echo with the same check (`validateSig`), the figure in brackets',
+          why: 'a bundle costs about its size to compile and run at load, and functions carry the toolkit (codec, context, four front doors, the verifier): 25-60 KB against the grip echo\'s 9 KB. Functions that publish also load @fanoutio/grip\'s publishing client, which signs with jose and loads node:crypto at init. Grip-Sig itself no longer costs at load: see the signature-check rows and the first-request figures',
         }),
   });
+  const echo = ours.find((r) => r.name === 'echo')!;
+  if (echo.firstRequestMedianMs !== undefined && gripVerified.firstRequestMedianMs !== undefined) {
+    const metFirst = echo.firstRequestMedianMs <= gripVerified.firstRequestMedianMs;
+    out.push({
+      what: 'echo cold start with its first signed request',
+      goal: '≤ @fanoutio/grip echo + Grip-Sig',
+      measured: `${echo.firstRequestMedianMs.toFixed(2)} ms against ${gripVerified.firstRequestMedianMs.toFixed(2)} ms (CPU ${echo.firstRequestCpuMedianMs!.toFixed(2)} against ${gripVerified.firstRequestCpuMedianMs!.toFixed(2)} ms)`,
+      met: metFirst,
+    });
+  }
   if (publishing.length === 2) {
     const ratio = publishing[1]!.perSecond / publishing[0]!.perSecond;
     const lost = publishing.filter((r) => r.delivered < r.messages).map((r) => `${r.name}: ${r.delivered} of ${r.messages} delivered`);
@@ -152,6 +167,18 @@ function evaluate(micro: MicroRow[], cold: ColdStartRow[], publishing: PublishRo
         ? {}
         : {
             why: `each message is one extra HTTP round trip (Pushpin → zurl → origin → Pushpin) that a bare WebSocket origin does not make: a raw WebSocket-over-HTTP origin with no library at all is already ${(raw.p50Ms / bare.p50Ms).toFixed(2)}× the bare origin here (${(rawGrip.p50Ms / bare.p50Ms).toFixed(2)}× in GRIP mode), with Pushpin, zurl, the origin and the client on two cores`,
+          }),
+    });
+    const vsRawGrip = ours.p50Ms / rawGrip.p50Ms;
+    out.push({
+      what: 'local echo p50, against the raw WebSocket-over-HTTP origin in GRIP mode',
+      goal: '≤ 1.05×',
+      measured: `${vsRawGrip.toFixed(2)}× (${ours.p50Ms.toFixed(2)} ms against ${rawGrip.p50Ms.toFixed(2)} ms)`,
+      met: vsRawGrip <= 1.05,
+      ...(vsRawGrip <= 1.05
+        ? {}
+        : {
+            why: 'the raw origin answers straight from node:http, while grip-lambda\'s echo runs behind the local function host, which builds an API Gateway event for each request and reads the result back (route matching, URL parsing, request ids, a timeout timer): a CPU profile (`node --cpu-prof --import tsx bench/latency.ts 1`) puts most of the difference there, not in the handler, and on AWS that work is API Gateway\'s. The Grip-Sig check is not it: tokens are verified once and remembered until they expire',
           }),
     });
   }
@@ -191,16 +218,19 @@ function report(): string {
 
   lines.push('## Cold start', '');
   lines.push(
-    'Each function bundled like serverless.yml bundles it (esbuild, CommonJS, minified, node20, the `build/esbuild-plugins.cjs` plugins: functions that keep feeds get ioredis in a file of their own, loaded only when REDIS_URL is set: these loads run without it, so with it add the ioredis file\'s load), then `require()`d in a fresh Node.js process; bundles take turns; median of 21. Alternatives, bundled the same way: a minimal echo on @fanoutio/grip (`bench/cold/grip-echo.ts`), the same with a Grip-Sig check by grip\'s `validateSig` (`bench/cold/grip-echo-verified.ts`), and an API Gateway WebSocket echo sending with `@aws-sdk/client-apigatewaymanagementapi` (`bench/cold/apigw-echo.ts`). Every load time includes what `require()` itself costs: see the empty handler.',
+    'Each function bundled like serverless.yml bundles it (esbuild, CommonJS, minified, node20, the `build/esbuild-plugins.cjs` plugins: functions that keep feeds get ioredis in a file of their own, loaded only when REDIS_URL is set: these loads run without it, so with it add the ioredis file\'s load), then `require()`d by a script file in a fresh Node.js process, with GRIP settings as deployed (GRIP_URL with Pushpin\'s `iss` and shared `key`); bundles take turns; median of 21. (A script file, not `node -e`: `-e` loads node:crypto before the script runs, which hid its cost, about 3.5 ms, from earlier figures.) "With first request": the same process then serves one WebSocket-over-HTTP request as Pushpin sends it (OPEN and a TEXT message, Grip-Sig HS256), must answer 200, and the time runs from the start of the load to the answer: the cold start a client waits for; work moved from init to the first request shows there. CPU: user + system time of the process, which a busy machine inflates less than wall time.',
+    '',
+    'Alternatives, bundled the same way: an empty handler (the floor: what `require()` itself costs), a minimal echo on @fanoutio/grip (`bench/cold/grip-echo.ts`, checks nothing), the same with a Grip-Sig check by grip\'s `validateSig` (`bench/cold/grip-echo-verified.ts`), an API Gateway WebSocket echo sending with `@aws-sdk/client-apigatewaymanagementapi` (`bench/cold/apigw-echo.ts`), and the ways to check Grip-Sig, each alone in a handler (`bench/cold/sig-*.ts`): jose\'s `jwtVerify`; node:crypto\'s HMAC imported at init; the same imported on the first request; and grip-lambda\'s `GripSigVerifier` (HS256 in JavaScript with @noble/hashes, loaded on first use; node:crypto only for public keys, on first use).',
     '',
   );
+  const floorRow = cold.find((r) => r.name.startsWith('empty handler'))!;
   const gripEcho = cold.find((r) => r.name === '@fanoutio/grip echo')!;
-  const apigw = cold.find((r) => r.name.startsWith('API Gateway'))!;
-  const gripVerified = cold.find((r) => r.name === '@fanoutio/grip echo + Grip-Sig')!;
-  lines.push('| Bundle | Size | Gzipped | ioredis, on demand | Load | vs grip echo | vs grip echo + Grip-Sig | vs API Gateway echo |', '|---|---:|---:|---:|---:|---:|---:|---:|');
+  const fmt = (ms: number | undefined) => (ms === undefined ? '' : `${ms.toFixed(2)} ms`);
+  lines.push('| Bundle | Size | Gzipped | ioredis, on demand | Load | Load above floor | vs grip echo above floor | With first request | CPU: load | CPU: with first request |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of cold) {
+    const above = r.loadMedianMs - floorRow.loadMedianMs;
     lines.push(
-      `| ${r.name} | ${(r.bytes / 1024).toFixed(1)} KB | ${(r.gzipBytes / 1024).toFixed(1)} KB | ${r.onDemandBytes > 0 ? `${(r.onDemandBytes / 1024).toFixed(0)} KB` : ''} | ${r.loadMedianMs.toFixed(2)} ms | ${(r.loadMedianMs / gripEcho.loadMedianMs).toFixed(2)}× | ${(r.loadMedianMs / gripVerified.loadMedianMs).toFixed(2)}× | ${(r.loadMedianMs / apigw.loadMedianMs).toFixed(2)}× |`,
+      `| ${r.name} | ${(r.bytes / 1024).toFixed(1)} KB | ${(r.gzipBytes / 1024).toFixed(1)} KB | ${r.onDemandBytes > 0 ? `${(r.onDemandBytes / 1024).toFixed(0)} KB` : ''} | ${fmt(r.loadMedianMs)} | ${fmt(above)} | ${(above / (gripEcho.loadMedianMs - floorRow.loadMedianMs)).toFixed(2)}× | ${fmt(r.firstRequestMedianMs)} | ${fmt(r.loadCpuMedianMs)} | ${fmt(r.firstRequestCpuMedianMs)} |`,
     );
   }
   lines.push('');

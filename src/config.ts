@@ -1,5 +1,6 @@
-import { isSymmetricSecret, loadKey, parseGripUri, PublisherClient, type IGripConfig } from '@fanoutio/grip';
+import { parseGripUri, PublisherClient, type IGripConfig } from '@fanoutio/grip';
 import type { VerifyKey } from './auth/grip-sig.js';
+import { isSharedSecret, type VerifyKeyMaterial } from './auth/keys.js';
 
 /** The environment variables the toolkit reads. */
 export interface GripEnv {
@@ -37,14 +38,17 @@ function gripConfigs(env: GripEnv): IGripConfig[] {
 /**
  * The key a proxy signs with, by @fanoutio/grip's rules (as its
  * PublisherClient applies them): `verify-key`, else `key` when `iss` is set
- * and the key is a shared secret; else GRIP_VERIFY_KEY.
+ * and the key is a shared secret; else GRIP_VERIFY_KEY. Keys are read by
+ * src/auth, not grip's `loadKey`, which would load jose and node:crypto
+ * at cold start.
  */
 function verifyKeyOf(config: IGripConfig, env: GripEnv): VerifyKey | undefined {
-  let key: IGripConfig['verify_key'] = config.verify_key ?? undefined;
-  if (key == null && config.control_iss != null && config.key != null && isSymmetricSecret(loadKey(config.key))) key = config.key;
+  // A KeyLike in grip's types is a KeyObject on Node.js.
+  let key = (config.verify_key ?? undefined) as VerifyKeyMaterial | undefined;
+  if (key == null && config.control_iss != null && config.key != null && isSharedSecret(config.key as VerifyKeyMaterial)) key = config.key as VerifyKeyMaterial;
   if (key == null && env.GRIP_VERIFY_KEY) key = env.GRIP_VERIFY_KEY;
   if (key == null) return undefined;
-  return { key: loadKey(key), issuer: env.GRIP_VERIFY_ISS || (config.verify_iss ?? undefined) };
+  return { key, issuer: env.GRIP_VERIFY_ISS || (config.verify_iss ?? undefined) };
 }
 
 /**

@@ -53,12 +53,26 @@ export function createGate(options: GripOptions = {}): Gate {
           console.warn('[grip-lambda] no GRIP verify key configured: requests are not checked for Grip-Sig (set GRIP_URL with iss and key, or GRIP_VERIFY_KEY)');
         }
       } else {
-        const result = await verifier.verify(request.headers.get('grip-sig'));
+        const result = await verifier.verify(request.headers.get('grip-sig'), { disconnectOnly: holdsOnlyDisconnect(request) });
         if (!result.ok) throw new RequestError(401, result.reason);
       }
       return { frontDoor, request };
     },
   };
+}
+
+const DISCONNECT_ONLY = Buffer.from('DISCONNECT\r\n', 'latin1');
+
+/**
+ * A WebSocket-over-HTTP request whose one event is DISCONNECT: the one kind
+ * of request a proxy may sign with an old token (see GripSigVerifier).
+ */
+function holdsOnlyDisconnect(request: HttpRequest): boolean {
+  return (
+    request.body.length === DISCONNECT_ONLY.length &&
+    DISCONNECT_ONLY.equals(request.body) &&
+    request.headers.get('content-type')?.split(';', 1)[0]!.trim().toLowerCase() === 'application/websocket-events'
+  );
 }
 
 /** A one-line text answer, shaped for the front door when it is known. */

@@ -2,7 +2,7 @@
 // serverless-esbuild, offline, no AWS credentials): one zip per function in
 // serverless.yml, each a single self-contained CommonJS bundle within the
 // size budget, whose handler loads with require() and answers as the source
-// does, including Grip-Sig checks (jose bundled). Then `serverless invoke
+// does, including Grip-Sig checks (the verifier bundled, its HS256 code loaded on first use). Then `serverless invoke
 // local`, which runs a function from its esbuild bundle, with an event
 // fixture (test/events/), inline --data and --env as a developer would.
 import assert from 'node:assert/strict';
@@ -302,7 +302,7 @@ test('the packaged handlers load with require() and answer', { timeout: 90_000 }
   });
   assert.deepEqual(relayed, { batchItemFailures: [] });
 
-  // Grip-Sig, checked by the bundled jose: a fresh copy of the echo bundle, loaded with a GRIP URL carrying
+  // Grip-Sig, checked by the bundled verifier: a fresh copy of the echo bundle, loaded with a GRIP URL carrying
   // iss and key (the key verifies; iss is the publishing issuer) and GRIP_VERIFY_ISS (the issuer Grip-Sig must have).
   process.env.GRIP_URL = GRIP_URL;
   process.env.GRIP_VERIFY_ISS = 'pushpin';

@@ -2,15 +2,25 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as jose from 'jose';
-import { JwkKey, PemKey, PUBLIC_KEY_FASTLY_FANOUT_JWK } from '@fanoutio/grip';
+import { PUBLIC_KEY_FASTLY_FANOUT_JWK } from '@fanoutio/grip';
 import { buildFanoutGripUrl } from '@fanoutio/grip/fastly-fanout';
 import { readGripSettings } from '../../src/config.js';
 import { GripSigVerifier } from '../../src/auth/grip-sig.js';
+import { readKeyMaterial, type VerifyKeyMaterial } from '../../src/auth/keys.js';
 import { signGripSig } from '../support/lambda-events.js';
 
-const keyBytes = (key: unknown): string => {
-  assert.ok(key instanceof Uint8Array, `expected bytes, got ${String(key)}`);
-  return Buffer.from(key).toString('utf8');
+/** The shared secret a verify key holds, as the verifier reads it. */
+const keyBytes = (key: VerifyKeyMaterial): string => {
+  const material = readKeyMaterial(key);
+  assert.equal(material.kind, 'secret', `expected a shared secret, got ${String(key)}`);
+  return Buffer.from(material.kind === 'secret' ? material.secret : []).toString('utf8');
+};
+
+/** The public key a verify key holds, as the verifier reads it. */
+const publicSource = (key: VerifyKeyMaterial) => {
+  const material = readKeyMaterial(key);
+  assert.equal(material.kind, 'public', `expected a public key, got ${String(key)}`);
+  return material.kind === 'public' ? material.source : undefined;
 };
 
 describe('readGripSettings', () => {
@@ -57,7 +67,7 @@ describe('readGripSettings', () => {
     const pem = await jose.exportSPKI(publicKey);
     const settings = readGripSettings({ GRIP_URL: 'https://api.fastly.com/service/SID?key=TOKEN', GRIP_VERIFY_KEY: pem });
     assert.equal(settings.verifyKeys.length, 1);
-    assert.ok(settings.verifyKeys[0]!.key instanceof PemKey);
+    assert.deepEqual(publicSource(settings.verifyKeys[0]!.key), { pem });
   });
 
   test('a verify key in the URL wins over GRIP_VERIFY_KEY', () => {
@@ -85,7 +95,7 @@ describe('readGripSettings', () => {
     });
     assert.equal(settings.verifyKeys.length, 2);
     assert.equal(keyBytes(settings.verifyKeys[0]!.key), 'changeme');
-    assert.ok(settings.verifyKeys[1]!.key instanceof PemKey);
+    assert.deepEqual(publicSource(settings.verifyKeys[1]!.key), { pem });
     assert.equal(settings.verifyKeys[1]!.issuer, 'fastly:SID');
     // Requests signed by either proxy pass.
     const verifier = new GripSigVerifier(settings.verifyKeys);
@@ -98,8 +108,7 @@ describe('readGripSettings', () => {
     const settings = readGripSettings({ GRIP_URL: buildFanoutGripUrl({ serviceId: 'SID', apiToken: 'TOKEN' }) });
     assert.equal(settings.clients[0]!.publishUri, 'https://api.fastly.com/service/SID/publish/');
     assert.equal(settings.verifyKeys.length, 1);
-    assert.ok(settings.verifyKeys[0]!.key instanceof JwkKey);
-    assert.deepEqual((settings.verifyKeys[0]!.key as JwkKey).jwk, PUBLIC_KEY_FASTLY_FANOUT_JWK);
+    assert.deepEqual(publicSource(settings.verifyKeys[0]!.key), { jwk: PUBLIC_KEY_FASTLY_FANOUT_JWK });
     assert.equal(settings.verifyKeys[0]!.issuer, 'fastly:SID');
     // The same shape with a key pair of our own: its ES256 tokens pass, others do not.
     const { publicKey, privateKey } = await jose.generateKeyPair('ES256');
