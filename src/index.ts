@@ -23,7 +23,6 @@ export {
   websocket,
   getWebSocketContext,
   webSocketResult,
-  type LambdaHandler,
   type WebSocketHandlers,
 } from './websocket/handler.js';
 
@@ -35,6 +34,7 @@ export type {
   FrontDoorName,
   HttpRequest,
   HttpResponse,
+  LambdaHandler,
   LambdaHttpEvent,
   LambdaHttpResult,
   RequestHeaders,

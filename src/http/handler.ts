@@ -1,9 +1,7 @@
 import { RequestError } from '../errors.js';
-import { createGate, errorResult, type GripOptions } from '../lambda/gate.js';
-import { runInvocation } from '../lambda/invocation.js';
-import type { HttpRequest, HttpResponse } from '../lambda/types.js';
-import { flushPublishers } from '../publish/in-flight.js';
-import type { LambdaHandler } from '../websocket/handler.js';
+import { lambdaHttpHandler } from '../lambda/pipeline.js';
+import type { GripOptions } from '../lambda/settings.js';
+import type { HttpRequest, HttpResponse, LambdaHandler } from '../lambda/types.js';
 import type { Hold } from './hold.js';
 
 /** The request an HTTP function sees, with helpers to read its body. */
@@ -51,23 +49,10 @@ function incoming(request: HttpRequest, channelPrefix: string): IncomingRequest 
  * RequestError becomes its status and reason; any other throw a logged 500.
  */
 export function http(handler: HttpHandler, options: GripOptions = {}): LambdaHandler {
-  const gate = createGate(options);
-  return (event, context) => runInvocation(context, async () => {
-    let response: HttpResponse;
-    let frontDoor;
-    try {
-      const admitted = await gate.admit(event);
-      frontDoor = admitted.frontDoor;
-      const reply = await handler(incoming(admitted.request, gate.prefix));
-      response = isHold(reply) ? reply.toResponse(gate.prefix) : reply;
-      await flushPublishers();
-    } catch (error) {
-      if (error instanceof RequestError) return errorResult(error, event);
-      console.error(`[grip-lambda] ${(error as Error)?.stack ?? String(error)}`);
-      return errorResult(new RequestError(500, 'internal error'), event);
-    }
-    return frontDoor.result(response, event);
-  });
+  return lambdaHttpHandler(async (request, settings) => {
+    const reply = await handler(incoming(request, settings.prefix));
+    return isHold(reply) ? reply.toResponse(settings.prefix) : reply;
+  }, options);
 }
 
 /** A plain response with a text or JSON body. */

@@ -1,16 +1,9 @@
-import { GripSigVerifier } from '../auth/grip-sig.js';
-import { readVerifyKeys, type GripEnv } from '../config.js';
 import { RequestError } from '../errors.js';
 import { detectFrontDoor, UnrecognizedEventError } from './detect.js';
+import { readHandlerSettings, type GripOptions, type HandlerSettings } from './settings.js';
 import type { FrontDoor, HttpRequest, HttpResponse, LambdaHttpEvent, LambdaHttpResult } from './types.js';
 
-/** Options shared by every handler factory. */
-export interface GripOptions {
-  /** Where GRIP_* settings come from; default `process.env`, read once when the handler is made. */
-  readonly env?: GripEnv;
-  /** Replaces the verifier built from the environment. */
-  readonly verifier?: GripSigVerifier;
-}
+export type { GripOptions } from './settings.js';
 
 /** What a handler needs once per container: the signature check and the channel prefix. */
 export interface Gate {
@@ -19,22 +12,20 @@ export interface Gate {
   admit(event: LambdaHttpEvent): Promise<{ frontDoor: FrontDoor; request: HttpRequest }>;
 }
 
-/** The verifier for the GRIP settings, or undefined when they hold no key to check. */
-function verifierFor(env: GripEnv): GripSigVerifier | undefined {
-  const verifier = new GripSigVerifier(readVerifyKeys(env));
-  return verifier.required ? verifier : undefined;
-}
-
 /**
  * Made once per container, when the handler is made (in Lambda's init
  * phase): settings are parsed and keys loaded there, not per request.
  */
 export function createGate(options: GripOptions = {}): Gate {
-  const env = options.env ?? process.env;
-  const verifier = options.verifier !== undefined ? (options.verifier.required ? options.verifier : undefined) : verifierFor(env);
+  return gateFor(readHandlerSettings(options));
+}
+
+/** The gate for settings already read (the pipeline reads them once and shares them). */
+export function gateFor(settings: HandlerSettings): Gate {
+  const { verifier } = settings;
   let warned = false;
   return {
-    prefix: env.GRIP_PREFIX ?? '',
+    prefix: settings.prefix,
     async admit(event) {
       let frontDoor: FrontDoor;
       let request: HttpRequest;

@@ -1,14 +1,22 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context } from 'aws-lambda';
+import type { HandlerSettings } from './settings.js';
 
 /**
- * The invocation in progress, for work that must finish within it (publish
- * retries). Carried by AsyncLocalStorage so library code deep in a call
- * needs no context parameter.
+ * The invocation in progress, carried by AsyncLocalStorage so library code
+ * deep in a call needs no context parameter: its deadline (publish retries
+ * stop there), the settings of the handler serving it, and the work it
+ * started that must end before it returns (Lambda freezes the container
+ * after that), as a `waitUntil` would hold it.
  */
 interface Invocation {
-  /** When Lambda stops the invocation, ms since epoch. */
-  readonly deadline: number;
+  /** When Lambda stops the invocation, ms since epoch; undefined without a Lambda context. */
+  readonly deadline: number | undefined;
+  readonly settings: HandlerSettings | undefined;
+  /** Work in progress; each entry settles without rejecting (failures are collected). */
+  readonly pending: Set<Promise<void>>;
+  /** Failures of pending work, logged when the invocation ends. */
+  readonly failures: Set<unknown>;
 }
 
 const current = new AsyncLocalStorage<Invocation>();
@@ -16,17 +24,63 @@ const current = new AsyncLocalStorage<Invocation>();
 /** Time kept back for the handler to return after its last publish attempt. */
 const RETURN_MARGIN_MS = 250;
 
-export function runInvocation<T>(context: Context | undefined, fn: () => Promise<T>): Promise<T> {
-  if (context === undefined || typeof context.getRemainingTimeInMillis !== 'function') return fn();
-  return current.run({ deadline: Date.now() + context.getRemainingTimeInMillis() - RETURN_MARGIN_MS }, fn);
+/** Errors already logged (as the cause of a handler's failure), so the end of the invocation does not log them twice. */
+const logged = new WeakSet<object>();
+
+/** Records that `error` has been logged, so `runInvocation` does not log it again. */
+export function markLogged(error: unknown): void {
+  if (typeof error === 'object' && error !== null) logged.add(error);
 }
 
-/** The invocation this code runs in (an object to tell it from others running at the same time), if known. */
-export function currentInvocation(): object | undefined {
-  return current.getStore();
+/**
+ * Runs `fn` as one invocation, then waits for the work it left pending
+ * (`waitUntil`), its own only: invocations served at the same time by one
+ * process do not wait for each other. Waiting never fails the invocation:
+ * pending work reports failures to whoever awaits it, and each failure not
+ * already logged is logged here, once.
+ */
+export async function runInvocation<T>(context: Context | undefined, fn: () => Promise<T>, settings?: HandlerSettings): Promise<T> {
+  const deadline =
+    context !== undefined && typeof context.getRemainingTimeInMillis === 'function'
+      ? Date.now() + context.getRemainingTimeInMillis() - RETURN_MARGIN_MS
+      : undefined;
+  const invocation: Invocation = { deadline, settings, pending: new Set(), failures: new Set() };
+  try {
+    return await current.run(invocation, fn);
+  } finally {
+    // Pending work may start more (a publish in a callback of another): wait until none is left.
+    while (invocation.pending.size > 0) await Promise.all(invocation.pending);
+    for (const error of invocation.failures) {
+      if (typeof error === 'object' && error !== null && logged.has(error)) continue;
+      markLogged(error);
+      console.error(`[grip-lambda] ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
+
+/**
+ * Keeps the current invocation open until `work` settles. Marks `work`
+ * handled: a failure reaches whoever awaits it and is logged at the end of
+ * the invocation, never an unhandled rejection. Outside an invocation,
+ * `work` is left as it is.
+ */
+export function waitUntil(work: Promise<unknown>): void {
+  const invocation = current.getStore();
+  if (invocation === undefined) return;
+  const settled: Promise<void> = work.then(
+    () => undefined,
+    (error: unknown) => void invocation.failures.add(error),
+  );
+  const entry = settled.finally(() => invocation.pending.delete(entry));
+  invocation.pending.add(entry);
 }
 
 /** The deadline of the invocation this code runs in, if known. */
 export function invocationDeadline(): number | undefined {
   return current.getStore()?.deadline;
+}
+
+/** The settings of the handler serving the current invocation, if a handler made by this toolkit runs it. */
+export function currentSettings(): HandlerSettings | undefined {
+  return current.getStore()?.settings;
 }

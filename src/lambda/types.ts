@@ -5,6 +5,7 @@ import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyResult,
   APIGatewayProxyStructuredResultV2,
+  Context,
   LambdaFunctionURLEvent,
 } from 'aws-lambda';
 
@@ -13,6 +14,9 @@ export type LambdaHttpEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2 | La
 
 /** What the handler answers; its shape follows the event's. */
 export type LambdaHttpResult = APIGatewayProxyResult | APIGatewayProxyStructuredResultV2 | ALBResult;
+
+/** A Lambda function for HTTP events, as `websocket()` and `http()` make them. */
+export type LambdaHandler = (event: LambdaHttpEvent, context?: Context) => Promise<LambdaHttpResult>;
 
 /** Request headers with lower-case names, as every front door delivers them. */
 export type RequestHeaders = ReadonlyMap<string, string>;

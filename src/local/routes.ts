@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
-import type { LambdaHandler } from '../websocket/handler.js';
+import type { LambdaHandler } from '../lambda/types.js';
 
 /** Which API Gateway flavour invokes the route: HTTP API (payload 2.0) or REST API (payload 1.0). */
 export type RouteKind = 'httpApi' | 'http';

@@ -1,7 +1,6 @@
 import { Item, type IFormat, type IItemExport, type PublisherClient } from '@fanoutio/grip';
 import { readGripSettings, type GripEnv } from '../config.js';
-import { currentInvocation, invocationDeadline } from '../lambda/invocation.js';
-import { markBusy, type Flushable } from './in-flight.js';
+import { currentSettings, invocationDeadline, waitUntil } from '../lambda/invocation.js';
 
 /** Options of one published item. */
 export interface ItemOptions {
@@ -67,7 +66,7 @@ interface Pending {
  * tick are coalesced into one control request per proxy, and batches are sent
  * in order, so items from one container arrive in the order published.
  */
-export class GripPublisher implements Flushable {
+export class GripPublisher {
   readonly prefix: string;
   readonly batchSize: number;
   readonly #clients: readonly PublisherClient[];
@@ -78,7 +77,8 @@ export class GripPublisher implements Flushable {
   #scheduled = false;
   #tail: Promise<void> = Promise.resolve();
   #sending = 0;
-  readonly #unsettled = new Map<object | undefined, number>();
+  /** Each publish call not yet settled; settles without rejecting. */
+  readonly #unsettled = new Set<Promise<void>>();
 
   constructor(clients: readonly PublisherClient[], options: PublisherOptions = {}) {
     this.#clients = clients;
@@ -106,35 +106,34 @@ export class GripPublisher implements Flushable {
 
   /** Publishes one item; resolves once every proxy accepted the batch that carried it. */
   publish(channel: string, formats: IFormat | readonly IFormat[], options: ItemOptions = {}): Promise<void> {
-    return this.#enqueue([{ channel, formats, ...options }]);
+    return this.#track(this.#enqueue([{ channel, formats, ...options }]));
   }
 
   /** Publishes many items, in order, in as few control requests as the batch size allows. */
   publishBatch(items: readonly ChannelItem[]): Promise<void> {
-    return this.#enqueue(items);
+    return this.#track(this.#enqueue(items));
   }
 
   /**
-   * Resolves when what the calling invocation published has been sent (or
-   * has failed); outside an invocation, when everything has. A container
-   * serving invocations concurrently (the local function host) keeps
-   * publishing for the others meanwhile: they must not hold this one up.
+   * Resolves when what was published before this call has been sent (or
+   * has failed). @throws nothing: failures reach the publishes' callers.
+   * Handlers made by this toolkit need not call it: an invocation waits for
+   * its own publishes before it returns.
    */
   async flush(): Promise<void> {
-    const owner = currentInvocation();
-    const waiting = () =>
-      owner === undefined ? this.#unsettled.size > 0 : this.#unsettled.has(owner) || this.#unsettled.has(undefined);
-    while (waiting()) {
-      if (this.#queue.length > 0) this.#drain();
-      await this.#tail;
-    }
+    await Promise.all(this.#unsettled);
   }
 
-  /** Counts the items of each invocation (undefined: none) not yet sent or failed. */
-  #count(owner: object | undefined, delta: number): void {
-    const count = (this.#unsettled.get(owner) ?? 0) + delta;
-    if (count > 0) this.#unsettled.set(owner, count);
-    else this.#unsettled.delete(owner);
+  /** Counts a publish until it settles (for flush), and hands it to the invocation, which waits for it and owns its failure if nobody awaits it. */
+  #track(done: Promise<void>): Promise<void> {
+    const settled = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#unsettled.add(settled);
+    void settled.then(() => this.#unsettled.delete(settled));
+    waitUntil(done);
+    return done;
   }
 
   #enqueue(items: readonly ChannelItem[]): Promise<void> {
@@ -148,22 +147,9 @@ export class GripPublisher implements Flushable {
       return Promise.reject(error);
     }
     const deadline = invocationDeadline() ?? Date.now() + this.#retry.maxRetryMs;
-    const owner = currentInvocation();
-    this.#count(owner, items.length);
     const done = Promise.all(
-      items.map(
-        (item) =>
-          new Promise<void>((resolve, reject) =>
-            this.#queue.push({
-              item,
-              deadline,
-              resolve: () => (this.#count(owner, -1), resolve()),
-              reject: (error) => (this.#count(owner, -1), reject(error)),
-            }),
-          ),
-      ),
+      items.map((item) => new Promise<void>((resolve, reject) => this.#queue.push({ item, deadline, resolve, reject }))),
     ).then(() => undefined);
-    markBusy(this);
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(() => this.#drain());
@@ -265,7 +251,17 @@ function checkItem(item: ChannelItem): void {
 
 let shared: GripPublisher | undefined;
 
-/** The container's publisher, built from the environment on first use. */
+/**
+ * The publisher of the handler serving the current invocation: built from
+ * that handler's settings (so from its `env`, with its GRIP_PREFIX), or
+ * given in its options. Outside a handler, and for handlers reading
+ * `process.env`, the container's one, built from the environment on first use.
+ */
 export function getPublisher(): GripPublisher {
-  return (shared ??= GripPublisher.fromEnv());
+  const settings = currentSettings();
+  if (settings === undefined || settings.env === process.env) {
+    if (settings?.publisher !== undefined) return settings.publisher;
+    return (shared ??= GripPublisher.fromEnv());
+  }
+  return (settings.publisher ??= GripPublisher.fromEnv(settings.env));
 }

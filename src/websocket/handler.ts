@@ -1,13 +1,13 @@
-import type { Context } from 'aws-lambda';
 import { RequestError } from '../errors.js';
-import { createGate, errorResult, type Gate, type GripOptions } from '../lambda/gate.js';
-import { runInvocation } from '../lambda/invocation.js';
-import type { FrontDoor, HttpRequest, LambdaHttpEvent, LambdaHttpResult } from '../lambda/types.js';
+import { createGate, type Gate } from '../lambda/gate.js';
+import { markLogged } from '../lambda/invocation.js';
+import { lambdaHttpHandler } from '../lambda/pipeline.js';
+import type { GripOptions } from '../lambda/settings.js';
+import type { FrontDoor, HttpRequest, LambdaHandler, LambdaHttpEvent, LambdaHttpResult } from '../lambda/types.js';
 import { CloseCode } from '../protocol/close.js';
 import { decodeEvents } from '../protocol/codec.js';
 import { WebSocketEventsDecodeError } from '../protocol/errors.js';
 import { CONTENT_TYPE_WEBSOCKET_EVENTS } from '../protocol/events.js';
-import { flushPublishers } from '../publish/in-flight.js';
 import { WebSocketContext, type CloseEvent, type WebSocketMessage } from './context.js';
 import { readProxyLimits, type ProxyLimits } from './limits.js';
 
@@ -22,7 +22,7 @@ export interface WebSocketHandlers {
   onClose?(ctx: WebSocketContext, close: CloseEvent): Awaitable<void>;
 }
 
-export type LambdaHandler = (event: LambdaHttpEvent, context?: Context) => Promise<LambdaHttpResult>;
+export type { LambdaHandler } from '../lambda/types.js';
 
 const CONNECTION_ID = /^[\x21-\x2b\x2d-\x7e]{1,256}$/;
 
@@ -84,27 +84,12 @@ function defaultGate(): Gate {
  * Settings are read once, when the handler is made.
  */
 export function websocket(handlers: WebSocketHandlers, options: GripOptions = {}): LambdaHandler {
-  const gate = createGate(options);
   const limits = readProxyLimits(options.env ?? process.env);
-  return (event, context) => runInvocation(context, async () => {
-    let ctx: WebSocketContext;
-    let frontDoor: FrontDoor;
-    try {
-      const admitted = await gate.admit(event);
-      frontDoor = admitted.frontDoor;
-      ctx = decodeWebSocketRequest(admitted.request, gate.prefix, limits);
-    } catch (error) {
-      if (error instanceof RequestError) return errorResult(error, event);
-      throw error;
-    }
+  return lambdaHttpHandler(async (request, settings) => {
+    const ctx = decodeWebSocketRequest(request, settings.prefix, limits);
     await dispatch(ctx, handlers);
-    try {
-      await flushPublishers();
-    } catch (error) {
-      logError(ctx, 'publish', error);
-    }
-    return frontDoor.result(ctx.toResponse(), event);
-  });
+    return ctx.toResponse();
+  }, options);
 }
 
 /** Runs the callbacks for each event in order; a throw closes the connection with 1011. */
@@ -141,6 +126,7 @@ export async function dispatch(ctx: WebSocketContext, handlers: WebSocketHandler
 }
 
 function logError(ctx: WebSocketContext, stage: string, error: unknown): void {
+  markLogged(error);
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
   console.error(`[grip-lambda] connection ${ctx.id}: error in ${stage}: ${detail}`);
 }

@@ -1,0 +1,39 @@
+import { RequestError } from '../errors.js';
+import { errorResult, gateFor } from './gate.js';
+import { markLogged, runInvocation } from './invocation.js';
+import { readHandlerSettings, type GripOptions, type HandlerSettings } from './settings.js';
+import type { HttpRequest, HttpResponse, LambdaHandler } from './types.js';
+
+/** What a handler kind does with an admitted request; a thrown RequestError is answered with its status. */
+export type Serve = (request: HttpRequest, settings: HandlerSettings) => Promise<HttpResponse>;
+
+/**
+ * The one path every HTTP event takes: settings read once (here, when the
+ * handler is made), then per event: the invocation scope (deadline,
+ * settings, pending publishes), the gate (front door, Grip-Sig), `serve`,
+ * the answer shaped for the front door, and, before returning, the
+ * invocation's pending publishes. A RequestError becomes its status and
+ * reason; any other throw is logged and answered 500. Pending publishes
+ * never change the answer: a failed one rejects its own promise and is
+ * logged (see `runInvocation`).
+ */
+export function lambdaHttpHandler(serve: Serve, options: GripOptions = {}): LambdaHandler {
+  const settings = readHandlerSettings(options);
+  const gate = gateFor(settings);
+  return (event, context) =>
+    runInvocation(
+      context,
+      async () => {
+        try {
+          const { frontDoor, request } = await gate.admit(event);
+          return frontDoor.result(await serve(request, settings), event);
+        } catch (error) {
+          if (error instanceof RequestError) return errorResult(error, event);
+          markLogged(error);
+          console.error(`[grip-lambda] ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+          return errorResult(new RequestError(500, 'internal error'), event);
+        }
+      },
+      settings,
+    );
+}

@@ -1,0 +1,44 @@
+import { GripSigVerifier } from '../auth/grip-sig.js';
+import { readVerifyKeys, type GripEnv } from '../config.js';
+import type { GripPublisher } from '../publish/publisher.js';
+
+/** Options shared by every handler factory. */
+export interface GripOptions {
+  /** Where GRIP_* settings come from; default `process.env`, read once when the handler is made. */
+  readonly env?: GripEnv;
+  /** Replaces the verifier built from the environment. */
+  readonly verifier?: GripSigVerifier;
+  /**
+   * What `getPublisher()` returns inside this handler; default one built
+   * from `env` (the container's shared one when `env` is `process.env`).
+   * Its prefix must be `env`'s GRIP_PREFIX.
+   */
+  readonly publisher?: GripPublisher;
+}
+
+/**
+ * Everything a handler reads from its options, once per container (in
+ * Lambda's init phase): the channel prefix that subscriptions, holds,
+ * Grip-Last and publishes all use, the signature check, and the publisher.
+ */
+export interface HandlerSettings {
+  readonly env: GripEnv;
+  readonly prefix: string;
+  /** Undefined when no key is configured: requests are not checked. */
+  readonly verifier: GripSigVerifier | undefined;
+  /** Made on first use by `getPublisher()`, so functions that never publish do not build one. */
+  publisher: GripPublisher | undefined;
+}
+
+/** @throws Error naming the variable when a GRIP URL cannot be parsed; TypeError when `publisher`'s prefix is not GRIP_PREFIX. */
+export function readHandlerSettings(options: GripOptions = {}): HandlerSettings {
+  const env = options.env ?? process.env;
+  const prefix = env.GRIP_PREFIX ?? '';
+  const verifier = options.verifier ?? new GripSigVerifier(readVerifyKeys(env));
+  if (options.publisher !== undefined && options.publisher.prefix !== prefix) {
+    throw new TypeError(
+      `the publisher's prefix ${JSON.stringify(options.publisher.prefix)} is not GRIP_PREFIX ${JSON.stringify(prefix)}: subscribers would not get what it publishes`,
+    );
+  }
+  return { env, prefix, verifier: verifier.required ? verifier : undefined, publisher: options.publisher };
+}
