@@ -50,6 +50,7 @@ export {
   GripPublisher,
   PublishError,
   getPublisher,
+  PUSHPIN_MAX_CONTROL_BODY_BYTES,
   type ChannelItem,
   type ItemOptions,
   type ProxyFailure,

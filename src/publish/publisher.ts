@@ -30,18 +30,28 @@ export class PublishError extends Error {
   constructor(
     readonly items: readonly ChannelItem[],
     readonly failures: readonly ProxyFailure[],
+    /** Why, when no proxy was asked (an item too large for any control request): `failures` is then empty. */
+    reason?: string,
   ) {
     super(
-      `publishing ${items.length} item(s) failed on ${failures.length} proxy(ies): ` +
-        failures.map((f) => `${f.publishUri} ${f.status ?? 'no response'} ${f.message}`).join('; '),
+      reason ??
+        `publishing ${items.length} item(s) failed on ${failures.length} proxy(ies): ` +
+          failures.map((f) => `${f.publishUri} ${f.status ?? 'no response'} ${f.message}`).join('; '),
     );
   }
 }
 
 export interface PublisherOptions {
   readonly prefix?: string;
-  /** Items per control request; Pushpin accepts large batches, keep requests under ~1 MB. */
+  /** Most items per control request (default 500). */
   readonly batchSize?: number;
+  /**
+   * Most bytes in one control request body (default 1,000,000: Pushpin 1.36
+   * answers `400 Request body too large` above exactly that). Batches are
+   * split to stay under it; an item too large for a request of its own
+   * fails alone, before anything is sent.
+   */
+  readonly maxRequestBytes?: number;
   /** Milliseconds to wait for one answer from a proxy. */
   readonly timeoutMs?: number;
   /**
@@ -54,8 +64,17 @@ export interface PublisherOptions {
   readonly fetch?: typeof fetch;
 }
 
+/** Pushpin 1.36's control API refuses bodies over this many bytes (measured: 1,000,000 accepted, 1,000,001 refused). */
+export const PUSHPIN_MAX_CONTROL_BODY_BYTES = 1_000_000;
+
+/** `{"items":[` and `]}` around the items, which are joined by commas. */
+const BODY_FRAME_BYTES = '{"items":[]}'.length;
+
 interface Pending {
   readonly item: ChannelItem;
+  /** The item as the control API takes it, serialized once. */
+  readonly json: string;
+  readonly bytes: number;
   readonly deadline: number;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
@@ -69,6 +88,7 @@ interface Pending {
 export class GripPublisher {
   readonly prefix: string;
   readonly batchSize: number;
+  readonly maxRequestBytes: number;
   readonly #clients: readonly PublisherClient[];
   readonly #timeoutMs: number;
   readonly #retry: { readonly attempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number; readonly maxRetryMs: number };
@@ -84,6 +104,10 @@ export class GripPublisher {
     this.#clients = clients;
     this.prefix = options.prefix ?? '';
     this.batchSize = options.batchSize ?? 500;
+    this.maxRequestBytes = options.maxRequestBytes ?? PUSHPIN_MAX_CONTROL_BODY_BYTES;
+    if (!Number.isInteger(this.maxRequestBytes) || this.maxRequestBytes <= BODY_FRAME_BYTES) {
+      throw new RangeError(`maxRequestBytes must be an integer over ${BODY_FRAME_BYTES}, not ${this.maxRequestBytes}`);
+    }
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#retry = { attempts: 5, baseDelayMs: 50, maxDelayMs: 2_000, maxRetryMs: 15_000, ...options.retry };
     this.#fetch = options.fetch ?? fetch;
@@ -147,14 +171,33 @@ export class GripPublisher {
       return Promise.reject(error);
     }
     const deadline = invocationDeadline() ?? Date.now() + this.#retry.maxRetryMs;
-    const done = Promise.all(
-      items.map((item) => new Promise<void>((resolve, reject) => this.#queue.push({ item, deadline, resolve, reject }))),
-    ).then(() => undefined);
+    const done = Promise.all(items.map((item) => this.#queueItem(item, deadline))).then(() => undefined);
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(() => this.#drain());
     }
     return done;
+  }
+
+  /** Queues one item; one that cannot be serialized, or is too large for any control request, fails alone at once. */
+  #queueItem(item: ChannelItem, deadline: number): Promise<void> {
+    let json: string;
+    try {
+      json = JSON.stringify(this.#export(item));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const bytes = Buffer.byteLength(json);
+    if (BODY_FRAME_BYTES + bytes > this.maxRequestBytes) {
+      return Promise.reject(
+        new PublishError(
+          [item],
+          [],
+          `item for channel ${JSON.stringify(item.channel)} is ${bytes} bytes as JSON: over the ${this.maxRequestBytes} bytes a control request may carry (maxRequestBytes); not sent`,
+        ),
+      );
+    }
+    return new Promise<void>((resolve, reject) => this.#queue.push({ item, json, bytes, deadline, resolve, reject }));
   }
 
   #drain(): void {
@@ -167,17 +210,24 @@ export class GripPublisher {
   }
 
   async #sendQueued(): Promise<void> {
-    while (this.#queue.length > 0) await this.#send(this.#queue.splice(0, this.batchSize));
+    while (this.#queue.length > 0) await this.#send(this.#queue.splice(0, this.#nextBatchLength()));
+  }
+
+  /** How many queued items the next control request takes: at most batchSize, and at most maxRequestBytes of body. */
+  #nextBatchLength(): number {
+    let bytes = BODY_FRAME_BYTES;
+    let count = 0;
+    for (const pending of this.#queue) {
+      const added = pending.bytes + (count > 0 ? 1 : 0); // the comma before it
+      if (count >= this.batchSize || (count > 0 && bytes + added > this.maxRequestBytes)) break;
+      bytes += added;
+      count++;
+    }
+    return count;
   }
 
   async #send(batch: readonly Pending[]): Promise<void> {
-    let body: string;
-    try {
-      body = JSON.stringify({ items: batch.map(({ item }) => this.#export(item)) });
-    } catch (error) {
-      for (const pending of batch) pending.reject(error);
-      return;
-    }
+    const body = `{"items":[${batch.map((p) => p.json).join(',')}]}`;
     const deadline = Math.min(...batch.map((p) => p.deadline));
     const results = await Promise.all(this.#clients.map((client) => this.#postWithRetries(client, body, deadline)));
     const failures = results.filter((r): r is ProxyFailure => r !== undefined);

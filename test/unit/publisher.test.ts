@@ -13,6 +13,8 @@ interface Received {
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
   readonly body: { items: Record<string, unknown>[] };
+  /** The body's length in bytes. */
+  readonly bytes: number;
 }
 
 interface ControlEndpoint {
@@ -37,6 +39,7 @@ async function controlEndpoint(status = 200): Promise<ControlEndpoint> {
         path: req.url ?? '',
         headers: req.headers,
         body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Received['body'],
+        bytes: Buffer.concat(chunks).length,
       });
       res.writeHead(status, { 'Content-Type': 'text/plain' }).end(status === 200 ? 'Published\n' : 'Internal Server Error: proxy on fire\n');
     });
@@ -280,5 +283,62 @@ describe('GripPublisher.fromEnv against a control endpoint', () => {
     assert.equal(endpoint.requests.length, 0);
     await publisher.publishBatch([]);
     assert.equal(endpoint.requests.length, 0);
+  });
+});
+
+describe('control requests split by bytes as well as by count', () => {
+  const contents = (endpoint: ControlEndpoint) =>
+    endpoint.requests.flatMap((r) => r.body.items.map((i) => (i.formats as { 'ws-message': { content: string } })['ws-message'].content));
+
+  test('300 items of 4 KB (1.2 MB in all) go out in requests of at most maxRequestBytes, all of them, in order', async () => {
+    const endpoint = await controlEndpoint();
+    const publisher = await publisherFor(endpoint);
+    const sent = Array.from({ length: 300 }, (_, i) => `${i}:`.padEnd(4_000, 'é')); // multi-byte: bytes, not characters, count
+    await publisher.publishBatch(sent.map((text) => ({ channel: 'room', formats: wsMessage(text) })));
+    assert.ok(endpoint.requests.length >= 2, `${endpoint.requests.length} request(s)`);
+    for (const r of endpoint.requests) assert.ok(r.bytes <= publisher.maxRequestBytes, `a request of ${r.bytes} bytes`);
+    assert.deepEqual(contents(endpoint), sent);
+  });
+
+  test('a request is filled up to the limit exactly, not one byte over', async () => {
+    const endpoint = await controlEndpoint();
+    const probe = JSON.stringify({ items: [{ formats: { 'ws-message': { content: '' } }, channel: 'p-room' }] }).length;
+    // Two items whose request is exactly maxRequestBytes, then a third that must go in a request of its own.
+    const max = 2 * (probe + 100) - 12 + 1; // frame once, one comma
+    const publisher = GripPublisher.fromEnv({ GRIP_URL: endpoint.gripUrl, GRIP_PREFIX: 'p-' }, { retry: { attempts: 1 }, maxRequestBytes: max });
+    const text = 'x'.repeat(100);
+    await publisher.publishBatch([0, 1, 2].map(() => ({ channel: 'room', formats: wsMessage(text) })));
+    assert.deepEqual(
+      endpoint.requests.map((r) => [r.body.items.length, r.bytes]),
+      [
+        [2, max],
+        [1, probe + 100],
+      ],
+    );
+  });
+
+  test('an item too large for any request fails alone, named in the PublishError; its batch-mates go out', async () => {
+    const endpoint = await controlEndpoint();
+    const publisher = GripPublisher.fromEnv({ GRIP_URL: endpoint.gripUrl }, { retry: { attempts: 1 }, maxRequestBytes: 10_000 });
+    const big = { channel: 'big', formats: wsMessage('x'.repeat(10_000)) };
+    const results = await Promise.allSettled([
+      publisher.publish('room', wsMessage('before')),
+      publisher.publishBatch([big, { channel: 'room', formats: wsMessage('mate') }]),
+      publisher.publish('room', wsMessage('after')),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    const error = (results[1] as PromiseRejectedResult).reason as unknown;
+    assert.ok(error instanceof PublishError);
+    assert.deepEqual(error.items, [big]);
+    assert.deepEqual(error.failures, []);
+    assert.match(error.message, /item for channel "big" is \d+ bytes as JSON: over the 10000 bytes a control request may carry/);
+    assert.deepEqual(contents(endpoint), ['before', 'mate', 'after']);
+  });
+
+  test('maxRequestBytes too small for any request is a RangeError', () => {
+    assert.throws(() => new GripPublisher([], { maxRequestBytes: 12 }), RangeError);
   });
 });
