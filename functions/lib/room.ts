@@ -1,9 +1,12 @@
 import { FeedUnavailableError, getFeed } from '../../src/feed/index.js';
-import { ChannelSequencer, getPublisher, httpResponse, httpStream, sseEvent, wsMessage, type ChannelItem } from '../../src/index.js';
+import { ChannelSequencer, getPublisher, httpResponse, httpStream, PublishError, RequestError, sseEvent, wsMessage, type ChannelItem } from '../../src/index.js';
 import { noticeChannel, roomChannel, sseChannel, type ChatEvent, type NoticeEvent } from './channels.js';
 
 /** This container's numbering of the room messages it publishes: a client that sees `seq` skip knows it missed some. */
 const sequencer = new ChannelSequencer();
+
+/** The longest id a feed gives (a Redis stream id), standing in for ids not yet known. */
+const LONGEST_ID = '18446744073709551615-18446744073709551615';
 
 export interface RoomMessage {
   readonly nick: string;
@@ -17,6 +20,13 @@ export interface RoomMessage {
  * id and the previous id, so streams recover gaps and clients can resume.
  * `sender` keeps a chat connection from getting its own message back.
  *
+ * Nothing is stored that cannot be published: a message too large for a
+ * control request is a RequestError (413) before the feed is touched, and
+ * a stored message whose publish failed everywhere is taken back out of the
+ * feed before the PublishError is thrown. With `key` (an idempotency key)
+ * a repeat of a stored and published message stores and publishes nothing
+ * and returns the first one's ids.
+ *
  * With Redis down (FeedUnavailableError, within the feed's 1 s budget),
  * `whenFeedDown: 'live'` publishes the message anyway, without ids: it
  * reaches everyone connected but is not kept. 'fail' (the default) throws,
@@ -27,21 +37,45 @@ export async function publishMessage(
   message: RoomMessage,
   sender?: string,
   whenFeedDown: 'live' | 'fail' = 'fail',
+  key?: string,
 ): Promise<Extract<ChatEvent, { type: 'message' }>> {
+  const publisher = getPublisher();
   const feed = getFeed();
-  let ids: { id: string; prevId: string } | undefined;
-  let event: Extract<ChatEvent, { type: 'message' }> = { type: 'message', nick: message.nick, text: message.text };
+  const draft: Extract<ChatEvent, { type: 'message' }> = { type: 'message', nick: message.nick, text: message.text };
+  // Checked as it will be published: with a feed, with ids as long as any it gives; with the longest mark.
+  const longest = feed === null ? undefined : { id: LONGEST_ID, prevId: LONGEST_ID };
+  const mark = { pub: sequencer.pub, seq: Number.MAX_SAFE_INTEGER };
+  const bytes = Math.max(...roomItems(room, { ...draft, ...longest, ...mark }, longest, sender).map((item) => publisher.requestBytes(item)));
+  if (bytes > publisher.maxRequestBytes) {
+    throw new RequestError(413, `message too large: it publishes as a control request of ${bytes} bytes, over the proxy's ${publisher.maxRequestBytes}`);
+  }
+  let ids: { id: string; prevId: string; duplicate: boolean } | undefined;
   if (feed !== null) {
     try {
-      ids = await feed.append(roomChannel(room), JSON.stringify(event));
-      event = { ...event, id: ids.id, prevId: ids.prevId };
+      ids = await feed.append(roomChannel(room), JSON.stringify(draft), key !== undefined ? { key } : {});
     } catch (error) {
       if (!(error instanceof FeedUnavailableError) || whenFeedDown === 'fail') throw error;
     }
   }
+  if (feed === null || ids === undefined) {
+    const event = { ...draft, ...sequencer.next(roomChannel(room)) };
+    await publisher.publishBatch(roomItems(room, event, undefined, sender));
+    return event;
+  }
+  if (ids.duplicate) return { ...draft, id: ids.id, prevId: ids.prevId };
   // Marked just before publishing (no await between), so marks follow publish order.
-  event = { ...event, ...sequencer.next(roomChannel(room)) };
-  await getPublisher().publishBatch(roomItems(room, event, ids, sender));
+  const event = { ...draft, id: ids.id, prevId: ids.prevId, ...sequencer.next(roomChannel(room)) };
+  try {
+    await publisher.publishBatch(roomItems(room, event, ids, sender));
+  } catch (error) {
+    // Published nowhere: out of the history too. Published through some proxies: kept, as some clients have it.
+    if (error instanceof PublishError && error.failures.length >= publisher.proxyCount) {
+      await feed.retract?.(roomChannel(room), ids.id, key !== undefined ? { key } : {}).catch((retractError: unknown) => {
+        console.error(`[room] a message whose publish failed stays in the history of ${room}: ${(retractError as Error).message}`);
+      });
+    }
+    throw error;
+  }
   return event;
 }
 

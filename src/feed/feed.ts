@@ -57,5 +57,12 @@ export interface Feed {
   after(channel: string, lastId: string, limit?: number): Promise<FeedItem[]>;
   /** The newest item's id, or FEED_START for an empty feed. */
   lastId(channel: string): Promise<string>;
+  /**
+   * Takes back an item just appended whose publish failed, and forgets its
+   * idempotency key, so a client resuming later never gets a message its
+   * sender was told had failed, and a retry with the key appends it anew.
+   * Optional: without it, a failed publish stays in the history.
+   */
+  retract?(channel: string, id: string, options?: AppendOptions): Promise<void>;
   close(): Promise<void>;
 }

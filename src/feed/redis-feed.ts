@@ -71,6 +71,16 @@ end
 return {id, prev, 0}
 `;
 
+// Deletes the item, and its idempotency key only if the key still names that item.
+const RETRACT_SCRIPT = `
+redis.call('XDEL', KEYS[1], ARGV[1])
+if ARGV[2] ~= '' then
+  local seen = redis.call('HGET', KEYS[2], ARGV[2])
+  if seen and string.sub(seen, 1, #ARGV[1] + 1) == ARGV[1] .. ' ' then redis.call('HDEL', KEYS[2], ARGV[2]) end
+end
+return 1
+`;
+
 type StreamEntries = Array<[id: string, fields: string[]]>;
 
 /**
@@ -113,6 +123,7 @@ export class RedisFeed implements Feed {
   #client(): Promise<Redis> {
     return (this.#redis ??= this.#connect().then((client) => {
       client.defineCommand('gripFeedAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
+      client.defineCommand('gripFeedRetract', { numberOfKeys: 2, lua: RETRACT_SCRIPT });
       // One line when Redis goes away and one when it is back, not one per reconnect attempt.
       client.on('error', (error: Error) => {
         if (client.status === 'ready') return; // a command's own error: its caller has it
@@ -194,6 +205,13 @@ export class RedisFeed implements Feed {
         this.#keyTtl,
       );
       return { id, prevId, duplicate: duplicate === 1 };
+    });
+  }
+
+  retract(channel: string, id: string, options: AppendOptions = {}): Promise<void> {
+    return this.#run('retract', async (redis) => {
+      const run = (redis as unknown as Record<string, (...args: unknown[]) => Promise<number>>)['gripFeedRetract']!;
+      await run.call(redis, this.#prefix + channel, `${this.#prefix}keys:${channel}`, id, options.key ?? '');
     });
   }
 

@@ -179,6 +179,16 @@ export class GripPublisher {
     return done;
   }
 
+  /**
+   * The bytes of the smallest control request that carries `item`: an item
+   * for which this exceeds `maxRequestBytes` cannot be published. For checks
+   * before side effects (a message stored only if it can be published).
+   * @throws what serializing the item throws.
+   */
+  requestBytes(item: ChannelItem): number {
+    return BODY_FRAME_BYTES + Buffer.byteLength(JSON.stringify(this.#export(item)));
+  }
+
   /** Queues one item; one that cannot be serialized, or is too large for any control request, fails alone at once. */
   #queueItem(item: ChannelItem, deadline: number): Promise<void> {
     let json: string;

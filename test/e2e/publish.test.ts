@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import { PUSHPIN_MAX_CONTROL_BODY_BYTES, GripPublisher, wsMessage } from '../../src/index.js';
 import { readGripSettings } from '../../src/config.js';
 import { startStack, type RunningStack } from '../../src/local/stack.js';
-import { closeAll, ROOT, uniqueName, WsClient } from './support/e2e.js';
+import { signGripSig } from '../support/lambda-events.js';
+import { closeAll, publishMessage, ROOT, StreamingResponse, uniqueName, WsClient } from './support/e2e.js';
 
 let stack: RunningStack;
 
@@ -63,5 +64,89 @@ describe('control requests under the proxy body limit', () => {
       subscribers.map((s) => s.texts().slice(1)),
       sent.map((m) => [m.text]),
     );
+  });
+});
+
+interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+}
+
+/**
+ * POST /publish/{channel} with `{"message": ...}`. Through the proxy, or
+ * straight to the function host (signed as the proxy signs) while the proxy
+ * is down.
+ */
+async function post(channel: string, message: string, headers: Record<string, string> = {}, direct = false): Promise<Answer> {
+  const base = direct ? stack.originUrl : stack.httpUrl;
+  const signature: Record<string, string> = direct ? { 'Grip-Sig': await signGripSig({ key: stack.sigKey }) } : {};
+  const response = await fetch(`${base}/publish/${channel}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...signature, ...headers },
+    body: JSON.stringify({ message }),
+    signal: AbortSignal.timeout(15_000),
+  });
+  return { status: response.status, headers: response.headers, text: await response.text() };
+}
+
+/** The SSE events a client resuming after `lastId` is sent, once `until` has arrived. */
+async function resumedSse(channel: string, lastId: string, until: string): Promise<string[]> {
+  const sse = await StreamingResponse.get(`${stack.httpUrl}/sse/${channel}`, 10_000, { 'Last-Event-ID': lastId });
+  try {
+    await sse.waitFor((s) => s.events().some((e) => e.data === until), 10_000, `the event ${until}`);
+    return sse.events().map((e) => e.data);
+  } finally {
+    sse.abort();
+  }
+}
+
+describe('POST /publish/{channel} (Redis feed)', () => {
+  test('a message too large to publish is refused with 413 before it is stored: a resuming SSE client never gets it', async () => {
+    const channel = uniqueName('big');
+    const first = await publishMessage(stack.httpUrl, channel, 'first');
+    const big = await post(channel, 'x'.repeat(600_000));
+    assert.equal(big.status, 413, big.text);
+    assert.match(big.text, /message too large: it publishes as a control request of \d+ bytes, over the proxy's 1000000/);
+    await publishMessage(stack.httpUrl, channel, 'third');
+    assert.deepEqual(await resumedSse(channel, first!, 'third'), ['third']);
+  });
+
+  test('proxy down: 503 with Retry-After, nothing stored; the retry with the same Idempotency-Key is stored and published once', async () => {
+    const channel = uniqueName('outage');
+    const first = await publishMessage(stack.httpUrl, channel, 'first');
+    const key = uniqueName('key');
+    await stack.stopProxy();
+    let failed: Answer;
+    try {
+      failed = await post(channel, 'during the outage', { 'Idempotency-Key': key }, true);
+    } finally {
+      await stack.startProxy();
+    }
+    assert.equal(failed.status, 503, failed.text);
+    assert.equal(failed.headers.get('retry-after'), '1');
+    await publishMessage(stack.httpUrl, channel, 'after the outage');
+    assert.deepEqual(await resumedSse(channel, first!, 'after the outage'), ['after the outage'], 'the failed message is not in the history');
+
+    const live = await StreamingResponse.get(`${stack.httpUrl}/sse/${channel}`);
+    const retried = await post(channel, 'during the outage', { 'Idempotency-Key': key });
+    assert.equal(retried.status, 202, retried.text);
+    const again = await post(channel, 'during the outage', { 'Idempotency-Key': key });
+    assert.equal(again.status, 202, again.text);
+    assert.equal((JSON.parse(again.text) as { id: string }).id, (JSON.parse(retried.text) as { id: string }).id, 'the repeat is answered with the same id');
+    await publishMessage(stack.httpUrl, channel, 'last');
+    await live.waitFor((s) => s.events().some((e) => e.data === 'last'), 10_000, 'the last event');
+    assert.deepEqual(
+      live.events().map((e) => e.data),
+      ['during the outage', 'last'],
+      'published once',
+    );
+    live.abort();
+    assert.deepEqual(await resumedSse(channel, first!, 'last'), ['after the outage', 'during the outage', 'last'], 'stored once');
+  });
+
+  test('an Idempotency-Key that is not 1-200 visible ASCII characters is a 400, nothing published', async () => {
+    const answer = await post(uniqueName('key'), 'hi', { 'Idempotency-Key': 'x'.repeat(201) });
+    assert.equal(answer.status, 400, answer.text);
   });
 });
