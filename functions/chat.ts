@@ -1,5 +1,5 @@
 import { FeedUnavailableError, getFeed } from '../src/feed/index.js';
-import { isStreamId, websocket, type WebSocketContext } from '../src/index.js';
+import { isStreamId, RequestError, websocket, type WebSocketContext } from '../src/index.js';
 import { nameFromPath, NAME_PATTERN, noticeChannel, roomChannel, type ChatEvent } from './lib/channels.js';
 import { publishMessage, publishNotice } from './lib/room.js';
 
@@ -111,7 +111,15 @@ export const handler = websocket({
       await publishNotice(room(ctx), event, ctx.id);
       return;
     }
-    const sent = await publishMessage(room(ctx), { nick: nick(ctx), text: message.data }, ctx.id, 'live');
+    let sent;
+    try {
+      sent = await publishMessage(room(ctx), { nick: nick(ctx), text: message.data }, ctx.id, 'live');
+    } catch (error) {
+      // A message too large to publish: the sender is told, and keeps the connection.
+      if (!(error instanceof RequestError)) throw error;
+      tell(ctx, { type: 'error', text: error.reason });
+      return;
+    }
     tell(ctx, sent);
     if (feed !== null && sent.id === undefined) tell(ctx, HISTORY_DOWN);
   },

@@ -29,6 +29,7 @@ export {
 // Lambda front doors.
 export { detectFrontDoor, UnrecognizedEventError } from './lambda/detect.js';
 export { createGate, errorResult, toLambdaResult, type Gate, type GripOptions } from './lambda/gate.js';
+export type { HandlerSettings } from './lambda/settings.js';
 export type {
   FrontDoor,
   FrontDoorName,
