@@ -82,7 +82,7 @@ interface Pending {
 
 /**
  * Publishes through the proxies' control APIs. Publishes made in the same
- * tick are coalesced into one control request per proxy, and batches are sent
+ * tick are coalesced into control requests per proxy, and batches are sent
  * in order, so items from one container arrive in the order published.
  */
 export class GripPublisher {
@@ -133,7 +133,12 @@ export class GripPublisher {
     return this.#track(this.#enqueue([{ channel, formats, ...options }]));
   }
 
-  /** Publishes many items, in order, in as few control requests as the batch size allows. */
+  /**
+   * Publishes many items, in order, in as few control requests as
+   * `batchSize` and `maxRequestBytes` allow. Resolves once every item was
+   * accepted; rejects, once every item has been sent or has failed, with the
+   * first failure.
+   */
   publishBatch(items: readonly ChannelItem[]): Promise<void> {
     return this.#track(this.#enqueue(items));
   }
@@ -171,7 +176,11 @@ export class GripPublisher {
       return Promise.reject(error);
     }
     const deadline = invocationDeadline() ?? Date.now() + this.#retry.maxRetryMs;
-    const done = Promise.all(items.map((item) => this.#queueItem(item, deadline))).then(() => undefined);
+    // Settles once every item has: an item failing early (too large) must not end the
+    // wait for its batch-mates, which are still being sent.
+    const done = Promise.allSettled(items.map((item) => this.#queueItem(item, deadline))).then((results) => {
+      for (const result of results) if (result.status === 'rejected') throw result.reason;
+    });
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(() => this.#drain());

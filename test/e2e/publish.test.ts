@@ -112,6 +112,14 @@ describe('POST /publish/{channel} (Redis feed)', () => {
     assert.deepEqual(await resumedSse(channel, first!, 'third'), ['third']);
   });
 
+  test("with a feed the largest plain-ASCII message is 333,160 characters (README's figure); one more is 413", async () => {
+    const channel = 'lobby'; // the figure is for this name: the channel's name is in every item too
+    const largest = await post(channel, 'x'.repeat(333_160));
+    assert.equal(largest.status, 202, largest.text);
+    const over = await post(channel, 'x'.repeat(333_161));
+    assert.equal(over.status, 413, over.text);
+  });
+
   test('proxy down: 503 with Retry-After, nothing stored; the retry with the same Idempotency-Key is stored and published once', async () => {
     const channel = uniqueName('outage');
     const first = await publishMessage(stack.httpUrl, channel, 'first');
@@ -149,4 +157,20 @@ describe('POST /publish/{channel} (Redis feed)', () => {
     const answer = await post(uniqueName('key'), 'hi', { 'Idempotency-Key': 'x'.repeat(201) });
     assert.equal(answer.status, 400, answer.text);
   });
+});
+
+test('chat: a message that would publish over the body limit is answered with an error event; the connection stays open', async () => {
+  const client = await WsClient.open(`${stack.wsUrl}/chat/${uniqueName('room')}`);
+  await client.waitForMessages(1, 10_000); // welcome
+  // 150,000 control characters: within what Pushpin passes to the function (200,000 bytes), but JSON-escaped
+  // in every format of the published items they come to over 1,000,000 bytes.
+  await client.send('\u0001'.repeat(150_000));
+  await client.waitForMessages(2, 10_000);
+  const refusal = JSON.parse(client.texts()[1]!) as { type: string; text: string };
+  assert.equal(refusal.type, 'error');
+  assert.match(refusal.text, /message too large/);
+  await client.send('still here');
+  await client.waitForMessages(3, 10_000);
+  assert.equal((JSON.parse(client.texts()[2]!) as { text: string }).text, 'still here');
+  assert.equal(client.closeEvent, undefined);
 });

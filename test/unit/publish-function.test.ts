@@ -27,8 +27,8 @@ before(async () => {
 });
 after(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
 
-async function post(headers: Record<string, string> = {}) {
-  const event = setBody(loadEvent('api-gateway-http.json'), JSON.stringify({ message: 'hi' }));
+async function post(headers: Record<string, string> = {}, message = 'hi') {
+  const event = setBody(loadEvent('api-gateway-http.json'), JSON.stringify({ message }));
   event.requestContext.http.method = 'POST';
   event.rawPath = '/publish/lobby';
   event.pathParameters = { channel: 'lobby' };
@@ -41,6 +41,14 @@ describe('POST /publish/{channel} when the proxy refuses', () => {
   test('published: 202', async () => {
     answer = { status: 200, body: 'Published\n' };
     assert.equal((await post()).status, 202);
+  });
+
+  test("without a feed the largest plain-ASCII message is 333,249 characters (README's figure); one more is 413, and the proxy is not asked", async () => {
+    answer = { status: 200, body: 'Published\n' };
+    assert.equal((await post({}, 'x'.repeat(333_249))).status, 202);
+    answer = { status: 500, body: 'must not be asked\n' };
+    const reply = await post({}, 'x'.repeat(333_250));
+    assert.equal(reply.status, 413, reply.text);
   });
 
   test('the proxy refuses the message as too large (a proxy with a smaller body limit): 413', async () => {
