@@ -118,6 +118,23 @@ describe('an invocation owns its pending publishes', () => {
     assert.deepEqual(control.channels, ['room']);
   });
 
+  test('an item too large fails at once, but the invocation still waits for its batch-mates to be sent', async () => {
+    const control = await controlEndpoint(200);
+    const publisher = GripPublisher.fromEnv({ GRIP_URL: control.url }, { maxRequestBytes: 1_000 });
+    const handler = http(
+      () => {
+        void getPublisher().publishBatch([
+          { channel: 'big', formats: wsMessage('x'.repeat(1_000)) },
+          { channel: 'room', formats: wsMessage('mate') },
+        ]);
+        return respond(202, 'accepted');
+      },
+      { publisher },
+    );
+    await handler(asLambdaEvent(loadEvent(HTTP_FIXTURE)), lambdaContext(5_000));
+    assert.deepEqual(control.channels, ['room']);
+  });
+
   test('concurrent invocations in one process do not wait for each other', async () => {
     const slow = await controlEndpoint(1_500);
     const fast = await controlEndpoint();
