@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import type { Feed } from '../feed/feed.js';
-import { runInvocation } from '../lambda/invocation.js';
+import { markLogged, runInvocation } from '../lambda/invocation.js';
 import { httpResponse, httpStream, wsMessage } from '../publish/formats.js';
 import { getPublisher, type ChannelItem, type GripPublisher } from '../publish/publisher.js';
 import { readSourceRecords, type RelayEvent, type SourceRecord } from './records.js';
@@ -144,6 +144,7 @@ export function relay(options: RelayOptions = {}): (event: RelayEvent, context?:
         if (!failed.has(record.orderKey) && why !== undefined) {
           console.error(`[grip-lambda] relay: ${kind} record ${record.itemId} failed: ${(why as Error)?.message ?? String(why)}`);
         }
+        markLogged(why); // logged here, with the record: not again when the invocation ends
         failed.add(record.orderKey);
         failures.push(record);
       };
