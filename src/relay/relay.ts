@@ -89,6 +89,19 @@ function messagesOf(mapped: ReturnType<RelayMapper>): readonly RelayMessage[] {
   return messages;
 }
 
+/** Ids as long as a feed gives (Redis stream ids), standing in for ids not yet known. */
+const LONGEST_IDS = { id: '18446744073709551615-18446744073709551615', prevId: '18446744073709551615-18446744073709551615' };
+
+/** A message whose items no control request can carry can never be published: permanent, found before it is stored. */
+function checkPublishable(message: RelayMessage, build: ItemBuilder, publisher: GripPublisher, ids: typeof LONGEST_IDS | undefined): void {
+  for (const item of build(message, ids)) {
+    const bytes = publisher.requestBytes(item);
+    if (bytes > publisher.maxRequestBytes) {
+      throw new PermanentRecordError(`a message for ${message.channel} publishes as a control request of ${bytes} bytes, over the proxy's ${publisher.maxRequestBytes}`);
+    }
+  }
+}
+
 /** The default items: one per message, for WebSocket, HTTP stream and long-poll subscribers. */
 export const defaultItems: ItemBuilder = (message, ids) => [
   {
@@ -168,6 +181,7 @@ export function relay(options: RelayOptions = {}): (event: RelayEvent, context?:
         try {
           // Everything that can make a record undeliverable is checked before anything is stored.
           const messages = messagesOf(map(record));
+          for (const message of messages) checkPublishable(message, build, publisher, options.feed ? LONGEST_IDS : undefined);
           const stored = messages.map(store);
           const items: ChannelItem[] = [];
           for (const [index, message] of messages.entries()) {

@@ -390,6 +390,23 @@ describe('relay', () => {
     assert.equal(queue.size, 0, 'the group is not blocked');
   });
 
+  test('SQS FIFO: a message too large for any control request is dropped before it is stored; the rest of its group is published', async () => {
+    const feed = new MemoryFeed();
+    const queue = new FifoQueue(10);
+    for (const body of [chat('room', 'b1'), chat('room', 'x'.repeat(400_000)), chat('room', 'b2')]) queue.send(body, 'one-group');
+    const batch = queue.receive()!;
+    const dropped: DroppedRecord[] = [];
+    const { result } = await captured(() => relay({ feed, publisher: publisher(10), onDropped: (d) => dropped.push(d) })(batch));
+    assert.deepEqual(result, { batchItemFailures: [] });
+    assert.deepEqual(control.items.map(wsText), ['b1', 'b2']);
+    assert.equal(feed.size('room'), 2, 'the message too large was not stored');
+    assert.deepEqual(
+      dropped.map((d) => d.record.itemId),
+      [batch.Records[1]!.messageId],
+    );
+    assert.match(dropped[0]!.error.message, /publishes as a control request of \d+ bytes, over the proxy's 1000000/);
+  });
+
   test('Kinesis: a record that is not UTF-8 is dropped; the shard goes on', async () => {
     const records = [kinesisRecord(chat('room', 'k1')), kinesisRecord(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])), kinesisRecord(chat('room', 'k2'))];
     const dropped: string[] = [];
