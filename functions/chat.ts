@@ -1,5 +1,6 @@
 import { FeedUnavailableError, getFeed } from '../src/feed/index.js';
-import { isStreamId, RequestError, websocket, type WebSocketContext } from '../src/index.js';
+import { isStreamId, RequestError, websocket, type WebSocketContext, type WebSocketHandlers } from '../src/index.js';
+import { getPresence, type PresenceChange } from '../src/presence/index.js';
 import { nameFromPath, NAME_PATTERN, noticeChannel, roomChannel, type ChatEvent } from './lib/channels.js';
 import { publishMessage, publishNotice } from './lib/room.js';
 
@@ -23,9 +24,27 @@ import { publishMessage, publishNotice } from './lib/room.js';
  * answer with an error event (then `synced`), and the connection stays up.
  * Each feed operation gives up within a second (RedisFeed), so no request
  * waits for the function's timeout.
+ *
+ * grip-lambda/client does all of that, and sends `{"cid", "text"}`: the
+ * client's message id is the feed's idempotency key, so a message resent
+ * after a drop is stored and published once, and the answer carries `cid`.
+ *
+ * `?nick=NAME` on the URL sets the nickname at open. With REDIS_URL the
+ * room's members are kept as presence: `/who` answers their nicknames, and
+ * a member that vanishes without a close leaves within PRESENCE_LEAVE_SECONDS
+ * (default 60), announced like any leave.
  */
 /** The room history when REDIS_URL is set; made (and connected) at module load, in Lambda's init. */
 const feed = getFeed();
+
+/** Who is in each room, with REDIS_URL: join and leave notices come from it, expired members' too. */
+const presence = getPresence({ onChange: announce });
+
+function announce(change: PresenceChange): Promise<void> | undefined {
+  const nick = (change.member.data as { nick?: string } | undefined)?.nick ?? '?';
+  if (change.action === 'update') return undefined; // a new nickname: the nick notice says it
+  return publishNotice(change.room, { type: change.action === 'enter' ? 'join' : 'leave', nick }, change.member.connectionId);
+}
 
 const NICK_PATTERN = /^[\x21-\x7e][\x20-\x7e]{0,31}$/;
 
@@ -37,8 +56,29 @@ function nick(ctx: WebSocketContext): string {
   return ctx.meta.get('nick') ?? `guest-${ctx.id.slice(-4)}`;
 }
 
-function tell(ctx: WebSocketContext, event: ChatEvent): void {
-  ctx.send(JSON.stringify(event));
+/** Sends `event` to this connection; `cid` marks it as the answer to the client's message of that id. */
+function tell(ctx: WebSocketContext, event: ChatEvent, cid?: string): void {
+  ctx.send(JSON.stringify(cid === undefined ? event : { ...event, cid }));
+}
+
+const CLIENT_ID = /^[\x21-\x7e]{1,64}$/;
+
+/**
+ * A client message: plain text, or `{"cid": ID, "text": TEXT}` from
+ * grip-lambda/client, whose id makes a resend after a drop harmless.
+ */
+function readMessage(data: string): { text: string; cid?: string } {
+  if (data.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(data) as { cid?: unknown; text?: unknown };
+      if (typeof parsed.text === 'string' && typeof parsed.cid === 'string' && CLIENT_ID.test(parsed.cid)) {
+        return { text: parsed.text, cid: parsed.cid };
+      }
+    } catch {
+      // not JSON: chat text like any other
+    }
+  }
+  return { text: data };
 }
 
 const HISTORY_DOWN: ChatEvent = { type: 'error', text: 'history is unavailable right now: messages reach who is connected, but are not kept' };
@@ -65,21 +105,40 @@ async function replay(ctx: WebSocketContext, name: string, lastId: string): Prom
   }
 }
 
+/** Runs a presence step; false when there is no presence or it failed (Redis down: logged, the chat goes on). */
+async function presenceDid(what: string, step: () => Promise<void> | undefined): Promise<boolean> {
+  if (presence === null) return false;
+  try {
+    await step();
+    return true;
+  } catch (error) {
+    console.error(`[chat] presence ${what} failed: ${(error as Error).message}`);
+    return false;
+  }
+}
 
-export const handler = websocket({
+const chat: WebSocketHandlers = {
   async onOpen(ctx) {
     const name = room(ctx);
     if (!NAME_PATTERN.test(name)) {
       ctx.reject(400, 'room names are 1-64 letters, digits, - or _\n');
       return;
     }
+    const asked = ctx.request.query.get('nick');
+    if (asked !== null && NICK_PATTERN.test(asked)) ctx.meta.set('nick', asked);
     ctx.meta.set('user', ctx.id); // what skip-self compares with the item's `sender`
     ctx.subscribe(roomChannel(name), { filters: ['skip-self'] });
     ctx.subscribe(noticeChannel(name), { filters: ['skip-self'] });
-    tell(ctx, { type: 'welcome', room: name, nick: nick(ctx) });
+    // A text the client can see (a PING frame it cannot) after 25 s of silence: grip-lambda/client's
+    // idleTimeoutMs tells a quiet room from a dead connection by it.
+    ctx.keepAlive({ content: JSON.stringify({ type: 'ping' }), timeout: 25 });
+    // `presence: true` tells clients that /who works here.
+    tell(ctx, { type: 'welcome', room: name, nick: nick(ctx), ...(presence !== null ? { presence: true } : {}) });
     const lastId = ctx.request.query.get('last-id');
     if (lastId !== null) await replay(ctx, name, lastId);
-    await publishNotice(name, { type: 'join', nick: nick(ctx) }, ctx.id);
+    if (!(await presenceDid('enter', () => presence?.enter(ctx, name, { nick: nick(ctx) })))) {
+      await publishNotice(name, { type: 'join', nick: nick(ctx) }, ctx.id);
+    }
   },
 
   async onMessage(ctx, message) {
@@ -92,39 +151,61 @@ export const handler = websocket({
       tell(ctx, { type: 'error', text: 'chat messages are text' });
       return;
     }
-    const since = /^\/since\s+(\S+)\s*$/.exec(message.data);
+    const { text, cid } = readMessage(message.data);
+    const since = /^\/since\s+(\S+)\s*$/.exec(text);
     if (since !== null) {
       await replay(ctx, room(ctx), since[1]!);
-      tell(ctx, { type: 'synced' });
+      tell(ctx, { type: 'synced' }, cid);
       return;
     }
-    const command = /^\/nick\s+(.*)$/s.exec(message.data);
+    const command = /^\/nick\s+(.*)$/s.exec(text);
     if (command !== null) {
       const next = command[1]!.trim();
       if (!NICK_PATTERN.test(next)) {
-        tell(ctx, { type: 'error', text: 'nicknames are 1-32 printable ASCII characters' });
+        tell(ctx, { type: 'error', text: 'nicknames are 1-32 printable ASCII characters' }, cid);
         return;
       }
       const event: ChatEvent = { type: 'nick', from: nick(ctx), nick: next };
       ctx.meta.set('nick', next);
-      tell(ctx, event);
+      tell(ctx, event, cid);
       await publishNotice(room(ctx), event, ctx.id);
+      await presenceDid('update', () => presence?.update(ctx, room(ctx), { nick: next }));
+      return;
+    }
+    if (/^\/who\s*$/.test(text)) {
+      if (presence === null) {
+        tell(ctx, { type: 'error', text: '/who needs the server to keep presence (REDIS_URL)' }, cid);
+        return;
+      }
+      let members;
+      try {
+        members = await presence.members(room(ctx));
+      } catch (error) {
+        tell(ctx, { type: 'error', text: `/who is unavailable right now (${(error as Error).message})` }, cid);
+        return;
+      }
+      const nicks = members.map((m) => (m.data as { nick?: string } | undefined)?.nick ?? '?').sort();
+      tell(ctx, { type: 'who', nicks }, cid);
       return;
     }
     let sent;
     try {
-      sent = await publishMessage(room(ctx), { nick: nick(ctx), text: message.data }, ctx.id, 'live');
+      // The client's id is the feed's idempotency key: a resend is stored and published once.
+      sent = await publishMessage(room(ctx), { nick: nick(ctx), text }, ctx.id, 'live', cid === undefined ? undefined : `cid:${cid}`);
     } catch (error) {
       // A message too large to publish: the sender is told, and keeps the connection.
       if (!(error instanceof RequestError)) throw error;
-      tell(ctx, { type: 'error', text: error.reason });
+      tell(ctx, { type: 'error', text: error.reason }, cid);
       return;
     }
-    tell(ctx, sent);
+    tell(ctx, sent, cid);
     if (feed !== null && sent.id === undefined) tell(ctx, HISTORY_DOWN);
   },
 
   async onClose(ctx) {
-    if (NAME_PATTERN.test(room(ctx))) await publishNotice(room(ctx), { type: 'leave', nick: nick(ctx) }, ctx.id);
+    // With presence, its handlers() wrapper takes the connection out and announces the leave.
+    if (presence === null && NAME_PATTERN.test(room(ctx))) await publishNotice(room(ctx), { type: 'leave', nick: nick(ctx) }, ctx.id);
   },
-});
+};
+
+export const handler = websocket(presence === null ? chat : presence.handlers(chat));

@@ -1,6 +1,7 @@
 import { http } from '../src/index.js';
+import { CLIENT_SCRIPT } from './lib/client-script.js';
 
-/** GET /: the chat page. Plain WebSocket, no client library. */
+/** GET /: the chat page, on grip-lambda/client (its browser bundle, inlined). */
 const PAGE = `<!doctype html>
 <html lang="en">
 <head>
@@ -14,7 +15,7 @@ const PAGE = `<!doctype html>
   button { padding: .4rem .8rem; font: inherit; }
   #log { list-style: none; padding: .5rem; margin: 0; height: 22rem; overflow-y: auto; border: 1px solid #ccc; border-radius: 4px; }
   #log li.notice { color: #777; font-style: italic; }
-  #status { color: #777; font-size: .9em; }
+  #status, #who { color: #777; font-size: .9em; }
 </style>
 </head>
 <body>
@@ -25,23 +26,21 @@ const PAGE = `<!doctype html>
   <button>Join</button>
 </form>
 <p id="status">Not connected.</p>
+<p id="who"></p>
 <ul id="log"></ul>
 <form id="send">
   <input id="text" placeholder="message" autocomplete="off" disabled>
   <button id="sendButton" disabled>Send</button>
 </form>
+<script>${CLIENT_SCRIPT}</script>
 <script>
 const $ = (id) => document.getElementById(id);
-let socket;
-let joined; // { room, nick } while the user wants to be in a room
-let lastId; // id of the newest stored message seen (when the server keeps history)
-let syncing = false; // a /since request is on its way
-// Feed ids are "ms-seq": compare as numbers, part by part.
-function newer(id, than) {
-  if (!than) return true;
-  const [a, b] = id.split('-').map(BigInt);
-  const [c, d] = than.split('-').map(BigInt);
-  return a > c || (a === c && b > d);
+let client; // a GripLambda.RealtimeClient while the user is in a room
+let joined; // { room, nick }
+let welcomed = false;
+let hasPresence = false; // the server keeps presence (Redis): /who lists the room
+function who() {
+  if (hasPresence) client.send('/who');
 }
 function show(text, notice) {
   const li = document.createElement('li');
@@ -50,66 +49,49 @@ function show(text, notice) {
   $('log').append(li);
   $('log').scrollTop = $('log').scrollHeight;
 }
+// Messages come once each and in order: the client drops repeats and fetches gaps.
+// Pings (after 25 s of silence) only keep the client's idle timer from firing: nothing to show.
 function render(event) {
   switch (event.type) {
-    case 'welcome': return show('Joined room ' + event.room + '.', true);
-    case 'message':
-      if (event.id) {
-        if (!newer(event.id, lastId)) return; // already shown: a replay after reconnecting
-        if (lastId && event.prevId && event.prevId !== lastId) {
-          // One or more messages were skipped: ask for everything after the last one shown; the answer brings them in order.
-          if (!syncing) { syncing = true; socket.send('/since ' + lastId); }
-          return;
-        }
-        lastId = event.id;
-      }
-      return show(event.nick + ': ' + event.text);
-    case 'join': return show(event.nick + ' joined.', true);
-    case 'leave': return show(event.nick + ' left.', true);
-    case 'nick': return show(event.from + ' is now ' + event.nick + '.', true);
-    case 'synced': syncing = false; return;
+    case 'welcome':
+      if (!welcomed) show('Joined room ' + event.room + '.', true);
+      welcomed = true;
+      hasPresence = event.presence === true;
+      return who();
+    case 'message': return show(event.nick + ': ' + event.text);
+    case 'join': who(); return show(event.nick + ' joined.', true);
+    case 'leave': who(); return show(event.nick + ' left.', true);
+    case 'nick': who(); return show(event.from + ' is now ' + event.nick + '.', true);
+    case 'who': $('who').textContent = 'Here: ' + event.nicks.join(', '); return;
     case 'error': return show('Error: ' + event.text, true);
   }
 }
-function connect() {
-  const { room, nick } = joined;
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const resume = lastId ? '?last-id=' + encodeURIComponent(lastId) : '';
-  const ws = new WebSocket(scheme + '//' + location.host + '/chat/' + encodeURIComponent(room) + resume);
-  socket = ws;
-  syncing = false;
-  $('status').textContent = 'Connecting...';
-  ws.onopen = () => {
-    ws.send('/nick ' + nick);
-    $('status').textContent = 'Connected to ' + room + ' as ' + nick + '.';
-    $('text').disabled = $('sendButton').disabled = false;
-    $('text').focus();
-  };
-  ws.onmessage = (m) => render(JSON.parse(m.data));
-  ws.onclose = (c) => {
-    if (socket !== ws) return; // replaced by a newer connection
-    $('text').disabled = $('sendButton').disabled = true;
-    if (joined && c.code !== 1000 && c.code !== 1008 && c.code !== 1011) {
-      $('status').textContent = 'Disconnected (' + c.code + '), reconnecting...';
-      setTimeout(() => { if (socket === ws) connect(); }, 1000);
-    } else {
-      $('status').textContent = 'Disconnected (' + c.code + ').';
-    }
-  };
+const STATES = { connecting: 'Connecting...', reconnecting: 'Reconnecting...', closed: 'Disconnected.' };
+const connectionStates = []; // every state the client went through, for tests and debugging
+function status(state) {
+  connectionStates.push(state);
+  $('status').textContent = state === 'open' ? 'Connected to ' + joined.room + ' as ' + joined.nick + '.' : STATES[state];
+  $('status').dataset.state = state;
 }
 $('join').addEventListener('submit', (e) => {
   e.preventDefault();
-  joined = undefined;
-  if (socket) socket.close(1000);
+  if (client) client.close();
   $('log').replaceChildren();
-  lastId = undefined;
+  $('who').textContent = '';
+  welcomed = false;
   joined = { room: $('room').value.trim(), nick: $('nick').value.trim() };
-  connect();
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const url = scheme + '//' + location.host + '/chat/' + encodeURIComponent(joined.room) + '?nick=' + encodeURIComponent(joined.nick);
+  status('connecting');
+  client = GripLambda.connect(url, { onMessage: render, onStateChange: status, idleTimeoutMs: 60000 });
+  // Sends made while reconnecting are queued by the client: the box stays usable.
+  $('text').disabled = $('sendButton').disabled = false;
+  $('text').focus();
 });
 $('send').addEventListener('submit', (e) => {
   e.preventDefault();
   const text = $('text').value;
-  if (text && socket && socket.readyState === WebSocket.OPEN) socket.send(text);
+  if (text && client) client.send(text);
   $('text').value = '';
 });
 </script>

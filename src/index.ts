@@ -19,6 +19,7 @@ export {
 } from './websocket/context.js';
 export { ConnectionMeta, MAX_META_VALUE_BYTES } from './websocket/meta.js';
 export { readProxyLimits, maxMessageBytesFor, DEFAULT_MAX_MESSAGE_BYTES, MAX_RESPONSE_BYTES, type ProxyLimits } from './websocket/limits.js';
+export { routeMessages, type RouteHandler, type RouterOptions, type Routes } from './websocket/router.js';
 export {
   websocket,
   getWebSocketContext,
@@ -58,6 +59,8 @@ export {
   type PublisherOptions,
 } from './publish/publisher.js';
 export { ChannelSequencer, SequenceWatcher, type SequenceMark } from './publish/sequence.js';
+export { Target } from './publish/targets.js';
+export { RESERVED_CHANNEL_PREFIX } from './publish/channels.js';
 export { wsMessage, wsClose, httpStream, httpStreamClose, httpResponse, sseEvent, formatSseEvent } from './publish/formats.js';
 
 // HTTP functions: plain responses and holds (stream, SSE, long-poll).

@@ -42,10 +42,14 @@ export type NoticeEvent =
 
 /** What a chat client receives: one JSON object per WebSocket message. */
 export type ChatEvent =
-  | { readonly type: 'welcome'; readonly room: string; readonly nick: string }
+  | { readonly type: 'welcome'; readonly room: string; readonly nick: string; readonly presence?: true }
   /** With a feed: `id`, and `prevId`, the id of the room's message before it (a client that saw another spots a gap). */
   | ({ readonly type: 'message'; readonly nick: string; readonly text: string; readonly id?: string; readonly prevId?: string } & Marked)
   | NoticeEvent
   | { readonly type: 'error'; readonly text: string }
+  /** The answer to `/who`: the nicknames of the room's members, sorted. */
+  | { readonly type: 'who'; readonly nicks: readonly string[] }
+  /** Sent by the proxy after 25 s of silence, so that clients can tell a quiet room from a dead connection. */
+  | { readonly type: 'ping' }
   /** The end of the messages a `/since ID` asked for. */
   | { readonly type: 'synced' };

@@ -7,6 +7,7 @@ import { closeSharedFeed } from '../feed/redis-feed.js';
 import type { ProcessRecord } from './process-tree.js';
 import { startFunctionHost, type InvocationLog, type RunningFunctionHost, type UnmatchedRequest } from './function-host.js';
 import { onAbruptExit, startService, waitForPort, type Service } from './processes.js';
+import { closeSharedPresence } from '../presence/redis-presence.js';
 import { startPushpin, type RunningPushpin } from './pushpin.js';
 import { checkPrograms } from './requirements.js';
 import { readRoutes, type Route, type SkippedEvent } from './routes.js';
@@ -112,6 +113,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       pushpin = undefined;
       await host?.close();
       await closeSharedFeed();
+      await closeSharedPresence();
       await redis?.stop();
       await rm(runDir, { recursive: true, force: true });
       registration.remove();

@@ -1,4 +1,4 @@
-import { HttpResponseFormat, HttpStreamFormat, WebSocketMessageFormat, type IFormat } from '@fanoutio/grip';
+import { HttpResponseFormat, HttpStreamFormat, WebSocketMessageFormat, type IFormat, type IFormatExport } from '@fanoutio/grip';
 import { encodeClosePayload } from '../protocol/close.js';
 
 /**
@@ -12,10 +12,21 @@ export function wsMessage(content: string | Uint8Array): IFormat {
   return new WebSocketMessageFormat(content);
 }
 
-/** Closes every subscribed WebSocket with `code` (default 1000). */
-export function wsClose(code = 1000): IFormat {
-  encodeClosePayload(code); // throws TypeError for a code that may not be sent
-  return new WebSocketMessageFormat(null, true, code);
+/** Closes every subscribed WebSocket with `code` (default 1000) and an optional `reason` (at most 123 bytes). */
+export function wsClose(code = 1000, reason = ''): IFormat {
+  encodeClosePayload(code, reason); // throws TypeError for a code that may not be sent, or a reason too long
+  return reason === '' ? new WebSocketMessageFormat(null, true, code) : new WebSocketCloseFormat(code, reason);
+}
+
+/** @fanoutio/grip's format has no close reason; Pushpin reads `reason` next to `code`. */
+class WebSocketCloseFormat extends WebSocketMessageFormat {
+  constructor(code: number, readonly reason: string) {
+    super(null, true, code);
+  }
+
+  override export(): IFormatExport {
+    return { ...super.export(), reason: this.reason };
+  }
 }
 
 /** A chunk for HTTP streaming (and SSE) subscribers. */

@@ -1,6 +1,8 @@
 import { Item, type IFormat, type IItemExport, type PublisherClient } from '@fanoutio/grip';
 import { readGripSettings, type GripEnv } from '../config.js';
 import { currentSettings, invocationDeadline, waitUntil } from '../lambda/invocation.js';
+import { checkUserChannel } from './channels.js';
+import { connectionTarget, userTarget, type ReservedPublisher, type Target } from './targets.js';
 
 /** Options of one published item. */
 export interface ItemOptions {
@@ -85,7 +87,7 @@ interface Pending {
  * tick are coalesced into control requests per proxy, and batches are sent
  * in order, so items from one container arrive in the order published.
  */
-export class GripPublisher {
+export class GripPublisher implements ReservedPublisher {
   readonly prefix: string;
   readonly batchSize: number;
   readonly maxRequestBytes: number;
@@ -133,6 +135,21 @@ export class GripPublisher {
     return this.#track(this.#enqueue([{ channel, formats, ...options }]));
   }
 
+  /** One connection, by its id (`ctx.id`), from any function: `.send(message)`, `.close(code, reason)`. */
+  toConnection(connectionId: string): Target {
+    return connectionTarget(this, connectionId);
+  }
+
+  /** Every connection of a user (`ctx.setUser`), from any function: `.send(message)`, `.close(code, reason)`. */
+  toUser(userId: string): Target {
+    return userTarget(this, userId);
+  }
+
+  /** For targets: publishes to the library's own channels (`$...`), which `publish()` refuses. */
+  publishReserved(items: readonly ChannelItem[]): Promise<void> {
+    return this.#track(this.#enqueue(items, true));
+  }
+
   /**
    * Publishes many items, in order, in as few control requests as
    * `batchSize` and `maxRequestBytes` allow. Resolves once every item was
@@ -165,13 +182,13 @@ export class GripPublisher {
     return done;
   }
 
-  #enqueue(items: readonly ChannelItem[]): Promise<void> {
+  #enqueue(items: readonly ChannelItem[], reserved = false): Promise<void> {
     if (this.#clients.length === 0) {
       return Promise.reject(new Error('no GRIP proxy configured: set GRIP_URL'));
     }
     if (items.length === 0) return Promise.resolve();
     try {
-      for (const item of items) checkItem(item);
+      for (const item of items) checkItem(item, reserved);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -312,8 +329,9 @@ export class GripPublisher {
   }
 }
 
-function checkItem(item: ChannelItem): void {
+function checkItem(item: ChannelItem, reserved: boolean): void {
   if (typeof item.channel !== 'string' || item.channel === '') throw new TypeError('channel must be a non-empty string');
+  if (!reserved) checkUserChannel(item.channel);
   const formats = Array.isArray(item.formats) ? item.formats : [item.formats];
   if (formats.length === 0) throw new TypeError(`item for channel ${item.channel} has no formats`);
 }

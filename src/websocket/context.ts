@@ -10,6 +10,7 @@ import {
 import { CONTENT_TYPE_WEBSOCKET_EVENTS, type WebSocketEvent } from '../protocol/events.js';
 import type { HttpRequest, HttpResponse, RequestHeaders } from '../lambda/types.js';
 import { DEFAULT_PROXY_LIMITS, type ProxyLimits } from './limits.js';
+import { checkUserChannel, checkUserId, connectionChannel, USER_META, userChannel } from '../publish/channels.js';
 import { ConnectionMeta } from './meta.js';
 
 /** A message from the client. Text and binary stay apart, as on the wire. */
@@ -96,6 +97,29 @@ export class WebSocketContext {
     this.meta = ConnectionMeta.fromHeaders(request.headers);
     this.isOpening = events[0]?.type === 'OPEN';
     this.#next = this.isOpening ? 1 : 0;
+    // The connection's own channel, for `getPublisher().toConnection(id)` from anywhere.
+    if (this.isOpening) this.#control({ type: 'subscribe', channel: this.#prefix + connectionChannel(id) });
+  }
+
+  /** The user this connection belongs to (`setUser`), kept in meta across requests. */
+  get user(): string | undefined {
+    return this.meta.get(USER_META);
+  }
+
+  /**
+   * Says which user the connection belongs to, at open or later: it is then
+   * reached by `getPublisher().toUser(userId)`, with every other connection
+   * of that user. Setting another user leaves the previous one's channel.
+   * @throws TypeError for an id that is not 1-128 visible ASCII characters.
+   */
+  setUser(userId: string): void {
+    checkUserId(userId);
+    const previous = this.user;
+    if (previous === userId) return;
+    this.#assertWritable('setUser');
+    if (previous !== undefined) this.#control({ type: 'unsubscribe', channel: this.#prefix + userChannel(previous) });
+    this.meta.set(USER_META, userId);
+    this.#control({ type: 'subscribe', channel: this.#prefix + userChannel(userId) });
   }
 
   get request(): WebSocketRequest {
@@ -223,7 +247,7 @@ export class WebSocketContext {
 
   /** Subscribes the connection to a channel (GRIP_PREFIX is prepended, as on publish). */
   subscribe(channel: string, options: SubscribeOptions = {}): void {
-    checkChannel(channel);
+    checkUserChannel(channel);
     const name = this.#prefix + channel;
     this.#control(
       options.filters !== undefined && options.filters.length > 0
@@ -233,7 +257,7 @@ export class WebSocketContext {
   }
 
   unsubscribe(channel: string): void {
-    checkChannel(channel);
+    checkUserChannel(channel);
     this.#control({ type: 'unsubscribe', channel: this.#prefix + channel });
   }
 
@@ -396,8 +420,4 @@ export class WebSocketContext {
       throw new Error(`connection ${this.id} is gone: cannot ${what}`);
     }
   }
-}
-
-function checkChannel(channel: string): void {
-  if (typeof channel !== 'string' || channel.length === 0) throw new TypeError('channel must be a non-empty string');
 }

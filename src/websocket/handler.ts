@@ -17,6 +17,12 @@ type Awaitable<T> = T | Promise<T>;
 export interface WebSocketHandlers {
   /** The client is connecting. Accepted unless `ctx.reject()` is called. */
   onOpen?(ctx: WebSocketContext): Awaitable<void>;
+  /**
+   * Every request after the opening one, before its messages are read:
+   * also the keep-alive requests the proxy makes while the client is quiet
+   * (`ctx.setKeepAliveInterval`), which carry no message at all.
+   */
+  onRequest?(ctx: WebSocketContext): Awaitable<void>;
   onMessage?(ctx: WebSocketContext, message: WebSocketMessage): Awaitable<void>;
   /** The client closed (its code is echoed unless `ctx.close()` is called) or went away (`clean: false`). */
   onClose?(ctx: WebSocketContext, close: CloseEvent): Awaitable<void>;
@@ -99,6 +105,9 @@ export async function dispatch(ctx: WebSocketContext, handlers: WebSocketHandler
     if (ctx.isOpening && handlers.onOpen !== undefined) {
       await handlers.onOpen(ctx);
       if (ctx.rejected) return;
+    } else if (handlers.onRequest !== undefined) {
+      stage = 'onRequest';
+      await handlers.onRequest(ctx);
     }
     for (;;) {
       stage = 'recv';

@@ -1,6 +1,8 @@
-// The chat page (GET /) in real headless Chromium pages, through a real
-// Pushpin, with the room history in a real Redis: two pages chat; and a
-// page that misses a message live gets it back, in order, once.
+// The chat page (GET /), on grip-lambda/client, in real headless Chromium
+// pages, through a real Pushpin, with the room history in a real Redis: two
+// pages chat; a page that misses a message live gets it back, in order,
+// once; and two pages keep chatting, every message once and in order on
+// both, while Pushpin is stopped and started and while one page is offline.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -53,12 +55,12 @@ async function joinRoom(page: Page, room: string, nick: string): Promise<void> {
   await page.fill('#room', room);
   await page.fill('#nick', nick);
   await page.click('#join button');
-  await page.waitForFunction(
-    (expected) => document.getElementById('status')?.textContent === expected,
-    `Connected to ${room} as ${nick}.`,
-  );
-  // Enabled once the socket is open.
+  await waitForOpen(page, room, nick);
   await page.waitForSelector('#text:not([disabled])');
+}
+
+async function waitForOpen(page: Page, room: string, nick: string, timeout = 15_000): Promise<void> {
+  await page.waitForFunction((expected) => document.getElementById('status')?.textContent === expected, `Connected to ${room} as ${nick}.`, { timeout });
 }
 
 async function send(page: Page, text: string): Promise<void> {
@@ -88,6 +90,19 @@ async function waitForMatch(page: Page, pattern: RegExp, what: string): Promise<
   }
 }
 
+/** Waits until the page's member list reads `text`. */
+async function page_who(page: Page, text: string): Promise<void> {
+  try {
+    await page.waitForFunction((t) => document.getElementById('who')?.textContent === t, text);
+  } catch (error) {
+    const who = await page.$eval('#who', (el) => el.textContent);
+    throw new Error(`member list: wanted "${text}", have "${who}" (${(error as Error).message.split('\n')[0]})`);
+  }
+}
+
+/** The connection states the page's client went through. */
+const states = (page: Page): Promise<string[]> => page.evaluate('connectionStates');
+
 const logLines = (page: Page) => page.$$eval('#log li', (items) => items.map((li) => li.textContent ?? ''));
 
 describe('the chat page in Chromium', { skip }, () => {
@@ -96,10 +111,9 @@ describe('the chat page in Chromium', { skip }, () => {
     const [a, b] = await Promise.all([openPage(), openPage()]);
     await joinRoom(b, room, 'bea');
     await joinRoom(a, room, 'ann');
-    // B hears A take its nickname (A joined as a guest, then sent /nick):
-    // notices reach B, so B is in the room.
-    await waitForMatch(b, / joined\.$/, 'B sees A join');
-    await waitForMatch(b, /^guest-\S+ is now ann\.$/, 'B sees A take its nickname');
+    // Notices reach B, so B is in the room; the page lists who is there.
+    await waitForLine(b, 'ann joined.', 'B sees A join');
+    await page_who(b, 'Here: ann, bea');
 
     await send(a, 'hello from ann');
     await waitForLine(b, 'ann: hello from ann', 'B gets A’s message');
@@ -136,4 +150,79 @@ describe('the chat page in Chromium', { skip }, () => {
     const messages = (await logLines(page)).filter((line) => line.includes(': '));
     assert.deepEqual(messages, ['ann: first', 'ghost: missed live', 'ann: second']);
   });
+
+  test('two pages keep chatting while Pushpin is stopped and started: every message once, in order, on both', { timeout: 90_000 }, async () => {
+    const room = uniqueName('restart');
+    const [a, b] = await Promise.all([openPage(), openPage()]);
+    await joinRoom(a, room, 'ann');
+    await joinRoom(b, room, 'bea');
+    const sent: string[] = [];
+    const say = async (page: Page, nick: string, text: string) => {
+      sent.push(`${nick}: ${text}`);
+      await send(page, text);
+    };
+    await say(a, 'ann', 'a1');
+    await say(b, 'bea', 'b1');
+    await waitForLine(a, 'bea: b1', 'A gets b1 before the outage');
+    await stack!.stopProxy();
+    // Typed while the proxy is down: queued by the client, sent once it is back.
+    await say(a, 'ann', 'a2 (while down)');
+    await say(b, 'bea', 'b2 (while down)');
+    await stack!.startProxy();
+    await say(a, 'ann', 'a3');
+    await say(b, 'bea', 'b3');
+    await expectSameMessages([a, b], sent);
+    for (const page of [a, b]) assert.ok((await states(page)).includes('reconnecting'), 'the outage reached the page');
+  });
+
+  test('a page offline for 5 s (DevTools protocol) misses nothing: every message once, in order, on both', { timeout: 90_000 }, async () => {
+    const room = uniqueName('offline');
+    const [a, b] = await Promise.all([openPage(), openPage()]);
+    await joinRoom(a, room, 'ann');
+    await joinRoom(b, room, 'bea');
+    const sent: string[] = [];
+    const say = async (page: Page, nick: string, text: string) => {
+      sent.push(`${nick}: ${text}`);
+      await send(page, text);
+    };
+    await say(a, 'ann', 'a1');
+    await waitForLine(b, 'ann: a1', 'B gets a1 before going offline');
+    const cdp = await b.context().newCDPSession(b);
+    await cdp.send('Network.enable');
+    const offline = (value: boolean) =>
+      cdp.send('Network.emulateNetworkConditions', { offline: value, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await offline(true);
+    const cutAt = Date.now();
+    await say(a, 'ann', 'a2 (B offline)');
+    await say(b, 'bea', 'b1 (typed offline)');
+    await say(a, 'ann', 'a3 (B offline)');
+    await waitForLine(a, 'ann: a3 (B offline)', 'A keeps chatting');
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 5_000 - (Date.now() - cutAt))));
+    await offline(false);
+    await say(a, 'ann', 'a4 (B back)');
+    await say(b, 'bea', 'b2 (B back)');
+    await expectSameMessages([a, b], sent);
+    assert.ok((await states(b)).includes('reconnecting'), `B lost its connection: ${JSON.stringify(await states(b))}`);
+    assert.ok(!(await states(a)).includes('reconnecting'), 'A stayed connected');
+  });
 });
+
+/**
+ * Waits until every page shows every message in `sent`, then checks each
+ * page shows each exactly once, all pages in the same order, and each
+ * sender's messages in the order they were typed.
+ */
+async function expectSameMessages(pages: readonly Page[], sent: readonly string[]): Promise<void> {
+  for (const [i, page] of pages.entries()) {
+    for (const line of sent) await waitForLine(page, line, `page ${i}`);
+  }
+  const logs = await Promise.all(pages.map(async (page) => (await logLines(page)).filter((line) => sent.includes(line))));
+  for (const [i, log] of logs.entries()) {
+    assert.deepEqual([...log].sort(), [...sent].sort(), `page ${i} shows each message once: ${JSON.stringify(log)}`);
+    for (const nick of new Set(sent.map((line) => line.split(':')[0]))) {
+      const own = (lines: readonly string[]) => lines.filter((line) => line.startsWith(`${nick}:`));
+      assert.deepEqual(own(log), own(sent), `page ${i}: ${nick}'s messages in the order typed`);
+    }
+  }
+  assert.deepEqual(logs[1], logs[0], 'both pages show the same order');
+}

@@ -35,6 +35,12 @@ test('the build emits every entry of the exports map, and each loads with its AP
   for (const name of ['getFeed', 'closeSharedFeed']) {
     assert.equal(typeof loaded['./feed']![name], 'function', `grip-lambda/feed exports ${name}`);
   }
+  for (const name of ['RedisPresence', 'getPresence', 'closeSharedPresence']) {
+    assert.equal(typeof loaded['./presence']![name], 'function', `grip-lambda/presence exports ${name}`);
+  }
+  for (const name of ['RealtimeClient', 'connect', 'isNewerId']) {
+    assert.equal(typeof loaded['./client']![name], 'function', `grip-lambda/client exports ${name}`);
+  }
   for (const name of ['startStack', 'freePort', 'lambdaContext']) {
     assert.equal(typeof loaded['./local']![name], 'function', `grip-lambda/local exports ${name}`);
   }

@@ -154,7 +154,12 @@ function wsEvents(result: HttpResult): { type: string; text?: string }[] {
   );
 }
 
-const ECHOED = [{ type: 'OPEN' }, { type: 'TEXT', text: 'm:hello' }];
+// The opening answer subscribes the connection to its own channel (for toConnection), then echoes.
+const ECHOED = [
+  { type: 'OPEN' },
+  { type: 'TEXT', text: 'c:{"type":"subscribe","channel":"$c:conn-serverless-1"}' },
+  { type: 'TEXT', text: 'm:hello' },
+];
 
 test('serverless package: every function is one CommonJS bundle (and ioredis on demand), zipped within the budget', { timeout: 90_000 }, async (t) => {
   const out = await packaged(t);

@@ -224,9 +224,18 @@ export function resultEvents(result: LambdaHttpResult | unknown): WebSocketEvent
 }
 
 /** Events as [type, content as latin1 or null] pairs, for compact assertions. */
+/**
+ * Each event as [type, content]. The subscription to the connection's own
+ * channel, which every opening answer carries, is left out so that tests
+ * read what the function did; test/unit/targets.test.ts checks it.
+ */
 export function summarize(events: readonly WebSocketEvent[]): [string, string | null][] {
-  return events.map((e) => [e.type, e.content === undefined ? null : Buffer.from(e.content).toString('latin1')]);
+  return events
+    .map((e): [string, string | null] => [e.type, e.content === undefined ? null : Buffer.from(e.content).toString('latin1')])
+    .filter(([type, content]) => !(type === 'TEXT' && content !== null && OWN_CHANNEL_SUBSCRIBE.test(content)));
 }
+
+const OWN_CHANNEL_SUBSCRIBE = /^c:\{"type":"subscribe","channel":"[^"]*\$c:[^"]*"\}$/;
 
 export const SHARED_KEY = 'changeme';
 

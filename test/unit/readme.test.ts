@@ -1,5 +1,5 @@
 // The README's TypeScript examples compile against the current API, with
-// `grip-lambda` and `grip-lambda/feed` mapped to this checkout's sources.
+// `grip-lambda` and its entries (feed, local, presence, client) mapped to this checkout's sources.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,8 @@ test('every ```ts block of README.md type-checks', () => {
       .replaceAll("from 'grip-lambda/feed'", "from '../../src/feed/index.js'")
       .replaceAll("from 'grip-lambda/local'", "from '../../src/local/index.js'")
       .replaceAll("from 'grip-lambda/testing'", "from '../../src/testing/index.js'")
+      .replaceAll("from 'grip-lambda/presence'", "from '../../src/presence/index.js'")
+      .replaceAll("from 'grip-lambda/client'", "from '../../src/client/index.js'")
       .replaceAll("from 'grip-lambda'", "from '../../src/index.js'");
     writeFileSync(join(dir, `example-${i}.ts`), `${source}\nexport {};\n`);
   });

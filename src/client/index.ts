@@ -1,0 +1,2 @@
+// grip-lambda/client: the browser and Node client (no dependencies).
+export { RealtimeClient, connect, isNewerId, type ClientOptions, type ConnectionState, type ServerMessage, type WebSocketConstructor, type WebSocketLike } from './client.js';

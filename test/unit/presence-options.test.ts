@@ -1,0 +1,30 @@
+// RedisPresence settings are checked when it is made: a leave bound the
+// keep-alive refreshes cannot keep, or a PRESENCE_LEAVE_SECONDS that is not
+// a number, is an error at init, not members silently dropping out.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { RedisPresence, getPresence } from '../../src/presence/redis-presence.js';
+
+test('leaveAfterSeconds must leave room for two refreshes and a margin', () => {
+  assert.throws(() => new RedisPresence('redis://127.0.0.1:1', { leaveAfterSeconds: 44 }), /at least 2 × refreshSeconds \+ 5 \(45\)/);
+  assert.throws(() => new RedisPresence('redis://127.0.0.1:1', { refreshSeconds: 30, leaveAfterSeconds: 60 }), /\(65\)/);
+  assert.throws(() => new RedisPresence('redis://127.0.0.1:1', { refreshSeconds: 0 }), TypeError);
+  new RedisPresence('redis://127.0.0.1:1', { leaveAfterSeconds: 45 }); // the shortest allowed; connects only on first use
+  new RedisPresence('redis://127.0.0.1:1');
+});
+
+test('getPresence: null without REDIS_URL; PRESENCE_LEAVE_SECONDS that is not a whole number fails init, naming it', () => {
+  assert.throws(() => getPresence({}, { REDIS_URL: 'redis://127.0.0.1:1', PRESENCE_LEAVE_SECONDS: '45s' }), /PRESENCE_LEAVE_SECONDS must be a whole number/);
+  assert.throws(() => getPresence({}, { REDIS_URL: 'redis://127.0.0.1:1', PRESENCE_LEAVE_SECONDS: '30' }), /at least/);
+  assert.equal(getPresence({}, {}), null);
+});
+
+test('after close(), calls fail at once and open no new connection (a late request after its host shut down)', async () => {
+  const presence = new RedisPresence('redis://127.0.0.1:1');
+  await presence.close();
+  const started = Date.now();
+  await assert.rejects(presence.count('room'), /presence is closed/);
+  await assert.rejects(presence.leave('conn-1'), /presence is closed/);
+  assert.ok(Date.now() - started < 500);
+  // Nothing is left reconnecting: this test's process exits (node --test would report it hanging).
+});
