@@ -99,6 +99,7 @@ export function readCommand(output: string): string {
     lines.push(message.type === 'text' ? `text   ${JSON.stringify(message.data)}` : `binary ${Buffer.from(message.data).toString('hex')}`);
   }
   for (const channel of view.subscribed) lines.push(`subscribe   ${channel}`);
+  for (const channel of view.ownSubscribed) lines.push(`subscribe   ${channel} (the library's own)`);
   for (const channel of view.unsubscribed) lines.push(`unsubscribe ${channel}`);
   for (const [name, value] of Object.entries(view.meta)) lines.push(`meta   ${name}=${value ?? '(deleted)'}`);
   for (const message of view.control) if (message.type === 'keep-alive' || message.type === 'detach') lines.push(`control ${JSON.stringify(message)}`);

@@ -2,6 +2,7 @@ import { decodeClosePayload, type CloseInfo } from '../protocol/close.js';
 import { decodeEvents } from '../protocol/codec.js';
 import { CONTROL_PREFIX, MESSAGE_PREFIX, type ControlMessage } from '../protocol/control.js';
 import { CONTENT_TYPE_WEBSOCKET_EVENTS, type WebSocketEvent } from '../protocol/events.js';
+import { RESERVED_CHANNEL_PREFIX } from '../publish/channels.js';
 
 /** A message the client receives. */
 export type OutgoingMessage = { readonly type: 'text'; readonly data: string } | { readonly type: 'binary'; readonly data: Uint8Array };
@@ -17,8 +18,10 @@ export interface WebSocketResultView {
   readonly messages: readonly OutgoingMessage[];
   /** Control messages to the proxy (subscribe, unsubscribe, detach, set-meta, keep-alive). */
   readonly control: readonly ControlMessage[];
-  /** Channels subscribed to, in order. */
+  /** Channels the function subscribed to, in order; the library's own (see `ownSubscribed`) left out. */
   readonly subscribed: readonly string[];
+  /** The library's own channels subscribed to (`$c:ID` at open, `$u:USER` by `ctx.setUser`), for targeted sends. */
+  readonly ownSubscribed: readonly string[];
   /** Channels unsubscribed from, in order. */
   readonly unsubscribed: readonly string[];
   /** Meta changes (Set-Meta-* headers): a value, or null for a delete. */
@@ -46,7 +49,14 @@ type AnyResult = {
  * front door's result shape), for assertions in unit tests and for reading
  * `serverless invoke local` output.
  */
-export function readWebSocketResult(result: unknown): WebSocketResultView {
+export interface ReadResultOptions {
+  /** GRIP_PREFIX of the function, so the library's own channels are told apart under it too (default ''). */
+  readonly prefix?: string;
+}
+
+export function readWebSocketResult(result: unknown, options: ReadResultOptions = {}): WebSocketResultView {
+  const prefix = options.prefix ?? '';
+  const isOwn = (channel: string) => channel.startsWith(prefix) && channel.slice(prefix.length).startsWith(RESERVED_CHANNEL_PREFIX);
   if (typeof result !== 'object' || result === null) throw new TypeError(`not a Lambda HTTP result: ${JSON.stringify(result)}`);
   const r = result as AnyResult;
   const headers: Record<string, string> = {};
@@ -78,13 +88,15 @@ export function readWebSocketResult(result: unknown): WebSocketResultView {
   }
   for (const message of control) if (message.type === 'set-meta') meta[message.name.toLowerCase()] ??= message.value === '' ? null : message.value;
   const status = r.statusCode ?? 200;
+  const subscribed = control.flatMap((m) => (m.type === 'subscribe' ? [m.channel] : []));
   return {
     status,
     headers,
     events,
     messages,
     control,
-    subscribed: control.flatMap((m) => (m.type === 'subscribe' ? [m.channel] : [])),
+    subscribed: subscribed.filter((channel) => !isOwn(channel)),
+    ownSubscribed: subscribed.filter(isOwn),
     unsubscribed: control.flatMap((m) => (m.type === 'unsubscribe' ? [m.channel] : [])),
     meta,
     accepted: status === 200 && events.some((event) => event.type === 'OPEN'),
