@@ -1,9 +1,10 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { READY_PATH } from './function-host.js';
 import type { ProcessRecord } from './process-tree.js';
 import { startService, waitForPort, type Service } from './processes.js';
-import { LOCAL_PUSHPIN_SETTINGS, pushpinSettingLines } from './pushpin-settings.js';
+import { renderPushpinConf, renderRoutes, renderZurlConf, type SigningKey } from './pushpin-config.js';
+import { LOCAL_PUSHPIN_SETTINGS } from './pushpin-settings.js';
 
 export interface PushpinOptions {
   /** Folder for sockets and generated config; keep the path short (Unix socket paths max ~100 bytes). */
@@ -15,8 +16,10 @@ export interface PushpinOptions {
   readonly controlPort: number;
   /** The function host every route points at. */
   readonly originPort: number;
-  /** The key Pushpin signs Grip-Sig with (HS256, iss "pushpin"). */
-  readonly sigKey: string;
+  /** The key Pushpin signs Grip-Sig with: a shared secret (HS256), or a PEM private key file (ES256 for an EC key). */
+  readonly sigKey: string | SigningKey;
+  /** The issuer of Grip-Sig (default "pushpin"). */
+  readonly sigIss?: string;
   /** Routes placed before the catch-all one, in Pushpin's routes-file syntax. */
   readonly extraRoutes?: readonly string[];
   /** Pushpin's `message_rate`, deliveries per second; null (the default) leaves it unset. */
@@ -32,6 +35,10 @@ export interface PushpinOptions {
 export interface RunningPushpin {
   readonly httpUrl: string;
   readonly controlUrl: string;
+  /** The folder holding this node's pushpin.conf, routes and zurl.conf. */
+  readonly configDir: string;
+  /** zurl, Pushpin's runner and the runner's children (condure, pushpin-proxy, pushpin-handler). */
+  readonly processes: readonly ProcessRecord[];
   stop(): Promise<void>;
 }
 
@@ -44,86 +51,73 @@ export interface RunningPushpin {
 export async function startPushpin(options: PushpinOptions): Promise<RunningPushpin> {
   const { runDir, logDir } = options;
   await mkdir(runDir, { recursive: true });
+  await writeFile(join(runDir, 'zurl.conf'), renderZurlConf(runDir));
+  await writeFile(join(runDir, 'routes'), renderRoutes({ host: '127.0.0.1', port: options.originPort, tls: false }, options.extraRoutes));
+  await writeFile(
+    join(runDir, 'pushpin.conf'),
+    renderPushpinConf({
+      runDir,
+      logDir,
+      httpPort: options.httpPort,
+      controlAddr: '127.0.0.1',
+      controlPort: options.controlPort,
+      sigIss: options.sigIss ?? 'pushpin',
+      sigKey: typeof options.sigKey === 'string' ? { secret: options.sigKey } : options.sigKey,
+      // Why these values: pushpin-settings.ts.
+      settings: {
+        clientBufferSize: options.clientBufferSize ?? LOCAL_PUSHPIN_SETTINGS.clientBufferSize,
+        messageRate: options.messageRate === undefined ? LOCAL_PUSHPIN_SETTINGS.messageRate : options.messageRate,
+        messageHwm: options.messageHwm ?? LOCAL_PUSHPIN_SETTINGS.messageHwm,
+      },
+    }),
+  );
+  return runPushpin(runDir, { httpPort: options.httpPort, controlPort: options.controlPort, logDir, ...(options.onProcesses !== undefined ? { onProcesses: options.onProcesses } : {}) });
+}
+
+/** Where a node's pushpin.conf makes it listen, and where its logs go. */
+export interface NodePorts {
+  readonly httpPort: number;
+  readonly controlPort: number;
+  readonly logDir: string;
+  /** Told every process started (zurl, Pushpin and Pushpin's own children), once all run. */
+  readonly onProcesses?: (processes: readonly ProcessRecord[]) => void;
+}
+
+/**
+ * Starts zurl and Pushpin from the zurl.conf and pushpin.conf in
+ * `configDir` (written by `startPushpin` or by `writeProxyConfig`), and
+ * resolves once a request through the proxy gets an answer.
+ */
+export async function runPushpin(configDir: string, ports: NodePorts): Promise<RunningPushpin> {
+  const { logDir } = ports;
   await mkdir(logDir, { recursive: true });
-  const zurlConf = join(runDir, 'zurl.conf');
-  const pushpinConf = join(runDir, 'pushpin.conf');
-  await writeFile(
-    zurlConf,
-    [
-      '[General]',
-      `in_spec=ipc://${runDir}/zurl-in`,
-      `in_stream_spec=ipc://${runDir}/zurl-in-stream`,
-      `out_spec=ipc://${runDir}/zurl-out`,
-      `in_req_spec=ipc://${runDir}/zurl-req`,
-      'defpolicy=allow',
-      'deny=',
-      'max_open_requests=4000',
-      'buffer_size=200000',
-      'timeout=600',
-      '',
-    ].join('\n'),
-  );
-  const settings = pushpinSettingLines({
-    clientBufferSize: options.clientBufferSize ?? LOCAL_PUSHPIN_SETTINGS.clientBufferSize,
-    messageRate: options.messageRate === undefined ? LOCAL_PUSHPIN_SETTINGS.messageRate : options.messageRate,
-    messageHwm: options.messageHwm ?? LOCAL_PUSHPIN_SETTINGS.messageHwm,
-  });
-  const routes = [...(options.extraRoutes ?? []), `* 127.0.0.1:${options.originPort},over_http`];
-  await writeFile(join(runDir, 'routes'), `${routes.join('\n')}\n`);
-  await writeFile(
-    pushpinConf,
-    [
-      '[global]',
-      'include={libdir}/internal.conf',
-      `rundir=${runDir}`,
-      'ipc_prefix=pushpin-',
-      'port_offset=0',
-      '[runner]',
-      'services=condure,pushpin-proxy,pushpin-handler',
-      `http_port=${options.httpPort}`,
-      `logdir=${logDir}`,
-      'log_level=2',
-      'condure_bin=condure',
-      ...settings.runner, // why these values: pushpin-settings.ts
-      '[proxy]',
-      'routesfile=routes',
-      `zurl_out_specs=ipc://${runDir}/zurl-in`,
-      `zurl_out_stream_specs=ipc://${runDir}/zurl-in-stream`,
-      `zurl_in_specs=ipc://${runDir}/zurl-out`,
-      'sig_iss=pushpin',
-      `sig_key=${options.sigKey}`,
-      'updates_check=off',
-      '[handler]',
-      `push_in_spec=ipc://${runDir}/push-in`,
-      `push_in_sub_specs=ipc://${runDir}/push-in-sub`,
-      'push_in_http_addr=127.0.0.1',
-      `push_in_http_port=${options.controlPort}`,
-      `stats_spec=ipc://${runDir}/pushpin-stats`,
-      `command_spec=ipc://${runDir}/pushpin-command`,
-      ...settings.handler,
-      '',
-    ].join('\n'),
-  );
+  // zurl binds its sockets in Pushpin's rundir, and starts first: the folder must exist.
+  const runDir = /^rundir=(.+)$/m.exec(await readFile(join(configDir, 'pushpin.conf'), 'utf8'))?.[1];
+  if (runDir !== undefined) await mkdir(runDir, { recursive: true });
   const services: Service[] = [];
   const stopAll = async () => {
-    for (const service of [...services].reverse()) await service.stop();
+    for (const service of services.splice(0).reverse()) await service.stop();
   };
   try {
-    services.push(startService('zurl', 'zurl', [`--config=${zurlConf}`], join(logDir, 'zurl.log')));
-    const pushpin = startService('pushpin', 'pushpin', [`--config=${pushpinConf}`, '--merge-output'], join(logDir, 'pushpin.log'));
+    services.push(startService('zurl', 'zurl', [`--config=${join(configDir, 'zurl.conf')}`], join(logDir, 'zurl.log')));
+    const pushpin = startService('pushpin', 'pushpin', [`--config=${join(configDir, 'pushpin.conf')}`, '--merge-output'], join(logDir, 'pushpin.log'));
     services.push(pushpin);
-    await waitForPort(options.httpPort, pushpin);
-    await waitForPort(options.controlPort, pushpin);
-    await waitForProxy(options.httpPort, pushpin);
+    await waitForPort(ports.httpPort, pushpin);
+    await waitForPort(ports.controlPort, pushpin);
+    await waitForProxy(ports.httpPort, pushpin);
     pushpin.recordDescendants();
-    options.onProcesses?.(services.flatMap((service) => service.processes()));
+    ports.onProcesses?.(services.flatMap((service) => service.processes()));
   } catch (error) {
     await stopAll();
     throw error;
   }
   return {
-    httpUrl: `http://127.0.0.1:${options.httpPort}`,
-    controlUrl: `http://127.0.0.1:${options.controlPort}`,
+    httpUrl: `http://127.0.0.1:${ports.httpPort}`,
+    controlUrl: `http://127.0.0.1:${ports.controlPort}`,
+    configDir,
+    get processes() {
+      return services.flatMap((service) => service.processes());
+    },
     stop: stopAll,
   };
 }

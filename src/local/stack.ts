@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeSharedFeed } from '../feed/redis-feed.js';
+import { checkHaproxy, startCluster, type ClusterNode, type RunningCluster } from './cluster.js';
 import type { ProcessRecord } from './process-tree.js';
 import { startFunctionHost, type InvocationLog, type RunningFunctionHost, type UnmatchedRequest } from './function-host.js';
 import { onAbruptExit, startService, waitForPort, type Service } from './processes.js';
@@ -40,6 +41,12 @@ export interface StackOptions {
    * the largest message it carries (GRIP_MAX_MESSAGE_BYTES) unless `env` sets it.
    */
   readonly clientBufferSize?: number;
+  /**
+   * Pushpin nodes (default 1). With more, each node (with its zurl) runs
+   * behind haproxy on `httpPort`, signs Grip-Sig with one EC key (ES256),
+   * and GRIP_URL names every node's control API. Needs Debian's haproxy.
+   */
+  readonly proxies?: number;
   /** Extra environment for the functions (e.g. PUBLISH_TOKEN). */
   readonly env?: Readonly<Record<string, string>>;
   readonly onInvocation?: (log: InvocationLog) => void;
@@ -53,6 +60,7 @@ export interface RunningStack {
   /** Where clients connect, e.g. http://127.0.0.1:7999 */
   readonly httpUrl: string;
   readonly wsUrl: string;
+  /** Pushpin's control API (node 1's, with `proxies` > 1: GRIP_URL names every node's). */
   readonly controlUrl: string;
   readonly originUrl: string;
   /** REDIS_URL as the functions see it, when the stack runs Redis. */
@@ -63,13 +71,18 @@ export interface RunningStack {
   readonly skipped: readonly SkippedEvent[];
   /** Where Pushpin, zurl and Redis write their logs. */
   readonly logDir: string;
-  /** Stops Pushpin (and zurl), as in an outage; clients are disconnected, publishes fail. */
+  /** Stops Pushpin (and zurl; every node of a cluster), as in an outage; clients are disconnected, publishes fail. */
   stopProxy(): Promise<void>;
   /** Starts Pushpin again on the same ports. */
   startProxy(): Promise<void>;
   /** GRIP_URL as the functions see it. */
   readonly gripUrl: string;
+  /** The key Pushpin signs Grip-Sig with: a shared secret, or with `proxies` > 1 the nodes' EC private key (PEM). */
   readonly sigKey: string;
+  /** The Pushpin nodes behind the balancer, with `proxies` > 1; empty otherwise. */
+  readonly nodes: readonly ClusterNode[];
+  /** Client connections the balancer holds to each node, with `proxies` > 1; empty otherwise. */
+  connectionsPerNode(): Promise<number[]>;
   /** Stops every process the stack started and removes its temp folder; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -82,21 +95,41 @@ const pickPort = async (port: number | undefined) => (port === undefined || port
  * start stops whatever it had started before rejecting.
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const proxies = options.proxies ?? 1;
+  if (!Number.isInteger(proxies) || proxies < 1) throw new RangeError(`proxies must be a whole number >= 1, got ${proxies}`);
   checkPrograms({ redis: options.redis === true });
+  if (proxies > 1) checkHaproxy();
   for (const reaped of reapAbandonedStacks()) options.onReaped?.(reaped);
   const service = await readRoutes(options.root, options.serverlessFile);
   const httpPort = await pickPort(options.httpPort);
   const controlPort = await pickPort(options.controlPort);
-  const sigKey = randomBytes(24).toString('base64url');
+  // A cluster: node 1 keeps the control port asked for; each node's other ports are free ones.
+  const nodePorts: { httpPort: number; controlPort: number }[] = [];
+  for (let i = 0; i < (proxies > 1 ? proxies : 0); i++) nodePorts.push({ httpPort: await freePort(), controlPort: i === 0 ? controlPort : await freePort() });
+  const controlUrl = `http://127.0.0.1:${controlPort}`;
+  let sigKey: string;
+  let gripUrl: string;
+  let proxyEnv: Record<string, string>;
+  if (proxies === 1) {
+    sigKey = randomBytes(24).toString('base64url');
+    gripUrl = `${controlUrl}?iss=pushpin&key=${sigKey}`;
+    proxyEnv = { GRIP_URL: gripUrl, GRIP_VERIFY_ISS: 'pushpin' };
+  } else {
+    // As in production (proxy-config): the nodes sign with a private key, the functions hold the public one.
+    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    sigKey = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const publicPem = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    gripUrl = nodePorts.map((p) => `http://127.0.0.1:${p.controlPort}`).join(',');
+    proxyEnv = { GRIP_URL: gripUrl, GRIP_VERIFY_ISS: 'pushpin', GRIP_VERIFY_KEY: `base64:${Buffer.from(publicPem).toString('base64')}` };
+  }
   const runDir = await mkdtemp(join(tmpdir(), 'grip-'));
   const registration = new StackRegistration(runDir);
-  const controlUrl = `http://127.0.0.1:${controlPort}`;
-  const gripUrl = `${controlUrl}?iss=pushpin&key=${sigKey}`;
   const logDir = options.logDir ?? join(runDir, 'log');
   let redis: Service | undefined;
   let redisUrl: string | undefined;
   let host: RunningFunctionHost | undefined;
   let pushpin: RunningPushpin | undefined;
+  let cluster: RunningCluster | undefined;
   let redisProcesses: readonly ProcessRecord[] = [];
   let pushpinProcesses: readonly ProcessRecord[] = [];
   const record = () => registration.record([...redisProcesses, ...pushpinProcesses]);
@@ -111,6 +144,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       forgetCleanup();
       await pushpin?.stop();
       pushpin = undefined;
+      await cluster?.stop();
+      cluster = undefined;
       await host?.close();
       await closeSharedFeed();
       await closeSharedPresence();
@@ -138,8 +173,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     Object.assign(
       process.env,
       {
-        GRIP_URL: gripUrl,
-        GRIP_VERIFY_ISS: 'pushpin',
+        ...proxyEnv,
         GRIP_MAX_MESSAGE_BYTES: String(maxMessageBytesFor(options.clientBufferSize ?? LOCAL_PUSHPIN_SETTINGS.clientBufferSize)),
       },
       redisUrl !== undefined ? { REDIS_URL: redisUrl } : {},
@@ -175,7 +209,25 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     },
   };
   try {
-    pushpin = await startPushpin(proxyOptions);
+    if (proxies === 1) {
+      pushpin = await startPushpin(proxyOptions);
+    } else {
+      cluster = await startCluster({
+        runDir,
+        logDir,
+        httpPort,
+        nodePorts,
+        originPort: host.port,
+        signingKeyPem: sigKey,
+        extraRoutes: options.extraRoutes ?? [],
+        settings: {
+          clientBufferSize: options.clientBufferSize ?? LOCAL_PUSHPIN_SETTINGS.clientBufferSize,
+          messageRate: options.messageRate === undefined ? LOCAL_PUSHPIN_SETTINGS.messageRate : options.messageRate,
+          messageHwm: options.messageHwm ?? LOCAL_PUSHPIN_SETTINGS.messageHwm,
+        },
+        onProcesses: proxyOptions.onProcesses,
+      });
+    }
   } catch (error) {
     await stop();
     throw new Error(`${(error as Error).message} (Pushpin and zurl logs: ${logDir})`, { cause: error });
@@ -191,13 +243,23 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     logDir,
     gripUrl,
     sigKey,
+    nodes: cluster?.nodes ?? [],
+    connectionsPerNode: async () => (cluster !== undefined ? cluster.connectionsPerNode() : []),
     async stopProxy() {
+      if (cluster !== undefined) {
+        for (const node of cluster.nodes) await node.stop();
+        return;
+      }
       await pushpin?.stop();
       pushpin = undefined;
       pushpinProcesses = [];
       record();
     },
     async startProxy() {
+      if (cluster !== undefined) {
+        for (const node of cluster.nodes) await node.start();
+        return;
+      }
       pushpin ??= await startPushpin(proxyOptions);
     },
     stop,
