@@ -68,8 +68,13 @@ export async function publishMessage(
   try {
     await publisher.publishBatch(roomItems(room, event, ids, sender));
   } catch (error) {
-    // Published nowhere: out of the history too. Published through some proxies: kept, as some clients have it.
-    if (error instanceof PublishError && error.failures.length >= publisher.proxyCount) {
+    if (error instanceof PublishError && error.failures.length < publisher.proxyCount) {
+      // Published through some proxies: kept, and not an error (see toLiveProxies); the others' clients resume from the feed.
+      console.warn(`[grip-lambda] ${error.message}; the other proxies took it`);
+      return event;
+    }
+    if (error instanceof PublishError) {
+      // Published nowhere: out of the history too.
       await feed.retract?.(roomChannel(room), ids.id, key !== undefined ? { key } : {}).catch((retractError: unknown) => {
         console.error(`[room] a message whose publish failed stays in the history of ${room}: ${(retractError as Error).message}`);
       });
@@ -77,6 +82,23 @@ export async function publishMessage(
     throw error;
   }
   return event;
+}
+
+/**
+ * A publish that failed on some proxies of several, not all: logged, not
+ * thrown. A proxy node that is down has dropped its clients, who reconnect
+ * through the balancer to the others; failing the invocation too would
+ * turn one dead node into errors for every client of the live ones.
+ * Use it only for what a client can miss: stored messages (publishMessage
+ * does the same inline), notices.
+ */
+async function toLiveProxies(published: Promise<void>): Promise<void> {
+  try {
+    await published;
+  } catch (error) {
+    if (!(error instanceof PublishError) || error.failures.length >= getPublisher().proxyCount) throw error;
+    console.warn(`[grip-lambda] ${error.message}; the other proxies took it`);
+  }
 }
 
 export function roomItems(
@@ -109,5 +131,5 @@ export function roomItems(
 
 /** Join, leave and nick notices: live only, never stored, on a channel of their own. */
 export function publishNotice(room: string, event: NoticeEvent, sender: string): Promise<void> {
-  return getPublisher().publish(noticeChannel(room), wsMessage(JSON.stringify(event)), { meta: { sender } });
+  return toLiveProxies(getPublisher().publish(noticeChannel(room), wsMessage(JSON.stringify(event)), { meta: { sender } }));
 }

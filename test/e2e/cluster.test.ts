@@ -1,0 +1,311 @@
+// Three Pushpin nodes behind haproxy (startStack({ proxies: 3 })), each
+// running the config the production generator writes, with real `ws`
+// clients spread over them, real Redis for the chat feed.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { GripPublisher, PublishError } from '../../src/publish/publisher.js';
+import { wsMessage } from '../../src/publish/formats.js';
+import { readGripSettings } from '../../src/config.js';
+import { FEED_START } from '../../src/feed/feed.js';
+import { startStack, type RunningStack } from '../../src/local/stack.js';
+import { closeAll, counts, publishMessage, ROOT, sleep, uniqueName, until, WsClient } from './support/e2e.js';
+
+let stack: RunningStack;
+
+before(async () => {
+  stack = await startStack({ root: ROOT, proxies: 3, redis: true });
+});
+
+after(async () => {
+  closeAll();
+  await stack?.stop();
+});
+
+/** Opens `count` clients through the balancer, `wave` at a time. */
+async function openMany(path: string, count: number, wave = 50): Promise<WsClient[]> {
+  const clients: WsClient[] = [];
+  for (let i = 0; i < count; i += wave) {
+    clients.push(...(await Promise.all(Array.from({ length: Math.min(wave, count - i) }, () => WsClient.open(`${stack.wsUrl}${path}`)))));
+  }
+  return clients;
+}
+
+/** Publishes probes until every client has received one: each is then subscribed on its node. */
+async function untilSubscribed(channel: string, clients: readonly WsClient[]): Promise<void> {
+  for (let probe = 0; ; probe++) {
+    await publishMessage(stack.httpUrl, channel, `probe-${probe}`);
+    try {
+      await until(() => clients.every((c) => c.texts().some((t) => t.includes('"probe-'))), 'every client subscribed', 1_000);
+      return;
+    } catch (error) {
+      if (probe >= 10) throw error;
+    }
+  }
+}
+
+interface ChatMessage {
+  readonly type: string;
+  readonly text?: string;
+  readonly id?: string;
+  readonly prevId?: string;
+}
+
+const parse = (text: string): ChatMessage => JSON.parse(text) as ChatMessage;
+
+/** Feed ids ("ms-seq") in order. */
+function idBefore(a: string, b: string): boolean {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am < bm || (am === bm && as < bs);
+}
+
+describe('three Pushpin nodes behind one balancer', () => {
+  test('300 clients are spread over every node, and one publish reaches each of them exactly once', async () => {
+    const channel = uniqueName('spread');
+    const clients = await openMany(`/subscribe/${channel}`, 300);
+    const perNode = await stack.connectionsPerNode();
+    assert.equal(perNode.length, 3);
+    for (const [i, n] of perNode.entries()) assert.ok(n >= 50, `node-${i + 1} holds ${n} of the 300 connections (${perNode.join(', ')})`);
+    await untilSubscribed(channel, clients);
+
+    await publishMessage(stack.httpUrl, channel, 'once');
+    await publishMessage(stack.httpUrl, channel, 'end');
+    await until(() => clients.every((c) => c.texts().some((t) => t.includes('"end"'))), 'the end marker at every client', 15_000);
+    for (const [i, client] of clients.entries()) {
+      const texts = client.texts().map((t) => parse(t).text ?? '');
+      assert.deepEqual(counts(texts.filter((t) => t === 'once' || t === 'end')), { once: 1, end: 1 }, `client ${i}`);
+      assert.ok(texts.indexOf('once') < texts.indexOf('end'), `client ${i}: in publish order`);
+    }
+    for (const client of clients) client.ws.terminate();
+  });
+
+  test('chat across nodes: every client gets every sender\'s messages once each, in the order sent', async () => {
+    const room = uniqueName('order');
+    const clients = await openMany(`/chat/${room}`, 6);
+    await until(() => clients.every((c) => c.texts().some((t) => parse(t).type === 'welcome')), 'every welcome');
+    const perSender = 15;
+    // Each sender waits for its own message back before the next, as a person typing would.
+    await Promise.all(
+      clients.map(async (client, who) => {
+        for (let i = 0; i < perSender; i++) {
+          const text = `s${who}-${i}`;
+          await client.send(text);
+          await until(() => client.texts().some((t) => parse(t).text === text), `s${who}'s message ${i} back`);
+        }
+      }),
+    );
+    const total = clients.length * perSender;
+    for (const client of clients) {
+      await until(() => client.texts().filter((t) => parse(t).type === 'message').length >= total, () => `${total} messages (have ${client.texts().filter((t) => parse(t).type === 'message').length})`);
+    }
+    await sleep(200); // anything delivered twice would arrive by now
+    for (const [c, client] of clients.entries()) {
+      const texts = client.texts().map(parse).filter((m) => m.type === 'message').map((m) => m.text ?? '');
+      assert.equal(texts.length, total, `client ${c}: each message once`);
+      for (let who = 0; who < clients.length; who++) {
+        const mine = texts.filter((t) => t.startsWith(`s${who}-`));
+        assert.deepEqual(mine, Array.from({ length: perSender }, (_, i) => `s${who}-${i}`), `client ${c}, sender ${who}`);
+      }
+    }
+    for (const client of clients) await client.close();
+  });
+
+  test('a node killed mid-conversation: its clients reconnect to the others, resume from the feed, and no one loses a message', async () => {
+    const room = uniqueName('failover');
+    const peers = await Promise.all(Array.from({ length: 9 }, () => ResumingChat.join(`${stack.wsUrl}/chat/${room}`)));
+    const before = await stack.connectionsPerNode();
+    assert.ok(before.every((n) => n >= 3), `three chatters per node (${before.join(', ')})`);
+    const sent: string[] = [];
+    let killed = false;
+    // Each peer says 12 things, one every ~40 ms; node-2 dies after the fifth round.
+    for (let round = 0; round < 12; round++) {
+      if (round === 5) {
+        await stack.nodes[1]!.stop();
+        killed = true;
+      }
+      await Promise.all(
+        peers.map(async (peer, who) => {
+          const text = `p${who}-${round}`;
+          sent.push(text);
+          await peer.say(text);
+        }),
+      );
+      await sleep(40);
+    }
+    assert.ok(killed);
+    const cut = peers.filter((peer) => peer.drops > 0).length;
+    assert.ok(cut >= 3, `the killed node's clients were cut off (${cut} of 9 reconnected)`);
+    assert.deepEqual(await stack.connectionsPerNode().then((n) => n[1]), 0, 'nothing connected to the dead node');
+
+    // Everyone has everything the feed holds, once each, in the feed's order.
+    const stored = await ResumingChat.history(`${stack.wsUrl}/chat/${room}`);
+    assert.deepEqual(counts(stored.map((m) => m.text ?? '')), counts(sent), 'every message said is stored once');
+    for (const [i, peer] of peers.entries()) {
+      await until(() => peer.messages.length >= stored.length, () => `peer ${i}: ${stored.length} messages (has ${peer.messages.length})`, 15_000);
+      assert.deepEqual(
+        peer.messages.map((m) => m.id),
+        stored.map((m) => m.id),
+        `peer ${i} (reconnected ${peer.drops} time(s)): every message once, in order`,
+      );
+      assert.deepEqual(peer.unexpectedCloses, [], `peer ${i}: no close but the dead node's`);
+      assert.deepEqual(peer.errors.map(String), [], `peer ${i}: every reconnect succeeded`);
+    }
+    for (const peer of peers) await peer.leave();
+  });
+
+  test('with a node down, a publish reaches the live nodes and fails naming the dead one, after a few retries, within its deadline', async () => {
+    const dead = stack.nodes[1]!;
+    if (dead.running) await dead.stop();
+    const channel = uniqueName('partial');
+    const clients = await openMany(`/subscribe/${channel}`, 6);
+    await untilSubscribed(channel, clients);
+    const requests = new Map<string, number>();
+    const countingFetch: typeof fetch = (input, init) => {
+      const url = String(input instanceof Request ? input.url : input);
+      requests.set(url, (requests.get(url) ?? 0) + 1);
+      return fetch(input, init);
+    };
+    const publisher = new GripPublisher(readGripSettings({ GRIP_URL: stack.gripUrl }).clients, {
+      fetch: countingFetch,
+      retry: { attempts: 5, maxRetryMs: 3_000 },
+    });
+    const started = Date.now();
+    const error = await publisher.publish(channel, wsMessage('{"type":"message","text":"partial"}')).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const elapsed = Date.now() - started;
+    assert.ok(error instanceof PublishError, `a PublishError, got ${String(error)}`);
+    const deadUri = `${dead.controlUrl}/publish/`;
+    assert.deepEqual(error.failures.map((f) => f.publishUri), [deadUri]);
+    assert.match(error.message, new RegExp(deadUri.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    const attempts = requests.get(deadUri) ?? 0;
+    assert.ok(attempts >= 2 && attempts <= 5, `the dead node was tried ${attempts} times (retried, at most the 5 attempts)`);
+    for (const node of stack.nodes.filter((n) => n !== dead)) assert.equal(requests.get(`${node.controlUrl}/publish/`), 1, `${node.name}: one request`);
+    assert.ok(elapsed < 3_000 + 1_000, `settled within the retry deadline (${elapsed} ms)`);
+    await until(() => clients.every((c) => c.texts().some((t) => t.includes('"partial"'))), 'the publish at every client (all on live nodes)');
+
+    await dead.start();
+    const after = await stack.connectionsPerNode();
+    assert.equal(after.length, 3);
+    for (const client of clients) client.ws.terminate();
+  });
+});
+
+/**
+ * A chat client that never loses a message: it keeps the last feed id it
+ * has, reconnects with `?last-id=` when its connection drops, asks for
+ * `/since` when a message's prevId is not that id, and drops what it has.
+ */
+class ResumingChat {
+  readonly messages: ChatMessage[] = [];
+  readonly unexpectedCloses: number[] = [];
+  readonly errors: Error[] = [];
+  drops = 0;
+  #client!: WsClient;
+  #seen = 0;
+  /** Messages received ahead of a gap, by their prevId. */
+  readonly #ahead = new Map<string, ChatMessage>();
+  #syncing = false;
+  #leaving = false;
+  #reconnecting: Promise<void> | undefined;
+
+  private constructor(readonly url: string) {}
+
+  static async join(url: string): Promise<ResumingChat> {
+    const chat = new ResumingChat(url);
+    await chat.#connect(url);
+    return chat;
+  }
+
+  /** Every message the room's feed holds, oldest first. */
+  static async history(url: string): Promise<ChatMessage[]> {
+    const client = await WsClient.open(`${url}?last-id=${FEED_START}`);
+    await until(() => client.texts().some((t) => parse(t).type === 'welcome'), 'the history reader\'s welcome');
+    await sleep(300); // the replay comes right after the welcome, in the same response
+    await client.close();
+    return client.texts().map(parse).filter((m) => m.type === 'message');
+  }
+
+  /** The id of the last message taken; peers join an empty room, whose start is 0-0. */
+  get lastId(): string {
+    return this.messages.at(-1)?.id ?? FEED_START;
+  }
+
+  async #connect(url: string): Promise<void> {
+    const client = await WsClient.open(url);
+    this.#client = client;
+    this.#seen = 0;
+    this.#syncing = false;
+    client.ws.on('message', () => this.#take());
+    client.ws.on('close', (code) => {
+      if (this.#leaving) return;
+      if (code !== 1006) this.unexpectedCloses.push(code);
+      this.drops++;
+      this.#reconnecting = this.#reconnect().catch((error: unknown) => void this.errors.push(error as Error));
+    });
+    await until(() => client.texts().some((t) => parse(t).type === 'welcome'), 'the welcome');
+  }
+
+  async #reconnect(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#connect(`${this.url}?last-id=${this.lastId}`);
+        return;
+      } catch (error) {
+        if (attempt >= 10) throw error;
+        await sleep(100 * attempt);
+      }
+    }
+  }
+
+  #take(): void {
+    const texts = this.#client.texts();
+    for (; this.#seen < texts.length; this.#seen++) {
+      const message = parse(texts[this.#seen]!);
+      if (message.type === 'synced') this.#syncing = false;
+      if (message.type !== 'message' || message.id === undefined) continue;
+      if (!idBefore(this.lastId, message.id)) continue; // had it
+      this.#ahead.set(message.prevId ?? '', message);
+    }
+    // Take every message that follows the last one; anything else waits for the gap to fill.
+    for (let next = this.#follower(); next !== undefined; next = this.#follower()) this.messages.push(next);
+    if (this.#ahead.size > 0 && !this.#syncing) {
+      this.#syncing = true;
+      void this.#client.send(`/since ${this.lastId}`).catch(() => (this.#syncing = false));
+    }
+  }
+
+  /** The waiting message that comes right after the last one taken. */
+  #follower(): ChatMessage | undefined {
+    const next = this.#ahead.get(this.lastId);
+    if (next !== undefined) this.#ahead.delete(this.lastId);
+    return next;
+  }
+
+  /** Sends `text` and waits until the room has it back (resending once after a reconnect if it was lost). */
+  async say(text: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await this.#reconnecting;
+      const client = this.#client;
+      await client.send(text).catch(() => undefined);
+      try {
+        await until(() => this.messages.some((m) => m.text === text) || client.closeEvent !== undefined, `"${text}" back`);
+        if (this.messages.some((m) => m.text === text)) return;
+      } catch (error) {
+        if (attempt >= 3) throw error;
+      }
+      // Cut off before the answer: after the reconnect the replay tells whether the feed has it.
+      await this.#reconnecting;
+      await sleep(200);
+      if (this.messages.some((m) => m.text === text)) return;
+      if (attempt >= 3) throw new Error(`"${text}" was never stored`);
+    }
+  }
+
+  async leave(): Promise<void> {
+    this.#leaving = true;
+    await this.#reconnecting;
+    await this.#client.close();
+  }
+}
