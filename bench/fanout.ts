@@ -17,7 +17,14 @@ export interface FanoutRow {
   readonly refusedConnects: number;
 }
 
-export async function measureFanout(wsUrl: string, gripUrl: string, clients = 1000, rounds = 5): Promise<FanoutRow[]> {
+export async function measureFanout(
+  wsUrl: string,
+  gripUrl: string,
+  clients = 1000,
+  rounds = 5,
+  /** Called once every client is connected, before the first publish. */
+  onConnected?: () => Promise<void>,
+): Promise<FanoutRow[]> {
   const channel = `fanout${Date.now()}`;
   const sockets: WebSocket[] = [];
   let retries = 0;
@@ -42,6 +49,7 @@ export async function measureFanout(wsUrl: string, gripUrl: string, clients = 10
     sockets.push(...(await Promise.all(Array.from({ length: Math.min(100, clients - i) }, () => connect()))));
   }
 
+  await onConnected?.();
   // The subscribe control message is applied after the OPEN answer: give Pushpin a moment.
   await new Promise((resolve) => setTimeout(resolve, 500));
   const publisher = new GripPublisher(readGripSettings({ GRIP_URL: gripUrl }).clients);
