@@ -79,3 +79,21 @@ describe('Pushpin node config', () => {
     }
   });
 });
+
+describe('startCluster', () => {
+  test('without haproxy on PATH: a clear error at once, naming the package, and nothing started', async () => {
+    const { startCluster } = await import('../../src/local/cluster.js');
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    const started = Date.now();
+    try {
+      await assert.rejects(
+        startCluster({ runDir: '/tmp/none', logDir: '/tmp/none', nodes: 1, httpPort: 1, nodePorts: [{ httpPort: 2, controlPort: 3 }], originPort: 4, tuning: { messageRate: null, messageHwm: 1 }, signingKeyPem: '' }),
+        /haproxy is not installed .*apt-get install -y haproxy/,
+      );
+    } finally {
+      process.env.PATH = path;
+    }
+    assert.ok(Date.now() - started < 1_000);
+  });
+});
