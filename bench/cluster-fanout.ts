@@ -7,9 +7,9 @@
  *
  *   node --import tsx bench/cluster-fanout.ts [--clients 3000] [--rounds 5] [--json]
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
+import { residentMiB } from '../src/local/process-tree.js';
 import { startStack } from '../src/local/stack.js';
 import { measureFanout, type FanoutRow } from './fanout.js';
 
@@ -44,33 +44,6 @@ export async function measureClusterFanout(clients: number, rounds: number): Pro
   } finally {
     await stack.stop();
   }
-}
-
-/** Resident memory of these processes and all their descendants, MiB (Linux /proc). */
-function residentMiB(roots: readonly number[]): number {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // The parent pid is the 4th field, after the command in parentheses (which may hold spaces).
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  let kib = 0;
-  const walk = (pid: number): void => {
-    try {
-      kib += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      return;
-    }
-    for (const child of children.get(pid) ?? []) walk(child);
-  };
-  for (const pid of roots) walk(pid);
-  return kib / 1024;
 }
 
 if (import.meta.filename === process.argv[1]) {

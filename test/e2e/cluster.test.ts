@@ -117,10 +117,10 @@ describe('three Pushpin nodes behind one balancer', () => {
     assert.ok(before.every((n) => n >= 3), `three chatters per node (${before.join(', ')})`);
     const sent: string[] = [];
     let killed = false;
-    // Each peer says 12 things, one every ~40 ms; node-2 dies after the fifth round.
+    // Each peer says 12 things, one every ~40 ms; node-2 is killed (SIGKILL, every process) after the fifth round.
     for (let round = 0; round < 12; round++) {
       if (round === 5) {
-        await stack.nodes[1]!.stop();
+        await stack.nodes[1]!.kill();
         killed = true;
       }
       await Promise.all(
