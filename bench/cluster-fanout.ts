@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { residentMiB } from '../src/local/process-tree.js';
+import { residentMiB } from '../src/local/proc.js';
 import { startStack } from '../src/local/stack.js';
 import { measureFanout, type FanoutRow } from './fanout.js';
 
