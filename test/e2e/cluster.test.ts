@@ -110,13 +110,18 @@ describe('three Pushpin nodes behind one balancer', () => {
     for (const client of clients) await client.close();
   });
 
-  test('a node killed mid-conversation: its clients reconnect to the others, resume from the feed, and no one loses a message', async () => {
+  test('a node killed mid-conversation: its clients reconnect to the others, resume from the feed, and no one loses a message', async (t) => {
     const room = uniqueName('failover');
     const peers = await Promise.all(Array.from({ length: 9 }, () => ResumingChat.join(`${stack.wsUrl}/chat/${room}`)));
     const before = await stack.connectionsPerNode();
     assert.ok(before.every((n) => n >= 3), `three chatters per node (${before.join(', ')})`);
     const sent: string[] = [];
     let killed = false;
+    // The functions run in this process: what they log about the dead node is seen here.
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => void warnings.push(args.map(String).join(' '));
+    t.after(() => void (console.warn = warn));
     // Each peer says 12 things, one every ~40 ms; node-2 is killed (SIGKILL, every process) after the fifth round.
     for (let round = 0; round < 12; round++) {
       if (round === 5) {
@@ -136,6 +141,9 @@ describe('three Pushpin nodes behind one balancer', () => {
     const cut = peers.filter((peer) => peer.drops > 0).length;
     assert.ok(cut >= 3, `the killed node's clients were cut off (${cut} of 9 reconnected)`);
     assert.deepEqual(await stack.connectionsPerNode().then((n) => n[1]), 0, 'nothing connected to the dead node');
+    const deadUri = `${stack.nodes[1]!.controlUrl}/publish/`;
+    assert.ok(warnings.some((w) => w.includes(`failed on 1 proxy(ies): ${deadUri}`)), `the functions named the dead node: ${JSON.stringify(warnings.slice(0, 3))}`);
+    assert.ok(warnings.every((w) => !w.includes(stack.nodes[0]!.controlUrl) && !w.includes(stack.nodes[2]!.controlUrl)), 'and only it');
 
     // Everyone has everything the feed holds, once each, in the feed's order.
     const stored = await ResumingChat.history(`${stack.wsUrl}/chat/${room}`);
