@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startStack } from '../src/local/stack.js';
-import type { ClusterFanoutResult } from './cluster-fanout.js';
+import { clusterReport, type ClusterFanoutResult } from './cluster-fanout.js';
 import { measureColdStart, type ColdStartRow } from './cold-start.js';
 import { measureFanout, type FanoutRow } from './fanout.js';
 import { measureLatency, startBaselineOrigins, type LatencyRow } from './latency.js';
@@ -99,10 +99,7 @@ if (withCluster) {
   // A process of its own: its functions check Grip-Sig with the cluster's key, not this stack's.
   const output = execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench/cluster-fanout.ts'), '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
   cluster = JSON.parse(output.trim().split('\n').at(-1)!) as ClusterFanoutResult;
-  console.log(`through the balancer each node held ${cluster.spread.join(' / ')} clients; memory ${cluster.threeNodesMiB.map((m) => m.toFixed(0)).join(' / ')} MiB, one node alone ${cluster.oneNodeMiB.toFixed(0)} MiB`);
-  for (const [name, rows] of [['three nodes', cluster.threeNodes], ['one node', cluster.oneNode]] as const) {
-    for (const r of rows) console.log(`${name.padEnd(12)} first ${r.firstMs.toFixed(1)} ms  median ${r.medianMs.toFixed(1)} ms  last ${r.lastMs.toFixed(1)} ms`);
-  }
+  console.log(clusterReport(cluster).join('\n'));
 }
 
 const targets = evaluate(micro, cold, publishing, latency);
@@ -297,25 +294,3 @@ function report(): string {
   return lines.join('\n');
 }
 
-function clusterReport(result: ClusterFanoutResult): string[] {
-  const lastMedian = (rows: readonly FanoutRow[]) => median(rows.map((r) => r.lastMs));
-  const lines = ['## Fan-out on three nodes', ''];
-  lines.push(
-    `${result.clients.toLocaleString('en')} \`ws\` clients subscribed to one channel, one publish, time until each client has it, five rounds each: first through haproxy (TCP, roundrobin) in front of three Pushpin nodes (\`startStack({ proxies: 3 })\`; each node held ${result.spread.join(' / ')} of the clients), then the same number straight to one of those nodes. Same stack, same run; the publish goes to all three control APIs both times (GRIP_URL names them). \`bench/cluster-fanout.ts\`.`,
-    '',
-    '| Round | Three nodes: first | median | last | One node: first | median | last |',
-    '|---:|---:|---:|---:|---:|---:|---:|',
-  );
-  result.threeNodes.forEach((t, i) => {
-    const o = result.oneNode[i]!;
-    lines.push(`| ${i + 1} | ${t.firstMs.toFixed(1)} ms | ${t.medianMs.toFixed(1)} ms | ${t.lastMs.toFixed(1)} ms | ${o.firstMs.toFixed(1)} ms | ${o.medianMs.toFixed(1)} ms | ${o.lastMs.toFixed(1)} ms |`);
-  });
-  lines.push(
-    '',
-    `Last client, median of the rounds: three nodes ${lastMedian(result.threeNodes).toFixed(1)} ms, one node ${lastMedian(result.oneNode).toFixed(1)} ms (${(lastMedian(result.threeNodes) / lastMedian(result.oneNode)).toFixed(2)}×). Resident memory of each node's processes (zurl, Pushpin and its children) with the clients connected: ${result.threeNodesMiB.map((m) => m.toFixed(0)).join(' / ')} MiB on three nodes, ${result.oneNodeMiB.toFixed(0)} MiB on one node alone.`,
-    '',
-    'The three nodes share this machine\'s cores with each other, haproxy, the function host and the clients, so they cannot be faster here than one node: what spreading buys on one machine is memory and connections per node, and a node that fails takes a third of the clients with it. On separate machines each node does a third of the fan-out work.',
-    '',
-  );
-  return lines;
-}
