@@ -97,3 +97,12 @@ describe('startCluster', () => {
     assert.ok(Date.now() - started < 1_000);
   });
 });
+
+describe('startStack({ proxies })', () => {
+  test('a count that is not a whole number of at least 1 is a RangeError, before anything starts', async () => {
+    const { startStack } = await import('../../src/local/stack.js');
+    for (const proxies of [0, -1, 1.5, Number.NaN]) {
+      await assert.rejects(startStack({ root: '/nonexistent', proxies }), RangeError, String(proxies));
+    }
+  });
+});
