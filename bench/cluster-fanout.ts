@@ -39,12 +39,12 @@ export async function measureClusterFanout(clients: number, rounds: number): Pro
     // Three nodes: every client through the balancer, so each node holds a third.
     const threeNodes = await measureFanout(stack.wsUrl, stack.gripUrl, clients, rounds, async () => {
       spread = await stack.connectionsPerNode();
-      threeNodesMiB = stack.nodes.map((node) => residentMiB(node.pids));
+      threeNodesMiB = stack.nodes.map((node) => residentMiB(node.processes));
     });
     await new Promise((resolve) => setTimeout(resolve, 2_000)); // let the closed connections go
     // One node: the same clients straight to node 1. The publish still goes to all three control APIs, as above.
     const oneNode = await measureFanout(stack.nodes[0]!.httpUrl.replace(/^http/, 'ws'), stack.gripUrl, clients, rounds, async () => {
-      oneNodeMiB = residentMiB(stack.nodes[0]!.pids);
+      oneNodeMiB = residentMiB(stack.nodes[0]!.processes);
     });
     const ran = `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpus().length} cores`;
     return { clients, spread, threeNodesMiB, oneNodeMiB, ran, threeNodes, oneNode };

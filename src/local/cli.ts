@@ -14,6 +14,8 @@ import type { RunningStack } from './stack.js';
 const USAGE = `Usage: grip-lambda dev [options]
        grip-lambda event [options]     a Lambda event for serverless invoke local --data (event --help)
        grip-lambda read                decodes a result piped from serverless invoke local
+       grip-lambda proxy-config --origin URL --out DIR [--nodes N]
+                                       production Pushpin nodes' config (proxy-config --help)
 
 Runs Pushpin (with zurl), Redis when installed, and the functions of
 ./serverless.yml (httpApi and http events; TypeScript or JavaScript handlers).
@@ -22,6 +24,7 @@ Options:
   --port N            where clients connect (default 7999, or $PORT)
   --control-port N    Pushpin's control API, for publishing (default 5561, or $CONTROL_PORT)
   --no-redis          no Redis, so no message history (default: Redis when redis-server is installed)
+  --proxies N         N Pushpin nodes behind haproxy on --port, as a production proxy tier (default 1)
   --config FILE       the service file (default serverless.yml)
   -h, --help          this text
 `;
@@ -65,6 +68,7 @@ export async function dev(argv: readonly string[]): Promise<void> {
         port: { type: 'string' },
         'control-port': { type: 'string' },
         'no-redis': { type: 'boolean', default: false },
+        proxies: { type: 'string', default: '1' },
         config: { type: 'string', default: 'serverless.yml' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -81,6 +85,8 @@ export async function dev(argv: readonly string[]): Promise<void> {
   const config = parsed.values.config!;
   if (!existsSync(resolve(root, config))) fail(`No ${config} in ${root}: run grip-lambda dev in the folder of your service.`);
   const httpPort = port(parsed.values.port, process.env.PORT, '--port', 7999);
+  const proxies = Number(parsed.values.proxies);
+  if (!Number.isInteger(proxies) || proxies < 1 || proxies > 16) fail(`--proxies must be a whole number from 1 to 16, not ${JSON.stringify(parsed.values.proxies)}`);
   const controlPort = port(parsed.values['control-port'], process.env.CONTROL_PORT, '--control-port', 5561);
   const stateDir = join(root, '.grip-lambda');
   const lockFile = join(stateDir, 'stack.pid');
@@ -145,6 +151,7 @@ export async function dev(argv: readonly string[]): Promise<void> {
       serverlessFile: config,
       httpPort,
       controlPort,
+      proxies,
       logDir,
       redis,
       onInvocation: (log) => console.log(formatInvocation(log)),
@@ -172,6 +179,11 @@ async function readStdin(): Promise<string> {
 async function main(argv: readonly string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'dev') return dev(rest);
+  if (command === 'proxy-config') {
+    const { proxyConfigCommand } = await import('./proxy-config-command.js');
+    process.exitCode = await proxyConfigCommand(rest);
+    return;
+  }
   if (command === 'event' || command === 'read') {
     const { EVENT_USAGE, eventCommand, readCommand } = await import('../testing/cli.js');
     if (rest.includes('--help') || rest.includes('-h')) return void console.log(EVENT_USAGE);

@@ -42,7 +42,13 @@ export function banner(stack: RunningStack, publicPort: number, logDir: string, 
     lines.push('  Not served:');
     for (const skip of stack.skipped) lines.push(`    ${skip.functionName} (${skip.event}): ${skip.reason}`);
   }
-  lines.push(`  Control API:    ${stack.controlUrl}   GRIP_URL=${stack.gripUrl}`);
+  if (stack.nodes.length > 0) {
+    lines.push(`  Proxies:        ${stack.nodes.length} Pushpin nodes behind haproxy on :${publicPort}`);
+    for (const node of stack.nodes) lines.push(`    ${node.name}  clients ${node.httpUrl}  control ${node.controlUrl}`);
+    lines.push(`  GRIP_URL:       ${stack.gripUrl}`);
+  } else {
+    lines.push(`  Control API:    ${stack.controlUrl}   GRIP_URL=${stack.gripUrl}`);
+  }
   lines.push(`  Logs:           ${logDir}`);
   lines.push(`  History:        ${stack.redisUrl !== undefined ? `Redis at ${stack.redisUrl}` : redisNote}`);
   lines.push('  Ctrl-C stops everything.');

@@ -18,6 +18,9 @@ settings (DIR/functions.env, DIR/grip-verify-key.pem).
                         listens there only (default 10.0.1.11, 10.0.1.12, ...)
   --signing-key FILE    an EC P-256 (or RSA) private key in PEM for Grip-Sig;
                         default: a new P-256 key
+  --client-buffer-size B  Pushpin's client_buffer_size (default 262144, which carries any
+                        message a client can send; 65536 suits chat-sized traffic at a
+                        quarter of the memory: README, Limits)
   --http-port N         client port, behind the load balancer (default 7999)
   --control-port N      control API port (default 5561)
   --run-dir DIR         Pushpin's and zurl's sockets (default /run/pushpin)
@@ -53,6 +56,7 @@ export async function proxyConfigCommand(
         'private-addrs': { type: 'string' },
         'signing-key': { type: 'string' },
         'http-port': { type: 'string' },
+        'client-buffer-size': { type: 'string' },
         'control-port': { type: 'string' },
         'run-dir': { type: 'string' },
         'log-dir': { type: 'string' },
@@ -79,6 +83,7 @@ export async function proxyConfigCommand(
     const httpPort = port('http-port', values['http-port']);
     const controlPort = port('control-port', values['control-port']);
     const outDir = resolve(values.out);
+    const clientBufferSize = values['client-buffer-size'] !== undefined ? Number(values['client-buffer-size']) : LOCAL_PUSHPIN_SETTINGS.clientBufferSize;
     const written = await writeProxyConfig({
       origin: values.origin,
       outDir,
@@ -90,8 +95,8 @@ export async function proxyConfigCommand(
         ...(values['log-dir'] !== undefined ? { logDir: resolve(values['log-dir']) } : {}),
       })),
       ...(values['signing-key'] !== undefined ? { signingKeyPem: await readFile(values['signing-key'], 'utf8') } : {}),
-      // The local stack's, and the same reasons (pushpin-settings.ts, README Limits).
-      settings: LOCAL_PUSHPIN_SETTINGS,
+      // The local stack's, for the same reasons (pushpin-settings.ts, README Limits).
+      settings: { ...LOCAL_PUSHPIN_SETTINGS, clientBufferSize },
     });
     for (const [i, dir] of written.nodeDirs.entries()) log(`node ${i + 1} (${privateAddrs[i]}): ${dir}/{pushpin.conf,routes,zurl.conf,grip-sig.key}`);
     log(`functions:  ${outDir}/functions.env (GRIP_URL, GRIP_VERIFY_ISS, GRIP_VERIFY_KEY)`);

@@ -3,7 +3,8 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { originFromUrl, renderPushpinConf, renderRoutes, renderZurlConf } from './pushpin-config.js';
-import type { PushpinSettings } from './pushpin-settings.js';
+import { pushpinSettingLines, type PushpinSettings } from './pushpin-settings.js';
+import { maxMessageBytesFor } from '../websocket/limits.js';
 
 /** One Pushpin node of the proxy tier. Ports and folders default to a production node's. */
 export interface ProxyNodeSpec {
@@ -43,7 +44,7 @@ export interface WrittenProxyConfig {
   /** The public key the functions check Grip-Sig with (PEM), also written to grip-verify-key.pem. */
   readonly verifyKeyPem: string;
   readonly sigIss: string;
-  /** The functions' settings, one `NAME=value` a line (functions.env): GRIP_VERIFY_KEY as `base64:` of the PEM. */
+  /** The functions' settings, one `NAME=value` a line (functions.env): GRIP_VERIFY_KEY as `base64:` of the PEM, GRIP_MAX_MESSAGE_BYTES for the nodes' buffer. */
   readonly functionsEnv: string;
 }
 
@@ -94,10 +95,10 @@ function explain(settings: PushpinSettings): string {
   const perThousandMiB = Math.round((2 * b * 1000) / 2 ** 20);
   return [
     '# Written by `grip-lambda proxy-config`. The same code writes the local stack\'s nodes.',
-    `# client_buffer_size=${b}: condure holds 2 x ${b} bytes per connection,`,
-    `#   about ${perThousandMiB} MiB per 1,000 connections (measured with 1.36: ~550 MiB at 262144, 166 at 65536, 77 at 8192).`,
-    '#   With Pushpin 1.36 a message from a function arrives at once only up to max(B, 16384) + 16384 - 2 bytes,',
-    '#   and a burst to one connection arrives whole only if it fits B. See README, Limits.',
+    `# client_buffer_size=${b}: condure keeps two buffers of this per connection, paid for as traffic fills them:`,
+    `#   up to ${perThousandMiB} MiB per 1,000 connections (idle ones far less). With Pushpin 1.36 a message from a`,
+    `#   function arrives at once only up to ${maxMessageBytesFor(b)} bytes (GRIP_MAX_MESSAGE_BYTES, in functions.env),`,
+    '#   and a burst to one connection arrives whole only if it fits this buffer. See README, Limits.',
     settings.messageRate === null
       ? '# message_rate unset: publishes go out at once (any rate batches them every 25 ms and counts deliveries).'
       : `# message_rate=${settings.messageRate}: deliveries per second; Pushpin releases publishes in 25 ms batches.`,
@@ -120,6 +121,7 @@ export async function writeProxyConfig(options: ProxyConfigOptions): Promise<Wri
       throw new TypeError(`${JSON.stringify(node.privateAddr)} is not a private IP address: the control API must not listen on a public one`);
     }
   }
+  pushpinSettingLines(options.settings); // refuses settings Pushpin cannot use before anything is written
   const sigIss = options.sigIss ?? 'pushpin';
   const key = signingKey(options.signingKeyPem);
   const routes = renderRoutes(origin, options.extraRoutes);
@@ -154,6 +156,8 @@ export async function writeProxyConfig(options: ProxyConfigOptions): Promise<Wri
     `GRIP_URL=${gripUrl}`,
     `GRIP_VERIFY_ISS=${sigIss}`,
     `GRIP_VERIFY_KEY=base64:${Buffer.from(key.publicPem).toString('base64')}`,
+    // So that ctx.send refuses what these nodes would hold up.
+    `GRIP_MAX_MESSAGE_BYTES=${maxMessageBytesFor(options.settings.clientBufferSize)}`,
     '',
   ].join('\n');
   await writeFile(join(options.outDir, 'grip-verify-key.pem'), key.publicPem);

@@ -43,7 +43,7 @@ before(async () => {
   delete process.env.GRIP_VERIFY_KEY;
   delete process.env.GRIP_VERIFY_ISS;
   delete process.env.REDIS_URL;
-  host = await startFunctionHost({ routes: await readRoutes(ROOT) });
+  host = await startFunctionHost({ routes: (await readRoutes(ROOT)).routes });
 });
 
 after(async () => {
@@ -160,7 +160,8 @@ describe('Fastly Fanout walk-through (README, Deploying)', () => {
     assert.deepEqual(request!.problems, []);
     const body = JSON.parse(request!.body) as { items: { channel: string; formats: Record<string, Record<string, unknown>> }[] };
     const room = body.items.find((item) => item.channel === 'lobby')!;
-    assert.deepEqual(JSON.parse(String(room.formats['ws-message']!['content'])), { type: 'message', nick: 'publish', text: 'hello fanout' });
+    const { type, nick, text } = JSON.parse(String(room.formats['ws-message']!['content'])) as Record<string, unknown>;
+    assert.deepEqual({ type, nick, text }, { type: 'message', nick: 'publish', text: 'hello fanout' });
     assert.equal(room.formats['http-stream']!['content'], 'hello fanout\n');
     assert.ok(body.items.some((item) => item.channel === 'lobby.sse'), 'the SSE twin, in the same request');
   });

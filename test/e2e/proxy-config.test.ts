@@ -82,7 +82,7 @@ describe('proxy-config', () => {
       assert.equal(s['handler.message_hwm'], '1000000');
       // ZeroMQ inputs are IPC sockets: nothing else listens on the network.
       for (const key of ['handler.push_in_spec', 'handler.push_in_sub_specs', 'handler.command_spec', 'handler.stats_spec']) assert.match(s[key]!, /^ipc:\/\/\/run\/pushpin\//, key);
-      assert.match(conf, /about 500 MiB per 1,000 connections/);
+      assert.match(conf, /up to 500 MiB per 1,000 connections/);
       assert.equal(
         await readFile(join(node, 'routes'), 'utf8'),
         '*,path_beg=/,replace_beg=/prod/ abc123defg.execute-api.eu-west-1.amazonaws.com:443,ssl,over_http,host=abc123defg.execute-api.eu-west-1.amazonaws.com\n',
@@ -92,6 +92,7 @@ describe('proxy-config', () => {
     const env = await readFile(join(out, 'functions.env'), 'utf8');
     assert.match(env, /^GRIP_URL=http:\/\/10\.0\.1\.11:5561,http:\/\/10\.0\.1\.12:5561,http:\/\/10\.0\.1\.13:5561$/m);
     assert.match(env, /^GRIP_VERIFY_ISS=pushpin$/m);
+    assert.match(env, /^GRIP_MAX_MESSAGE_BYTES=278526$/m, 'what a node with B = 262144 carries at once');
     // GRIP_VERIFY_KEY is the public half of the key every node signs with.
     const verifyKey = /^GRIP_VERIFY_KEY=base64:(.+)$/m.exec(env)![1]!;
     const publicPem = Buffer.from(verifyKey, 'base64').toString('utf8');
@@ -99,6 +100,17 @@ describe('proxy-config', () => {
     const signing = createPrivateKey(await readFile(join(out, 'node-2', 'grip-sig.key'), 'utf8'));
     assert.equal(signing.asymmetricKeyDetails?.namedCurve, 'prime256v1');
     assert.equal(createPublicKey(signing).export({ type: 'spki', format: 'pem' }), publicPem);
+  });
+
+  test('--client-buffer-size: the nodes\' buffer and the functions\' message cap follow it; one Pushpin cannot use is refused', async () => {
+    const out = join(dir, 'chat-sized');
+    assert.equal((await run(['--origin', API, '--out', out, '--client-buffer-size', '65536'])).code, 0);
+    assert.equal(settings(await readFile(join(out, 'node-1', 'pushpin.conf'), 'utf8'))['runner.client_buffer_size'], '65536');
+    assert.match(await readFile(join(out, 'functions.env'), 'utf8'), /^GRIP_MAX_MESSAGE_BYTES=81918$/m);
+    const tiny = await run(['--origin', API, '--out', join(dir, 'tiny'), '--client-buffer-size', '12']);
+    assert.equal(tiny.code, 1);
+    assert.match(tiny.err, /client_buffer_size must be a whole number of bytes >= 1024, got 12/);
+    await assert.rejects(stat(join(dir, 'tiny')), 'nothing written');
   });
 
   test('--signing-key uses the key given; a key Pushpin cannot sign ES256 or RS256 with is refused', async () => {
@@ -173,8 +185,8 @@ describe('proxy-config', () => {
       ]);
       assert.equal(result.code, 0, result.err);
       const node = await runPushpin(join(out, 'node-1'), { httpPort, controlPort, logDir: join(out, 'log') });
+      const log = await readFile(join(out, 'log', 'pushpin.log'), 'utf8'); // before stopping, which logs warnings of its own
       await node.stop();
-      const log = await readFile(join(out, 'log', 'pushpin.log'), 'utf8');
       assert.match(log, /routes loaded with 1 entries/);
       assert.doesNotMatch(log, /\[(WARN|ERR)/);
     });

@@ -13,7 +13,7 @@ const node: PushpinNodeConfig = {
   controlPort: 5561,
   sigIss: 'pushpin',
   sigKey: { file: 'grip-sig.key' },
-  tuning: { clientBufferSize: 65536, messageRate: null, messageHwm: 1000 },
+  settings: { clientBufferSize: 65536, messageRate: null, messageHwm: 1000 },
 };
 
 describe('Pushpin node config', () => {
@@ -33,7 +33,7 @@ describe('Pushpin node config', () => {
       assert.ok(lines.includes(line), line);
     }
     assert.ok(!lines.some((l) => l.startsWith('message_rate=')));
-    assert.ok(renderPushpinConf({ ...node, tuning: { messageRate: 2500, messageHwm: 25000 } }).includes('\nmessage_rate=2500\n'));
+    assert.ok(renderPushpinConf({ ...node, settings: { clientBufferSize: 8192, messageRate: 2500, messageHwm: 25000 } }).includes('\nmessage_rate=2500\n'));
     assert.ok(renderPushpinConf({ ...node, sigKey: { secret: 's3cret' } }).includes('\nsig_key=s3cret\n'));
   });
 
@@ -88,8 +88,8 @@ describe('startCluster', () => {
     const started = Date.now();
     try {
       await assert.rejects(
-        startCluster({ runDir: '/tmp/none', logDir: '/tmp/none', nodes: 1, httpPort: 1, nodePorts: [{ httpPort: 2, controlPort: 3 }], originPort: 4, tuning: { messageRate: null, messageHwm: 1 }, signingKeyPem: '' }),
-        /haproxy is not installed .*apt-get install -y haproxy/,
+        startCluster({ runDir: '/tmp/none', logDir: '/tmp/none', httpPort: 1, nodePorts: [{ httpPort: 2, controlPort: 3 }], originPort: 4, settings: { clientBufferSize: 8192, messageRate: null, messageHwm: 1 }, signingKeyPem: '' }),
+        /haproxy not found on PATH.*apt-get install -y haproxy/,
       );
     } finally {
       process.env.PATH = path;
