@@ -13,7 +13,8 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import * as jose from 'jose';
-import { JwkKey, PemKey, PUBLIC_KEY_FASTLY_FANOUT_JWK, PUBLIC_KEY_FASTLY_FANOUT_PEM } from '@fanoutio/grip';
+import { PUBLIC_KEY_FASTLY_FANOUT_JWK, PUBLIC_KEY_FASTLY_FANOUT_PEM } from '@fanoutio/grip';
+import { readKeyMaterial } from '../../src/auth/keys.js';
 import { buildFanoutGripUrl } from '@fanoutio/grip/fastly-fanout';
 import { GripSigVerifier } from '../../src/auth/grip-sig.js';
 import { readGripSettings } from '../../src/config.js';
@@ -95,8 +96,7 @@ describe('Fastly Fanout walk-through (README, Deploying)', () => {
     assert.equal(settings.clients[0]!.publishUri, `https://api.fastly.com/service/${SERVICE_ID}/publish/`);
     assert.equal(await settings.clients[0]!.getAuth()?.buildHeader(), `Bearer ${API_TOKEN}`);
     assert.equal(settings.verifyKeys.length, 1);
-    assert.ok(settings.verifyKeys[0]!.key instanceof JwkKey);
-    assert.deepEqual((settings.verifyKeys[0]!.key as JwkKey).jwk, PUBLIC_KEY_FASTLY_FANOUT_JWK);
+    assert.deepEqual(readKeyMaterial(settings.verifyKeys[0]!.key), { kind: 'public', source: { jwk: PUBLIC_KEY_FASTLY_FANOUT_JWK } });
     assert.equal(settings.verifyKeys[0]!.issuer, `fastly:${SERVICE_ID}`);
   });
 
@@ -108,8 +108,7 @@ describe('Fastly Fanout walk-through (README, Deploying)', () => {
     });
     const fromPem = await jose.exportJWK(await jose.importSPKI(PUBLIC_KEY_FASTLY_FANOUT_PEM, 'ES256'));
     assert.deepEqual({ kty: fromPem.kty, crv: fromPem.crv, x: fromPem.x, y: fromPem.y }, PUBLIC_KEY_FASTLY_FANOUT_JWK);
-    assert.ok(settings.verifyKeys[0]!.key instanceof PemKey);
-    assert.equal((settings.verifyKeys[0]!.key as PemKey).keyString, PUBLIC_KEY_FASTLY_FANOUT_PEM);
+    assert.deepEqual(readKeyMaterial(settings.verifyKeys[0]!.key), { kind: 'public', source: { pem: PUBLIC_KEY_FASTLY_FANOUT_PEM } });
     assert.equal(settings.verifyKeys[0]!.issuer, `fastly:${SERVICE_ID}`);
   });
 
