@@ -6,6 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { GripPublisher, PublishError } from '../../src/publish/publisher.js';
 import { wsMessage } from '../../src/publish/formats.js';
 import { readGripSettings } from '../../src/config.js';
+import WebSocket from 'ws';
+import { RealtimeClient, type ServerMessage, type WebSocketConstructor } from '../../src/client/index.js';
 import { FEED_START } from '../../src/feed/feed.js';
 import { startStack, type RunningStack } from '../../src/local/stack.js';
 import { closeAll, counts, publishMessage, ROOT, sleep, uniqueName, until, WsClient } from './support/e2e.js';
@@ -51,13 +53,6 @@ interface ChatMessage {
 }
 
 const parse = (text: string): ChatMessage => JSON.parse(text) as ChatMessage;
-
-/** Feed ids ("ms-seq") in order. */
-function idBefore(a: string, b: string): boolean {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am < bm || (am === bm && as < bs);
-}
 
 describe('three Pushpin nodes behind one balancer', () => {
   test('300 clients are spread over every node, and one publish reaches each of them exactly once', async () => {
@@ -112,7 +107,9 @@ describe('three Pushpin nodes behind one balancer', () => {
 
   test('a node killed mid-conversation: its clients reconnect to the others, resume from the feed, and no one loses a message', async (t) => {
     const room = uniqueName('failover');
-    const peers = await Promise.all(Array.from({ length: 9 }, () => ResumingChat.join(`${stack.wsUrl}/chat/${room}`)));
+    const peers = Array.from({ length: 9 }, () => new Peer(`${stack.wsUrl}/chat/${room}`));
+    t.after(() => peers.forEach((peer) => peer.client.close()));
+    await until(() => peers.every((peer) => peer.client.state === 'open'), 'every chatter connected');
     const before = await stack.connectionsPerNode();
     assert.ok(before.every((n) => n >= 3), `three chatters per node (${before.join(', ')})`);
     const sent: string[] = [];
@@ -146,8 +143,8 @@ describe('three Pushpin nodes behind one balancer', () => {
     assert.ok(warnings.every((w) => !w.includes(stack.nodes[0]!.controlUrl) && !w.includes(stack.nodes[2]!.controlUrl)), 'and only it');
 
     // Everyone has everything the feed holds, once each, in the feed's order.
-    const stored = await ResumingChat.history(`${stack.wsUrl}/chat/${room}`);
-    assert.deepEqual(counts(stored.map((m) => m.text ?? '')), counts(sent), 'every message said is stored once');
+    const stored = await roomHistory(`${stack.wsUrl}/chat/${room}`);
+    assert.deepEqual(counts(stored.map((m) => String(m.text))), counts(sent), 'every message said is stored once');
     for (const [i, peer] of peers.entries()) {
       await until(() => peer.messages.length >= stored.length, () => `peer ${i}: ${stored.length} messages (has ${peer.messages.length})`, 15_000);
       assert.deepEqual(
@@ -155,10 +152,9 @@ describe('three Pushpin nodes behind one balancer', () => {
         stored.map((m) => m.id),
         `peer ${i} (reconnected ${peer.drops} time(s)): every message once, in order`,
       );
-      assert.deepEqual(peer.unexpectedCloses, [], `peer ${i}: no close but the dead node's`);
-      assert.deepEqual(peer.errors.map(String), [], `peer ${i}: every reconnect succeeded`);
+      assert.deepEqual(peer.closeCodes.filter((code) => code !== 1006), [], `peer ${i}: no close but the dead node's`);
+      assert.equal(peer.client.pending, 0, `peer ${i}: every send acknowledged`);
     }
-    for (const peer of peers) await peer.leave();
   });
 
   test('with a node down, a publish reaches the live nodes and fails naming the dead one, after a few retries, within its deadline', async () => {
@@ -200,120 +196,45 @@ describe('three Pushpin nodes behind one balancer', () => {
   });
 });
 
-/**
- * A chat client that never loses a message: it keeps the last feed id it
- * has, reconnects with `?last-id=` when its connection drops, asks for
- * `/since` when a message's prevId is not that id, and drops what it has.
- */
-class ResumingChat {
-  readonly messages: ChatMessage[] = [];
-  readonly unexpectedCloses: number[] = [];
-  readonly errors: Error[] = [];
+/** A chatter on grip-lambda/client: every message it is handed, and how often it lost its connection. */
+class Peer {
+  readonly messages: ServerMessage[] = [];
+  /** Close codes of connections that were open. */
+  readonly closeCodes: number[] = [];
   drops = 0;
-  #client!: WsClient;
-  #seen = 0;
-  /** Messages received ahead of a gap, by their prevId. */
-  readonly #ahead = new Map<string, ChatMessage>();
-  #syncing = false;
-  #leaving = false;
-  #reconnecting: Promise<void> | undefined;
+  readonly client: RealtimeClient;
 
-  private constructor(readonly url: string) {}
-
-  static async join(url: string): Promise<ResumingChat> {
-    const chat = new ResumingChat(url);
-    await chat.#connect(url);
-    return chat;
-  }
-
-  /** Every message the room's feed holds, oldest first. */
-  static async history(url: string): Promise<ChatMessage[]> {
-    const client = await WsClient.open(`${url}?last-id=${FEED_START}`);
-    await until(() => client.texts().some((t) => parse(t).type === 'welcome'), 'the history reader\'s welcome');
-    await sleep(300); // the replay comes right after the welcome, in the same response
-    await client.close();
-    return client.texts().map(parse).filter((m) => m.type === 'message');
-  }
-
-  /** The id of the last message taken; peers join an empty room, whose start is 0-0. */
-  get lastId(): string {
-    return this.messages.at(-1)?.id ?? FEED_START;
-  }
-
-  async #connect(url: string): Promise<void> {
-    const client = await WsClient.open(url);
-    this.#client = client;
-    this.#seen = 0;
-    this.#syncing = false;
-    client.ws.on('message', () => this.#take());
-    client.ws.on('close', (code) => {
-      if (this.#leaving) return;
-      if (code !== 1006) this.unexpectedCloses.push(code);
-      this.drops++;
-      this.#reconnecting = this.#reconnect().catch((error: unknown) => void this.errors.push(error as Error));
+  constructor(url: string) {
+    this.client = new RealtimeClient(url, {
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+      lastId: FEED_START, // an empty room: its history starts here
+      minDelayMs: 50,
+      maxDelayMs: 1_000,
+      shouldReconnect: (code) => {
+        this.closeCodes.push(code);
+        return true;
+      },
+      onStateChange: (state) => {
+        if (state === 'reconnecting') this.drops++;
+      },
+      onMessage: (message) => {
+        if (typeof message === 'object' && message.type === 'message') this.messages.push(message);
+      },
     });
-    await until(() => client.texts().some((t) => parse(t).type === 'welcome'), 'the welcome');
   }
 
-  async #reconnect(): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.#connect(`${this.url}?last-id=${this.lastId}`);
-        return;
-      } catch (error) {
-        if (attempt >= 10) throw error;
-        await sleep(100 * attempt);
-      }
-    }
-  }
-
-  #take(): void {
-    const texts = this.#client.texts();
-    for (; this.#seen < texts.length; this.#seen++) {
-      const message = parse(texts[this.#seen]!);
-      if (message.type === 'synced') this.#syncing = false;
-      if (message.type !== 'message' || message.id === undefined) continue;
-      if (!idBefore(this.lastId, message.id)) continue; // had it
-      this.#ahead.set(message.prevId ?? '', message);
-    }
-    // Take every message that follows the last one; anything else waits for the gap to fill.
-    for (let next = this.#follower(); next !== undefined; next = this.#follower()) this.messages.push(next);
-    if (this.#ahead.size > 0 && !this.#syncing) {
-      this.#syncing = true;
-      void this.#client.send(`/since ${this.lastId}`).catch(() => (this.#syncing = false));
-    }
-  }
-
-  /** The waiting message that comes right after the last one taken. */
-  #follower(): ChatMessage | undefined {
-    const next = this.#ahead.get(this.lastId);
-    if (next !== undefined) this.#ahead.delete(this.lastId);
-    return next;
-  }
-
-  /** Sends `text` and waits until the room has it back (resending once after a reconnect if it was lost). */
+  /** Sends `text` (the client resends it after a reconnect until acknowledged) and waits until it is handed back, stored. */
   async say(text: string): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      await this.#reconnecting;
-      const client = this.#client;
-      await client.send(text).catch(() => undefined);
-      try {
-        await until(() => this.messages.some((m) => m.text === text) || client.closeEvent !== undefined, `"${text}" back`);
-        if (this.messages.some((m) => m.text === text)) return;
-      } catch (error) {
-        if (attempt >= 3) throw error;
-      }
-      // Cut off before the answer: after the reconnect the replay tells whether the feed has it.
-      await this.#reconnecting;
-      await sleep(200);
-      if (this.messages.some((m) => m.text === text)) return;
-      if (attempt >= 3) throw new Error(`"${text}" was never stored`);
-    }
+    this.client.send(text);
+    await until(() => this.messages.some((m) => m.text === text), `"${text}" back`, 15_000);
   }
+}
 
-  async leave(): Promise<void> {
-    this.#leaving = true;
-    await this.#reconnecting;
-    await this.#client.close();
-  }
+/** Every message the room's feed holds, oldest first. */
+async function roomHistory(url: string): Promise<ServerMessage[]> {
+  const client = await WsClient.open(`${url}?last-id=${FEED_START}`);
+  await until(() => client.texts().some((t) => parse(t).type === 'welcome'), 'the history reader\'s welcome');
+  await sleep(300); // the replay comes right after the welcome, in the same response
+  await client.close();
+  return client.texts().map((t) => JSON.parse(t) as ServerMessage).filter((m) => m.type === 'message');
 }
