@@ -1,17 +1,19 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeEvents } from '../protocol/codec.js';
 import { CONTENT_TYPE_WEBSOCKET_EVENTS, type WebSocketEvent } from '../protocol/events.js';
+import type { LambdaHandler } from '../websocket/handler.js';
+import { DeadlineWatch, TIMED_OUT } from './deadlines.js';
+import { buildHttpApiEvent } from './http-api-event.js';
+import { parseRequestTarget } from './request-target.js';
 import { buildRestEvent, readRestResult } from './rest-api.js';
-import { matchRoute, type Route } from './routes.js';
+import { RouteTable, type RouteMatch } from './route-table.js';
+import type { Route } from './routes.js';
 
 /** The path the stack probes Pushpin with at start; never a function's. */
 export const READY_PATH = '/.grip-lambda-ready';
-
-/** Content types an HTTP API passes as text; every other body arrives base64-encoded. */
-const TEXT_TYPES = /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded)|application\/[\w.+-]+\+(json|xml))/i;
 
 export interface InvocationLog {
   readonly functionName: string;
@@ -54,8 +56,15 @@ export interface RunningFunctionHost {
  * BINARY frames arrive byte-exact), each result is read back the same way.
  */
 export async function startFunctionHost(options: FunctionHostOptions): Promise<RunningFunctionHost> {
+  const host: Host = {
+    table: new RouteTable(options.routes),
+    options,
+    binaryMediaTypes: options.binaryMediaTypes ?? [],
+    deadlines: new DeadlineWatch(),
+    handlers: new Map(),
+  };
   const server = createServer((req, res) => {
-    handle(req, res, options).catch((error: unknown) => {
+    handle(req, res, host).catch((error: unknown) => {
       // The proxy gave up on the request before it was read (its client went away): nothing to answer.
       if (req.destroyed && (error as NodeJS.ErrnoException)?.code === 'ECONNRESET') return;
       console.error(`[grip-lambda] function host: ${(error as Error)?.stack ?? String(error)}`);
@@ -73,80 +82,99 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<R
     server,
     close: () =>
       new Promise<void>((resolve) => {
+        host.deadlines.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: FunctionHostOptions): Promise<void> {
+/** What the host works out once, for every request to use. */
+interface Host {
+  readonly table: RouteTable;
+  readonly options: FunctionHostOptions;
+  readonly binaryMediaTypes: readonly string[];
+  readonly deadlines: DeadlineWatch;
+  /** Each route's handler once loaded, so a request does not wait on the load's settled promise. */
+  readonly handlers: Map<Route, LambdaHandler>;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, host: Host): Promise<void> {
   const started = performance.now();
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  const target = parseRequestTarget(req.url ?? '/');
   const method = req.method ?? 'GET';
-  let match;
+  let match: RouteMatch | undefined;
   try {
-    match = matchRoute(options.routes, method, url.pathname);
+    match = host.table.match(method, target.path);
   } catch {
     match = undefined; // a malformed %-escape in the path
   }
   if (match === undefined) {
-    const reason = whyUnmatched(options.routes, method, url.pathname, req.headers['content-type']);
-    res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`Not Found: ${reason}\n`);
-    if (url.pathname === READY_PATH) return;
-    const unmatched = { method, path: url.pathname, reason };
-    if (options.onUnmatched !== undefined) options.onUnmatched(unmatched);
-    else console.error(`[grip-lambda] ${method} ${url.pathname} 404: ${reason}`);
+    answerUnmatched(req, res, host, method, target.path);
     return;
   }
   const body = await readBody(req);
-  const binaryMediaTypes = options.binaryMediaTypes ?? [];
+  const { route, routeKey } = match.compiled;
   const event =
-    match.route.kind === 'http'
-      ? buildRestEvent(req, url, body, match.route, match.params, binaryMediaTypes)
-      : buildEvent(req, url, body, match.route, match.params);
-  const handler = await match.route.load();
-  const deadline = Date.now() + match.route.timeoutSeconds * 1000;
-  const context = lambdaContext(match.route.functionName, deadline);
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), match.route.timeoutSeconds * 1000);
-  });
+    route.kind === 'http'
+      ? buildRestEvent(req, target, body, route, match.params, host.binaryMediaTypes)
+      : buildHttpApiEvent(req, target, body, routeKey, match.params);
+  const handler = host.handlers.get(route) ?? (await loadHandler(route, host.handlers));
+  const timeoutMs = route.timeoutSeconds * 1000;
+  const context = lambdaContext(route.functionName, Date.now() + timeoutMs);
   let result: unknown;
   try {
-    result = await Promise.race([handler(event, context), timedOut]);
+    result = await host.deadlines.run(timeoutMs, () => handler(event, context));
   } catch (error) {
     // As on AWS: an uncaught error is a 500 from the API, and the function's log has the error.
-    console.error(`[grip-lambda] ${match.route.functionName} failed: ${(error as Error)?.stack ?? String(error)}`);
+    console.error(`[grip-lambda] ${route.functionName} failed: ${(error as Error)?.stack ?? String(error)}`);
     result = { statusCode: 500, body: 'Internal Server Error' };
-  } finally {
-    clearTimeout(timer);
   }
-  if (result === 'timeout') {
-    console.error(`[grip-lambda] ${match.route.functionName} timed out after ${match.route.timeoutSeconds} s`);
+  if (result === TIMED_OUT) {
+    console.error(`[grip-lambda] ${route.functionName} timed out after ${route.timeoutSeconds} s`);
     result = { statusCode: 503, body: 'Service Unavailable' };
   }
-  let response: ReturnType<typeof readResult>;
-  if (match.route.kind === 'http') {
-    const rest = readRestResult(result, req.headers.accept, binaryMediaTypes);
-    if (rest.undecodedBase64) warnUndecoded(match.route.functionName);
+  let response: HostResponse;
+  if (route.kind === 'http') {
+    const rest = readRestResult(result, req.headers.accept, host.binaryMediaTypes);
+    if (rest.undecodedBase64) warnUndecoded(route.functionName);
     response = rest;
   } else {
     response = readResult(result);
   }
   res.writeHead(response.statusCode, response.headers);
   res.end(response.body);
-  const isEvents = (h: Record<string, string | string[]> | IncomingMessage['headers']) =>
-    String(h['content-type'] ?? h['Content-Type'] ?? '').startsWith(CONTENT_TYPE_WEBSOCKET_EVENTS);
-  options.onInvocation?.({
-    functionName: match.route.functionName,
+  const { onInvocation } = host.options;
+  if (onInvocation === undefined) return;
+  onInvocation({
+    functionName: route.functionName,
     method,
-    path: url.pathname,
+    path: target.path,
     status: response.statusCode,
     connectionId: req.headers['connection-id'] as string | undefined,
     eventsIn: isEvents(req.headers) ? eventTypes(body) : [],
-    eventsOut: isEvents(response.headers) ? eventTypes(response.body) : [],
+    eventsOut: isEvents(response.headers) ? eventTypes(typeof response.body === 'string' ? Buffer.from(response.body) : response.body) : [],
     durationMs: performance.now() - started,
   });
+}
+
+async function loadHandler(route: Route, handlers: Map<Route, LambdaHandler>): Promise<LambdaHandler> {
+  const handler = await route.load();
+  handlers.set(route, handler);
+  return handler;
+}
+
+function answerUnmatched(req: IncomingMessage, res: ServerResponse, host: Host, method: string, path: string): void {
+  const reason = whyUnmatched(host.table, method, path, req.headers['content-type']);
+  res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`Not Found: ${reason}\n`);
+  if (path === READY_PATH) return;
+  const unmatched = { method, path, reason };
+  if (host.options.onUnmatched !== undefined) host.options.onUnmatched(unmatched);
+  else console.error(`[grip-lambda] ${method} ${path} 404: ${reason}`);
+}
+
+function isEvents(headers: Record<string, string | string[] | undefined>): boolean {
+  return String(headers['content-type'] ?? headers['Content-Type'] ?? '').startsWith(CONTENT_TYPE_WEBSOCKET_EVENTS);
 }
 
 const warnedUndecoded = new Set<string>();
@@ -160,10 +188,10 @@ function warnUndecoded(functionName: string): void {
 }
 
 /** Why no route serves a request, in terms of serverless.yml. */
-function whyUnmatched(routes: readonly Route[], method: string, path: string, contentType: string | undefined): string {
+function whyUnmatched(table: RouteTable, method: string, path: string, contentType: string | undefined): string {
   let samePath: Route[];
   try {
-    samePath = routes.filter((route) => matchRoute([{ ...route, method: '*' }], method, path) !== undefined);
+    samePath = table.routesForPath(path);
   } catch {
     return 'the path has a malformed %-escape';
   }
@@ -175,78 +203,22 @@ function whyUnmatched(routes: readonly Route[], method: string, path: string, co
   return 'no route in serverless.yml matches this path';
 }
 
+const EMPTY_BODY = Buffer.alloc(0);
+
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => resolve(chunks.length === 0 ? EMPTY_BODY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
 
-export function buildEvent(
-  req: IncomingMessage,
-  url: URL,
-  body: Buffer,
-  route: Route,
-  params: Record<string, string>,
-): APIGatewayProxyEventV2 {
-  const headers: Record<string, string> = {};
-  const cookies: string[] = [];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i]!.toLowerCase();
-    const value = req.rawHeaders[i + 1]!;
-    if (name === 'cookie') {
-      cookies.push(...value.split(/;\s*/));
-      continue;
-    }
-    headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
-  }
-  const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
-  const method = req.method ?? 'GET';
-  const routeKey = `${route.method === '*' ? 'ANY' : route.method} ${route.path}`;
-  const now = Date.now();
-  const isText = TEXT_TYPES.test(headers['content-type'] ?? '');
-  return {
-    version: '2.0',
-    routeKey,
-    rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
-    ...(cookies.length > 0 ? { cookies } : {}),
-    headers,
-    ...(url.search.length > 1 ? { queryStringParameters: query } : {}),
-    ...(Object.keys(params).length > 0 ? { pathParameters: params } : {}),
-    requestContext: {
-      accountId: 'offline',
-      apiId: 'local',
-      domainName: headers['host'] ?? 'localhost',
-      domainPrefix: (headers['host'] ?? 'localhost').split('.')[0]!,
-      http: {
-        method,
-        path: url.pathname,
-        protocol: `HTTP/${req.httpVersion}`,
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-        userAgent: headers['user-agent'] ?? '',
-      },
-      requestId: randomUUID(),
-      routeKey,
-      stage: '$default',
-      time: requestTime(now),
-      timeEpoch: now,
-    },
-    ...(body.length > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
-    isBase64Encoded: body.length > 0 && !isText,
-  };
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** `requestContext.time` as API Gateway writes it: `10/Mar/2025:05:16:23 +0000`. */
-export function requestTime(ms: number): string {
-  const d = new Date(ms);
-  return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+// Shared by every context, and made outside the literal: tsx (which runs this
+// under `npm start`) would otherwise rename a fresh closure on every call.
+const ignore = (): undefined => undefined;
+function remainingUntil(deadline: number): () => number {
+  return () => Math.max(0, deadline - Date.now());
 }
 
 /** A Lambda Context for one invocation of `functionName` that ends at `deadline` (ms since epoch). */
@@ -260,25 +232,32 @@ export function lambdaContext(functionName: string, deadline: number): Context {
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
+    getRemainingTimeInMillis: remainingUntil(deadline),
+    done: ignore,
+    fail: ignore,
+    succeed: ignore,
   };
 }
 
+/** A result read back, ready to write: a text body stays a string (written as UTF-8). */
+interface HostResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string | string[]>;
+  readonly body: string | Buffer;
+}
+
 /** Reads a handler's result as an HTTP API does, including its payload 2.0 inference. */
-function readResult(result: unknown): { statusCode: number; headers: Record<string, string | string[]>; body: Buffer } {
+function readResult(result: unknown): HostResponse {
   const structured =
     typeof result === 'object' && result !== null && 'statusCode' in result
       ? (result as APIGatewayProxyStructuredResultV2)
       : { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(result ?? null) };
   const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(structured.headers ?? {})) headers[name] = String(value);
+  const given = structured.headers;
+  if (given != null) for (const name in given) headers[name] = String(given[name]);
   if (structured.cookies !== undefined && structured.cookies.length > 0) headers['set-cookie'] = structured.cookies;
   const raw = structured.body ?? '';
-  const body = structured.isBase64Encoded === true ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  return { statusCode: structured.statusCode ?? 200, headers, body };
+  return { statusCode: structured.statusCode ?? 200, headers, body: structured.isBase64Encoded === true ? Buffer.from(raw, 'base64') : raw };
 }
 
 function eventTypes(body: Uint8Array): string[] {

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { RequestTarget } from './request-target.js';
 import type { Route } from './routes.js';
 
 /** Whether a Content-Type is one of a REST API's `binaryMediaTypes` (`*` wildcards as API Gateway allows). */
@@ -21,10 +22,10 @@ export function isBinaryMediaType(contentType: string | undefined, binaryMediaTy
  */
 export function buildRestEvent(
   req: IncomingMessage,
-  url: URL,
+  target: RequestTarget,
   body: Buffer,
   route: Route,
-  params: Record<string, string>,
+  params: Record<string, string> | undefined,
   binaryMediaTypes: readonly string[],
 ): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
@@ -37,11 +38,12 @@ export function buildRestEvent(
   }
   const query: Record<string, string> = {};
   const multiQuery: Record<string, string[]> = {};
-  for (const [name, value] of url.searchParams) {
+  let hasQuery = false;
+  for (const [name, value] of new URLSearchParams(target.query)) {
     query[name] = value;
     (multiQuery[name] ??= []).push(value);
+    hasQuery = true;
   }
-  const hasQuery = url.searchParams.size > 0;
   const method = req.method ?? 'GET';
   const contentType = req.headers['content-type'];
   const binary = isBinaryMediaType(contentType, binaryMediaTypes);
@@ -49,13 +51,13 @@ export function buildRestEvent(
   const resource = route.path === '*' ? '/{proxy+}' : route.path;
   return {
     resource,
-    path: url.pathname,
+    path: target.path,
     httpMethod: method,
     headers,
     multiValueHeaders,
     queryStringParameters: hasQuery ? query : null,
     multiValueQueryStringParameters: hasQuery ? multiQuery : null,
-    pathParameters: Object.keys(params).length > 0 ? params : null,
+    pathParameters: params ?? null,
     stageVariables: null,
     requestContext: {
       accountId: 'offline',
@@ -79,7 +81,7 @@ export function buildRestEvent(
         userAgent: req.headers['user-agent'] ?? null,
         userArn: null,
       },
-      path: `/local${url.pathname}`,
+      path: `/local${target.path}`,
       protocol: `HTTP/${req.httpVersion}`,
       requestId: randomUUID(),
       requestTimeEpoch: now,
