@@ -1,10 +1,13 @@
-/** What `DeadlineWatch.run` resolves to when the work did not settle in time. */
+/** What `DeadlineWatch.run` reports when the work did not settle in time. */
 export const TIMED_OUT: unique symbol = Symbol('timed out');
+
+/** How a piece of work ended. */
+export type Outcome<T> = { readonly value: T } | { readonly error: unknown } | typeof TIMED_OUT;
 
 interface Watched {
   /** performance.now() at which the work is given up. */
   readonly at: number;
-  readonly resolve: (timedOut: typeof TIMED_OUT) => void;
+  readonly done: (outcome: Outcome<unknown>) => void;
 }
 
 /**
@@ -19,43 +22,54 @@ export class DeadlineWatch {
   readonly #inFlight = new Set<Watched>();
   #timer: NodeJS.Timeout | undefined;
   #armedFor = Number.POSITIVE_INFINITY;
+  #closed = false;
 
-  /** Settles with the work's result, or with TIMED_OUT once `timeoutMs` has passed first. */
-  run<T>(timeoutMs: number, work: () => T | PromiseLike<T>): Promise<Awaited<T> | typeof TIMED_OUT> {
-    return new Promise((resolve, reject) => {
-      const watched: Watched = { at: performance.now() + timeoutMs, resolve };
-      this.#inFlight.add(watched);
-      if (watched.at < this.#armedFor) this.#arm(watched.at);
-      let result: T | PromiseLike<T>;
-      try {
-        result = work();
-      } catch (error) {
-        this.#inFlight.delete(watched);
-        reject(error);
-        return;
-      }
-      Promise.resolve(result).then(
-        (value) => {
-          this.#inFlight.delete(watched);
-          resolve(value);
-        },
-        (error: unknown) => {
-          this.#inFlight.delete(watched);
-          reject(error);
-        },
+  /**
+   * Calls `done` once: with the work's value or error, or with TIMED_OUT
+   * once `timeoutMs` has passed first (whatever the work does later is ignored).
+   */
+  run<T>(timeoutMs: number, work: () => T | PromiseLike<T>, done: (outcome: Outcome<Awaited<T>>) => void): void {
+    // Each entry is only ever given its own work's outcome.
+    const watched: Watched = { at: performance.now() + timeoutMs, done: done as (outcome: Outcome<unknown>) => void };
+    this.#inFlight.add(watched);
+    if (watched.at < this.#armedFor) this.#arm(watched.at);
+    let result: T | PromiseLike<T>;
+    try {
+      result = work();
+    } catch (error) {
+      this.#settle(watched, { error });
+      return;
+    }
+    // A value (not a promise) settles at once, as `await` would take it.
+    if (typeof (result as PromiseLike<T> | undefined)?.then !== 'function') {
+      this.#settle(watched, { value: result as Awaited<T> });
+      return;
+    }
+    try {
+      (result as PromiseLike<Awaited<T>>).then(
+        (value) => this.#settle(watched, { value }),
+        (error: unknown) => this.#settle(watched, { error }),
       );
-    });
+    } catch (error) {
+      this.#settle(watched, { error }); // a thenable whose then() throws
+    }
   }
 
-  /** Stops watching: what is still in flight is never timed out. */
+  #settle(watched: Watched, outcome: Outcome<unknown>): void {
+    // Gone from the set: it timed out before, and has had its answer.
+    if (!this.#inFlight.delete(watched)) return;
+    watched.done(outcome);
+  }
+
+  /** Stops the timer for good: work still in flight, or started later, is answered when it settles, never timed out. */
   close(): void {
+    this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#armedFor = Number.POSITIVE_INFINITY;
-    this.#inFlight.clear();
   }
 
   #arm(at: number): void {
+    if (this.#closed) return;
     clearTimeout(this.#timer);
     this.#armedFor = at;
     this.#timer = setTimeout(() => this.#check(), Math.max(0, at - performance.now()));
@@ -71,7 +85,7 @@ export class DeadlineWatch {
     for (const watched of this.#inFlight) {
       if (watched.at <= now) {
         this.#inFlight.delete(watched);
-        watched.resolve(TIMED_OUT);
+        watched.done(TIMED_OUT);
       } else if (watched.at < next) {
         next = watched.at;
       }

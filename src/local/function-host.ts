@@ -4,10 +4,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { decodeEvents } from '../protocol/codec.js';
 import { CONTENT_TYPE_WEBSOCKET_EVENTS, type WebSocketEvent } from '../protocol/events.js';
+import type { LambdaHttpEvent } from '../lambda/types.js';
 import type { LambdaHandler } from '../websocket/handler.js';
-import { DeadlineWatch, TIMED_OUT } from './deadlines.js';
+import { DeadlineWatch, TIMED_OUT, type Outcome } from './deadlines.js';
 import { buildHttpApiEvent } from './http-api-event.js';
-import { parseRequestTarget } from './request-target.js';
+import { parseRequestTarget, type RequestTarget } from './request-target.js';
 import { buildRestEvent, readRestResult } from './rest-api.js';
 import { RouteTable, type RouteMatch } from './route-table.js';
 import type { Route } from './routes.js';
@@ -63,15 +64,7 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<R
     deadlines: new DeadlineWatch(),
     handlers: new Map(),
   };
-  const server = createServer((req, res) => {
-    handle(req, res, host).catch((error: unknown) => {
-      // The proxy gave up on the request before it was read (its client went away): nothing to answer.
-      if (req.destroyed && (error as NodeJS.ErrnoException)?.code === 'ECONNRESET') return;
-      console.error(`[grip-lambda] function host: ${(error as Error)?.stack ?? String(error)}`);
-      if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
-      res.end('function host error\n');
-    });
-  });
+  const server = createServer((req, res) => serve(req, res, host));
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -99,11 +92,23 @@ interface Host {
   readonly handlers: Map<Route, LambdaHandler>;
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, host: Host): Promise<void> {
+/**
+ * One request, start to answer. Written with callbacks rather than async
+ * steps: every promise costs the process's AsyncLocalStorage hook (the
+ * functions' invocation store) on top of its own work, and the host's own
+ * share of a request should be as small as a proxy's.
+ */
+function serve(req: IncomingMessage, res: ServerResponse, host: Host): void {
   const started = performance.now();
-  const target = parseRequestTarget(req.url ?? '/');
   const method = req.method ?? 'GET';
+  let target: RequestTarget;
   let match: RouteMatch | undefined;
+  try {
+    target = parseRequestTarget(req.url ?? '/');
+  } catch (error) {
+    hostFailed(req, res, error);
+    return;
+  }
   try {
     match = host.table.match(method, target.path);
   } catch {
@@ -113,55 +118,108 @@ async function handle(req: IncomingMessage, res: ServerResponse, host: Host): Pr
     answerUnmatched(req, res, host, method, target.path);
     return;
   }
-  const body = await readBody(req);
-  const { route, routeKey } = match.compiled;
-  const event =
-    route.kind === 'http'
-      ? buildRestEvent(req, target, body, route, match.params, host.binaryMediaTypes)
-      : buildHttpApiEvent(req, target, body, routeKey, match.params);
-  const handler = host.handlers.get(route) ?? (await loadHandler(route, host.handlers));
-  const timeoutMs = route.timeoutSeconds * 1000;
-  const context = lambdaContext(route.functionName, Date.now() + timeoutMs);
-  let result: unknown;
-  try {
-    result = await host.deadlines.run(timeoutMs, () => handler(event, context));
-  } catch (error) {
-    // As on AWS: an uncaught error is a 500 from the API, and the function's log has the error.
-    console.error(`[grip-lambda] ${route.functionName} failed: ${(error as Error)?.stack ?? String(error)}`);
-    result = { statusCode: 500, body: 'Internal Server Error' };
-  }
-  if (result === TIMED_OUT) {
-    console.error(`[grip-lambda] ${route.functionName} timed out after ${route.timeoutSeconds} s`);
-    result = { statusCode: 503, body: 'Service Unavailable' };
-  }
-  let response: HostResponse;
-  if (route.kind === 'http') {
-    const rest = readRestResult(result, req.headers.accept, host.binaryMediaTypes);
-    if (rest.undecodedBase64) warnUndecoded(route.functionName);
-    response = rest;
-  } else {
-    response = readResult(result);
-  }
-  res.writeHead(response.statusCode, response.headers);
-  res.end(response.body);
-  const { onInvocation } = host.options;
-  if (onInvocation === undefined) return;
-  onInvocation({
-    functionName: route.functionName,
-    method,
-    path: target.path,
-    status: response.statusCode,
-    connectionId: req.headers['connection-id'] as string | undefined,
-    eventsIn: isEvents(req.headers) ? eventTypes(body) : [],
-    eventsOut: isEvents(response.headers) ? eventTypes(typeof response.body === 'string' ? Buffer.from(response.body) : response.body) : [],
-    durationMs: performance.now() - started,
-  });
+  const exchange = new Exchange(req, res, host, started, method, target, match);
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => exchange.invoke(chunks.length === 0 ? EMPTY_BODY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+  req.on('error', (error) => hostFailed(req, res, error));
 }
 
-async function loadHandler(route: Route, handlers: Map<Route, LambdaHandler>): Promise<LambdaHandler> {
-  const handler = await route.load();
-  handlers.set(route, handler);
-  return handler;
+/** A request matched to a route, from its body to the answer. */
+class Exchange {
+  #body: Buffer = EMPTY_BODY;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly host: Host,
+    readonly started: number,
+    readonly method: string,
+    readonly target: RequestTarget,
+    readonly match: RouteMatch,
+  ) {}
+
+  invoke(body: Buffer): void {
+    this.#body = body;
+    const { route } = this.match.compiled;
+    const handler = this.host.handlers.get(route);
+    if (handler === undefined) {
+      route.load().then(
+        (loaded) => {
+          this.host.handlers.set(route, loaded);
+          this.invoke(body);
+        },
+        (error: unknown) => hostFailed(this.req, this.res, error),
+      );
+      return;
+    }
+    let event: LambdaHttpEvent;
+    try {
+      event =
+        route.kind === 'http'
+          ? buildRestEvent(this.req, this.target, body, route, this.match.params, this.host.binaryMediaTypes)
+          : buildHttpApiEvent(this.req, this.target, body, this.match.compiled.routeKey, this.match.params);
+    } catch (error) {
+      hostFailed(this.req, this.res, error);
+      return;
+    }
+    const timeoutMs = route.timeoutSeconds * 1000;
+    const context = lambdaContext(route.functionName, Date.now() + timeoutMs);
+    this.host.deadlines.run(timeoutMs, () => handler(event, context), (outcome) => this.#answer(outcome));
+  }
+
+  #answer(outcome: Outcome<unknown>): void {
+    const { req, res, host } = this;
+    const { route } = this.match.compiled;
+    let result: unknown;
+    if (outcome === TIMED_OUT) {
+      console.error(`[grip-lambda] ${route.functionName} timed out after ${route.timeoutSeconds} s`);
+      result = { statusCode: 503, body: 'Service Unavailable' };
+    } else if ('error' in outcome) {
+      // As on AWS: an uncaught error is a 500 from the API, and the function's log has the error.
+      console.error(`[grip-lambda] ${route.functionName} failed: ${(outcome.error as Error)?.stack ?? String(outcome.error)}`);
+      result = { statusCode: 500, body: 'Internal Server Error' };
+    } else {
+      result = outcome.value;
+    }
+    let response: HostResponse;
+    try {
+      if (route.kind === 'http') {
+        const rest = readRestResult(result, req.headers.accept, host.binaryMediaTypes);
+        if (rest.undecodedBase64) warnUndecoded(route.functionName);
+        response = rest;
+      } else {
+        response = readResult(result);
+      }
+      res.writeHead(response.statusCode, response.headers);
+      res.end(response.body);
+    } catch (error) {
+      hostFailed(req, res, error);
+      return;
+    }
+    const { onInvocation } = host.options;
+    if (onInvocation === undefined) return;
+    const body = this.#body;
+    onInvocation({
+      functionName: route.functionName,
+      method: this.method,
+      path: this.target.path,
+      status: response.statusCode,
+      connectionId: req.headers['connection-id'] as string | undefined,
+      eventsIn: isEvents(req.headers) ? eventTypes(body) : [],
+      eventsOut: isEvents(response.headers) ? eventTypes(typeof response.body === 'string' ? Buffer.from(response.body) : response.body) : [],
+      durationMs: performance.now() - this.started,
+    });
+  }
+}
+
+/** The host itself failed on a request (not the function): a 502, unless the proxy already went away. */
+function hostFailed(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+  // The proxy gave up on the request before it was read (its client went away): nothing to answer.
+  if (req.destroyed && (error as NodeJS.ErrnoException)?.code === 'ECONNRESET') return;
+  console.error(`[grip-lambda] function host: ${(error as Error)?.stack ?? String(error)}`);
+  if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
+  res.end('function host error\n');
 }
 
 function answerUnmatched(req: IncomingMessage, res: ServerResponse, host: Host, method: string, path: string): void {
@@ -204,15 +262,6 @@ function whyUnmatched(table: RouteTable, method: string, path: string, contentTy
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(chunks.length === 0 ? EMPTY_BODY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 // Shared by every context, and made outside the literal: tsx (which runs this
 // under `npm start`) would otherwise rename a fresh closure on every call.
