@@ -24,7 +24,7 @@ export interface GripSettings {
 }
 
 /** Each GRIP URL in GRIP_URL, parsed by @fanoutio/grip. @throws Error naming the variable for one it cannot parse. */
-function gripConfigs(env: GripEnv): IGripConfig[] {
+export function gripConfigs(env: GripEnv): IGripConfig[] {
   const urls = (env.GRIP_URL ?? '').split(/[\s,]+/).filter((url) => url !== '');
   return urls.map((url) => {
     try {

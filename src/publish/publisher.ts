@@ -1,5 +1,5 @@
-import { Item, type IFormat, type IItemExport, type PublisherClient } from '@fanoutio/grip';
-import { readGripSettings, type GripEnv } from '../config.js';
+import { Item, type IFormat, type IGripConfig, type IItemExport, type PublisherClient } from '@fanoutio/grip';
+import { gripConfigs, type GripEnv } from '../config.js';
 import { currentSettings, invocationDeadline, waitUntil } from '../lambda/invocation.js';
 import { checkUserChannel } from './channels.js';
 import { connectionTarget, userTarget, type ReservedPublisher, type Target } from './targets.js';
@@ -72,6 +72,11 @@ export const PUSHPIN_MAX_CONTROL_BODY_BYTES = 1_000_000;
 /** `{"items":[` and `]}` around the items, which are joined by commas. */
 const BODY_FRAME_BYTES = '{"items":[]}'.length;
 
+/** GRIP configurations (parsed GRIP URLs) whose publishing clients are made on first publish. */
+export interface LazyClients {
+  readonly configs: readonly IGripConfig[];
+}
+
 interface Pending {
   readonly item: ChannelItem;
   /** The item as the control API takes it, serialized once. */
@@ -91,7 +96,10 @@ export class GripPublisher implements ReservedPublisher {
   readonly prefix: string;
   readonly batchSize: number;
   readonly maxRequestBytes: number;
-  readonly #clients: readonly PublisherClient[];
+  /** The clients once made; until then, how many there will be and how to make them. */
+  #clients: readonly PublisherClient[] | undefined;
+  readonly #proxyCount: number;
+  readonly #makeClients: (() => Promise<readonly PublisherClient[]>) | undefined;
   readonly #timeoutMs: number;
   readonly #retry: { readonly attempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number; readonly maxRetryMs: number };
   readonly #fetch: typeof fetch;
@@ -102,8 +110,16 @@ export class GripPublisher implements ReservedPublisher {
   /** Each publish call not yet settled; settles without rejecting. */
   readonly #unsettled = new Set<Promise<void>>();
 
-  constructor(clients: readonly PublisherClient[], options: PublisherOptions = {}) {
-    this.#clients = clients;
+  /** `clients`: one per proxy, or the GRIP configurations to make them from on first publish. */
+  constructor(clients: readonly PublisherClient[] | LazyClients, options: PublisherOptions = {}) {
+    if (Array.isArray(clients)) {
+      this.#clients = clients;
+      this.#proxyCount = clients.length;
+    } else {
+      const { configs } = clients as LazyClients;
+      this.#proxyCount = configs.length;
+      this.#makeClients = async () => (await import('./grip-clients.js')).publisherClients(configs);
+    }
     this.prefix = options.prefix ?? '';
     this.batchSize = options.batchSize ?? 500;
     this.maxRequestBytes = options.maxRequestBytes ?? PUSHPIN_MAX_CONTROL_BODY_BYTES;
@@ -117,8 +133,7 @@ export class GripPublisher implements ReservedPublisher {
 
   /** A publisher for GRIP_URL and GRIP_PREFIX. */
   static fromEnv(env: GripEnv = process.env, options: Omit<PublisherOptions, 'prefix'> = {}): GripPublisher {
-    const settings = readGripSettings(env);
-    return new GripPublisher(settings.clients, { ...options, prefix: settings.prefix });
+    return new GripPublisher({ configs: gripConfigs(env) }, { ...options, prefix: env.GRIP_PREFIX ?? '' });
   }
 
   /** True when nothing is queued or being sent. */
@@ -127,7 +142,7 @@ export class GripPublisher implements ReservedPublisher {
   }
 
   get proxyCount(): number {
-    return this.#clients.length;
+    return this.#proxyCount;
   }
 
   /** Publishes one item; resolves once every proxy accepted the batch that carried it. */
@@ -183,7 +198,7 @@ export class GripPublisher implements ReservedPublisher {
   }
 
   #enqueue(items: readonly ChannelItem[], reserved = false): Promise<void> {
-    if (this.#clients.length === 0) {
+    if (this.#proxyCount === 0) {
       return Promise.reject(new Error('no GRIP proxy configured: set GRIP_URL'));
     }
     if (items.length === 0) return Promise.resolve();
@@ -265,7 +280,16 @@ export class GripPublisher implements ReservedPublisher {
   async #send(batch: readonly Pending[]): Promise<void> {
     const body = `{"items":[${batch.map((p) => p.json).join(',')}]}`;
     const deadline = Math.min(...batch.map((p) => p.deadline));
-    const results = await Promise.all(this.#clients.map((client) => this.#postWithRetries(client, body, deadline)));
+    let clients = this.#clients;
+    if (clients === undefined) {
+      try {
+        clients = this.#clients = await this.#makeClients!();
+      } catch (error) {
+        for (const pending of batch) pending.reject(error);
+        return;
+      }
+    }
+    const results = await Promise.all(clients.map((client) => this.#postWithRetries(client, body, deadline)));
     const failures = results.filter((r): r is ProxyFailure => r !== undefined);
     if (failures.length === 0) {
       for (const pending of batch) pending.resolve();
