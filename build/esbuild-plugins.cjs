@@ -1,3 +1,4 @@
+const fs = require('node:fs');
 const path = require('node:path');
 
 // esbuild plugins for the function bundles, shared by serverless.yml
@@ -29,41 +30,79 @@ const gripSideEffectFree = {
   },
 };
 
+/** A file's text, or undefined when there is none. */function readIfThere(file) {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A plugin that bundles what `filter` imports into a file of its own next
+ * to the function's bundle, `NAME.SUFFIX.cjs`, which the function loads
+ * only when it first imports it (`import()`), not at cold start. The name
+ * keeps the file in that function's zip alone: serverless-esbuild leaves
+ * `OTHER.*` files out of each function's zip.
+ */
+function onDemand(name, suffix, filter, entryFor) {
+  return {
+    name,
+    setup(build) {
+      const options = build.initialOptions;
+      const entries = Array.isArray(options.entryPoints) ? options.entryPoints : Object.values(options.entryPoints ?? {});
+      if (entries.length !== 1) return; // one bundle per build, as serverless-esbuild builds
+      const entry = typeof entries[0] === 'string' ? entries[0] : entries[0].in;
+      const extension = (options.outExtension && options.outExtension['.js']) || '.js';
+      const outfile = options.outfile ?? path.join(options.outdir ?? '.', path.basename(entry).replace(/\.[cm]?[jt]sx?$/, '') + extension);
+      const vendorName = `${path.basename(outfile).replace(/\.[^.]+$/, '')}.${suffix}.cjs`;
+      let vendorEntry;
+      build.onResolve({ filter }, (args) => {
+        vendorEntry = entryFor(args);
+        return { path: `./${vendorName}`, external: true };
+      });
+      build.onEnd(async (result) => {
+        if (vendorEntry === undefined || result.errors.length > 0) return;
+        const bundlePath = path.resolve(options.absWorkingDir ?? process.cwd(), outfile);
+        const vendorPath = path.join(path.dirname(bundlePath), vendorName);
+        // Resolved is not used: tree-shaking may have dropped the import (echo imports the publisher's module, never publishes).
+        const written = result.outputFiles?.find((file) => file.path === bundlePath)?.text ?? readIfThere(bundlePath);
+        if (written !== undefined && !written.includes(`"./${vendorName}"`)) {
+          fs.rmSync(vendorPath, { force: true });
+          return;
+        }
+        await build.esbuild.build({
+          entryPoints: [vendorEntry],
+          outfile: vendorPath,
+          bundle: true,
+          minify: options.minify,
+          platform: 'node',
+          target: options.target,
+          format: 'cjs',
+          plugins: [gripSideEffectFree],
+          logLevel: 'warning',
+        });
+      });
+    },
+  };
+}
+
 // ioredis (about 200 KB minified) is needed only by functions that keep a
 // feed, and only when REDIS_URL is set, yet parsing it inline costs every
-// cold start ~5 ms. This plugin bundles it into its own file next to the
-// function's bundle, `NAME.ioredis.cjs`, which the function loads only
-// when it makes its feed (REDIS_URL set). The name keeps it in that function's zip alone:
-// serverless-esbuild leaves `OTHER.*` files out of each function's zip.
-const ioredisOnDemand = {
-  name: 'ioredis-on-demand',
-  setup(build) {
-    const options = build.initialOptions;
-    const entries = Array.isArray(options.entryPoints) ? options.entryPoints : Object.values(options.entryPoints ?? {});
-    if (entries.length !== 1) return; // one bundle per build, as serverless-esbuild builds
-    const entry = typeof entries[0] === 'string' ? entries[0] : entries[0].in;
-    const extension = (options.outExtension && options.outExtension['.js']) || '.js';
-    const outfile = options.outfile ?? path.join(options.outdir ?? '.', path.basename(entry).replace(/\.[cm]?[jt]sx?$/, '') + extension);
-    const vendorName = `${path.basename(outfile).replace(/\.[^.]+$/, '')}.ioredis.cjs`;
-    let used = false;
-    build.onResolve({ filter: /^ioredis$/ }, () => {
-      used = true;
-      return { path: `./${vendorName}`, external: true };
-    });
-    build.onEnd(async (result) => {
-      if (!used || result.errors.length > 0) return;
-      await build.esbuild.build({
-        entryPoints: [require.resolve('ioredis')],
-        outfile: path.join(path.dirname(path.resolve(options.absWorkingDir ?? process.cwd(), outfile)), vendorName),
-        bundle: true,
-        minify: options.minify,
-        platform: 'node',
-        target: options.target,
-        format: 'cjs',
-        logLevel: 'warning',
-      });
-    });
-  },
-};
+// cold start ~5 ms: it goes in `NAME.ioredis.cjs`, loaded when the
+// function makes its feed (REDIS_URL set).
+const ioredisOnDemand = onDemand('ioredis-on-demand', 'ioredis', /^ioredis$/, () => require.resolve('ioredis'));
 
-module.exports = [gripSideEffectFree, ioredisOnDemand];
+// @fanoutio/grip's publishing client signs with jose, whose Node.js build
+// loads node:crypto (OpenSSL) as it loads: about 10 ms of a publishing
+// function's cold start. grip-lambda imports it on first publish, from
+// src/publish/grip-clients; bundled, it goes in `NAME.grip-publish.cjs`.
+// (Left in the bundle, the lazy import would wrap grip's whole index, and
+// the functions' other imports from it would then load all of it at init.)
+const gripPublishOnDemand = onDemand('grip-publish-on-demand', 'grip-publish', /^\.\/grip-clients\.js$/, (args) => {
+  const file = path.join(args.resolveDir, args.path);
+  // Sources (.ts, through tsx or serverless-esbuild) or the package's compiled dist/ (.js).
+  return fs.existsSync(file) ? file : file.replace(/\.js$/, '.ts');
+});
+
+module.exports = [gripSideEffectFree, ioredisOnDemand, gripPublishOnDemand];

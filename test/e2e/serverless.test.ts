@@ -154,6 +154,9 @@ function wsEvents(result: HttpResult): { type: string; text?: string }[] {
   );
 }
 
+/** What build/esbuild-plugins.cjs puts in files of their own, loaded on first use. */
+const ON_DEMAND = ['ioredis', 'grip-publish'];
+
 // The opening answer subscribes the connection to its own channel (for toConnection), then echoes.
 const ECHOED = [
   { type: 'OPEN' },
@@ -161,7 +164,7 @@ const ECHOED = [
   { type: 'TEXT', text: 'm:hello' },
 ];
 
-test('serverless package: every function is one CommonJS bundle (and ioredis on demand), zipped within the budget', { timeout: 90_000 }, async (t) => {
+test('serverless package: every function is one CommonJS bundle (and ioredis and the publishing client on demand), zipped within the budget', { timeout: 90_000 }, async (t) => {
   const out = await packaged(t);
   const sizes: string[] = [];
   for (const [name, fn] of declaredFunctions()) {
@@ -173,25 +176,26 @@ test('serverless package: every function is one CommonJS bundle (and ioredis on 
 
     const entries = readZip(readFileSync(zipPath));
     const { file } = bundleOf(fn.handler);
-    const onDemand = file.replace(/\.cjs$/, '.ioredis.cjs');
+    const onDemand = ON_DEMAND.map((suffix) => file.replace(/\.cjs$/, `.${suffix}.cjs`));
     const names = entries.map((entry) => entry.name);
     assert.equal(names[0], file, `${name}.zip starts with its bundle`);
     assert.deepEqual(
-      names.slice(1),
-      names.includes(onDemand) ? [onDemand] : [],
-      `${name}.zip should hold its bundle (and its own ioredis) only: no node_modules, sources or stray build files`,
+      names.slice(1).sort(),
+      onDemand.filter((onDemandFile) => names.includes(onDemandFile)).sort(),
+      `${name}.zip should hold its bundle (and its own on-demand files) only: no node_modules, sources or stray build files`,
     );
     for (const entry of entries) {
       const source = entry.data.toString('utf8');
-      // Self-contained: nothing but Node.js built-ins (and the function's own ioredis file) is loaded at run time.
+      // Self-contained: nothing but Node.js built-ins (and the function's own on-demand files) is loaded at run time.
       const loaded = new Set([...source.matchAll(/\b(?:require|import)\("([^"]+)"\)/g)].map((match) => match[1]!));
-      const foreign = [...loaded].filter((id) => !builtinModules.includes(id.replace(/^node:/, '')) && `functions/${id.replace(/^\.\//, '')}` !== onDemand);
+      const foreign = [...loaded].filter((id) => !builtinModules.includes(id.replace(/^node:/, '')) && !onDemand.includes(`functions/${id.replace(/^\.\//, '')}`));
       assert.deepEqual(foreign, [], `${entry.name} loads modules Lambda does not have`);
       // esbuild turns import.meta into an empty object in CommonJS output; nothing may depend on it.
       assert.doesNotMatch(source, /\bimport_meta\b/, `${entry.name} uses import.meta, which is empty in a CommonJS bundle`);
     }
-    if (entries.length > 1) {
-      assert.match(entries[0]!.data.toString('utf8'), new RegExp(`import\\("\\./${name}\\.ioredis\\.cjs"\\)`), `${name} loads its ioredis file on demand`);
+    for (const suffix of ON_DEMAND) {
+      if (!names.includes(file.replace(/\.cjs$/, `.${suffix}.cjs`))) continue;
+      assert.match(entries[0]!.data.toString('utf8'), new RegExp(`import\\("\\./${name}\\.${suffix}\\.cjs"\\)`), `${name} loads its ${suffix} file on demand`);
     }
   }
   // Functions that keep feeds carry ioredis in a file of their own; the others have none.
@@ -199,6 +203,11 @@ test('serverless package: every function is one CommonJS bundle (and ioredis on 
     readZip(readFileSync(join(out, `${name}.zip`))).some((entry) => entry.name.endsWith('.ioredis.cjs')),
   );
   assert.deepEqual(withRedis.sort(), ['chat', 'publish', 'relay', 'sse', 'stream']);
+  // Functions that publish carry @fanoutio/grip's publishing client (jose, node:crypto) in a file of their own.
+  const publishing = [...declaredFunctions().keys()].filter((name) =>
+    readZip(readFileSync(join(out, `${name}.zip`))).some((entry) => entry.name.endsWith('.grip-publish.cjs')),
+  );
+  assert.deepEqual(publishing.sort(), ['chat', 'publish', 'relay']);
   t.diagnostic(`zip sizes: ${sizes.join(', ')}`);
 
   // The CloudFormation template takes GRIP settings from stage parameters: packaged without any, they are empty.
