@@ -25,8 +25,8 @@ export interface ColdStartRow {
   readonly kind: 'grip-lambda' | 'alternative' | 'signature check';
   readonly bytes: number;
   readonly gzipBytes: number;
-  /** ioredis in its own file, loaded only when the function first uses its feed (0: none). */
-  readonly onDemandBytes: number;
+  /** Files of its own, loaded on first use: ioredis (first use of the feed), @fanoutio/grip's publishing client (first publish). */
+  readonly onDemand: { readonly ioredisBytes: number; readonly gripPublishBytes: number };
   readonly loadMedianMs: number;
   readonly loadP90Ms: number;
   /** Load plus the first signed WebSocket-over-HTTP request, median; undefined where not measured. */
@@ -133,7 +133,10 @@ function measure(files: readonly string[], withRequest: readonly boolean[], even
   return times;
 }
 
-const onDemandFile = (bundle: string) => bundle.replace(/\.cjs$/, '.ioredis.cjs');
+const onDemandBytes = (bundle: string, suffix: string) => {
+  const file = bundle.replace(/\.cjs$/, `.${suffix}.cjs`);
+  return existsSync(file) ? statSync(file).size : 0;
+};
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
@@ -175,7 +178,7 @@ export async function measureColdStart(samples = 21): Promise<ColdStartRow[]> {
       kind,
       bytes: statSync(files[k]!).size,
       gzipBytes: gzipSync(readFileSync(files[k]!)).length,
-      onDemandBytes: existsSync(onDemandFile(files[k]!)) ? statSync(onDemandFile(files[k]!)).size : 0,
+      onDemand: { ioredisBytes: onDemandBytes(files[k]!, 'ioredis'), gripPublishBytes: onDemandBytes(files[k]!, 'grip-publish') },
       loadMedianMs: quantile(loads, 0.5),
       loadP90Ms: quantile(loads, 0.9),
       firstRequestMedianMs: withRequest ? quantile(firsts, 0.5) : undefined,
