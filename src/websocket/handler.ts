@@ -126,7 +126,11 @@ export async function dispatch(ctx: WebSocketContext, handlers: WebSocketHandler
       }
       if (ctx.closed) continue; // the function closed: later messages have nowhere to go
       stage = 'onMessage';
-      if (handlers.onMessage !== undefined) await handlers.onMessage(ctx, received);
+      if (handlers.onMessage !== undefined) {
+        // Most message callbacks return nothing: awaiting that would cost a promise per message.
+        const returned = handlers.onMessage(ctx, received);
+        if (returned !== undefined) await returned;
+      }
     }
   } catch (error) {
     logError(ctx, stage, error);
