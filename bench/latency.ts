@@ -8,6 +8,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
+import type { LambdaHttpEvent, LambdaHttpResult } from '../src/lambda/types.js';
 
 export interface LatencyRow {
   readonly name: string;
@@ -126,14 +127,42 @@ export async function startBaselineOrigins(): Promise<{ readonly extraRoutes: st
   };
 }
 
+/**
+ * The local function host serving a handler that does no more than the raw
+ * GRIP-mode origin (answers OPEN, echoes TEXT with `m:`): against that
+ * origin, what the host's own work per request (the API Gateway event, the
+ * result read back) costs; against grip-lambda's echo, what the library's does.
+ */
+export async function startHostOnlyOrigin(): Promise<{ readonly extraRoute: string; close(): Promise<void> }> {
+  const { startFunctionHost } = await import('../src/local/function-host.js');
+  const headers = { 'Content-Type': 'application/websocket-events', 'Sec-WebSocket-Extensions': 'grip' };
+  const handler = async (event: LambdaHttpEvent): Promise<LambdaHttpResult> => {
+    const body = Buffer.from(event.body ?? '', 'base64').toString('latin1');
+    if (body.startsWith('OPEN')) return { statusCode: 200, headers, body: 'OPEN\r\n' };
+    const text = body.slice(body.indexOf('\r\n') + 2, -2);
+    return { statusCode: 200, headers, body: `TEXT ${(text.length + 2).toString(16)}\r\nm:${text}\r\n` };
+  };
+  const host = await startFunctionHost({
+    routes: [{ kind: 'httpApi', functionName: 'host-only', method: 'POST', path: '/echo', timeoutSeconds: 6, load: async () => handler }],
+  });
+  return { extraRoute: `*,path_beg=/hostonly/,replace_beg=/ 127.0.0.1:${host.port},over_http`, close: () => host.close() };
+}
+
+const ORIGINS = [
+  ['bare Node.js origin (ws)', '/bare/echo'],
+  ['grip-lambda echo', '/echo'],
+  ['raw WebSocket-over-HTTP origin', '/raw/echo'],
+  ['raw WebSocket-over-HTTP origin, GRIP mode', '/rawgrip/echo'],
+] as const;
+
 /** Round trips to each origin in turn (one each, repeated), so all of them see the same moments of the machine. */
-export async function measureLatency(wsUrl: string, samples = 1000, warmup = 50): Promise<LatencyRow[]> {
-  const origins = [
-    ['bare Node.js origin (ws)', '/bare/echo'],
-    ['grip-lambda echo', '/echo'],
-    ['raw WebSocket-over-HTTP origin', '/raw/echo'],
-    ['raw WebSocket-over-HTTP origin, GRIP mode', '/rawgrip/echo'],
-  ] as const;
+export async function measureLatency(
+  wsUrl: string,
+  samples = 1000,
+  warmup = 50,
+  extraOrigins: readonly (readonly [name: string, path: string])[] = [],
+): Promise<LatencyRow[]> {
+  const origins = [...ORIGINS, ...extraOrigins];
   const sockets = await Promise.all(origins.map(([, path]) => connect(wsUrl + path)));
   const times = origins.map((): number[] => []);
   for (let i = 0; i < warmup + samples; i++) {
@@ -149,23 +178,29 @@ export async function measureLatency(wsUrl: string, samples = 1000, warmup = 50)
   });
 }
 
-/** `node --import tsx bench/latency.ts [runs] [samples]`: the latency part of `npm run bench` alone, run after run, for the spread. */
+/**
+ * `node --import tsx bench/latency.ts [runs] [samples]`: the latency part of
+ * `npm run bench` alone, run after run, for the spread, with one more row:
+ * the function host alone (see startHostOnlyOrigin).
+ */
 if (process.argv[1] === import.meta.filename) {
   const { startStack } = await import('../src/local/stack.js');
   const runs = Number(process.argv[2] ?? 3);
   const samples = Number(process.argv[3] ?? 1000);
   const baselines = await startBaselineOrigins();
-  const stack = await startStack({ root: new URL('..', import.meta.url).pathname, redis: false, extraRoutes: baselines.extraRoutes });
+  const hostOnly = await startHostOnlyOrigin();
+  const stack = await startStack({ root: new URL('..', import.meta.url).pathname, redis: false, extraRoutes: [...baselines.extraRoutes, hostOnly.extraRoute] });
   try {
     for (let run = 1; run <= runs; run++) {
-      const rows = await measureLatency(stack.wsUrl, samples);
-      const [bare, ours, , rawGrip] = rows as [LatencyRow, LatencyRow, LatencyRow, LatencyRow];
+      const rows = await measureLatency(stack.wsUrl, samples, 50, [['function host, handler doing what the raw GRIP-mode origin does', '/hostonly/echo']]);
+      const [bare, ours, , rawGrip, host] = rows as [LatencyRow, LatencyRow, LatencyRow, LatencyRow, LatencyRow];
       console.log(
-        `run ${run}: ${rows.map((r) => `${r.name} p50 ${r.p50Ms.toFixed(3)} ms`).join('; ')}; grip-lambda ${(ours.p50Ms / rawGrip.p50Ms).toFixed(3)}× raw GRIP mode, ${(ours.p50Ms / bare.p50Ms).toFixed(2)}× bare`,
+        `run ${run}: ${rows.map((r) => `${r.name} p50 ${r.p50Ms.toFixed(3)} ms`).join('; ')}; grip-lambda ${(ours.p50Ms / rawGrip.p50Ms).toFixed(3)}× raw GRIP mode (host alone ${(host.p50Ms / rawGrip.p50Ms).toFixed(3)}×), ${(ours.p50Ms / bare.p50Ms).toFixed(2)}× bare`,
       );
     }
   } finally {
     await stack.stop();
+    await hostOnly.close();
     await baselines.close();
   }
   process.exit(0);

@@ -26,8 +26,9 @@ function targetOf(runtime) {
  * - `.cjs` files: in a `"type": "module"` project Node would load a `.js`
  *   bundle as ESM; Lambda's runtime finds `NAME.cjs` for `NAME.handler`.
  * - build/esbuild-plugins.cjs: grip's modules marked side-effect free (its
- *   `debug` logger left out) and ioredis in a file of its own, loaded only
- *   when REDIS_URL is set.
+ *   `debug` logger left out), ioredis in a file of its own, loaded only
+ *   when REDIS_URL is set, and grip's publishing client (jose, node:crypto)
+ *   in another, loaded on the first publish.
  * - Everything bundled: no externals, so no `npm install` into each zip.
  */
 function esbuildDefaults(runtime) {
