@@ -6,6 +6,7 @@
 // local`, which runs a function from its esbuild bundle, with an event
 // fixture (test/events/), inline --data and --env as a developer would.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
@@ -226,6 +227,27 @@ test('serverless package: every function is one CommonJS bundle (and ioredis and
       assert.equal(variables[name], '', `${resource.Properties.Handler}: ${name} should come from a stage parameter`);
     }
   }
+});
+
+test('no packaged function loads node:crypto at init: the publishing client (jose) waits for the first publish', { timeout: 90_000 }, async (t) => {
+  const out = await packaged(t);
+  const root = join(scratch, 'init-modules');
+  mkdirSync(root, { recursive: true });
+  // A script file, not `node -e`, which loads node:crypto itself before running anything.
+  const probe = join(root, 'probe.cjs');
+  writeFileSync(probe, "require(process.argv[2]); process.stdout.write(JSON.stringify(process.moduleLoadList.filter((m) => /^NativeModule (crypto|internal\\/crypto)/.test(m))));\n");
+  const loadedCrypto: string[] = [];
+  for (const [name, fn] of declaredFunctions()) {
+    for (const entry of readZip(readFileSync(join(out, `${name}.zip`)))) {
+      mkdirSync(dirname(join(root, entry.name)), { recursive: true });
+      writeFileSync(join(root, entry.name), entry.data);
+    }
+    const env: NodeJS.ProcessEnv = { ...process.env, GRIP_URL: 'http://127.0.0.1:9/?iss=pushpin&key=changeme', GRIP_VERIFY_ISS: 'pushpin' };
+    delete env.REDIS_URL;
+    const modules = JSON.parse(execFileSync(process.execPath, [probe, join(root, bundleOf(fn.handler).file)], { encoding: 'utf8', env })) as string[];
+    if (modules.length > 0) loadedCrypto.push(`${name}: ${modules.join(', ')}`);
+  }
+  assert.deepEqual(loadedCrypto, []);
 });
 
 test('the packaged handlers load with require() and answer', { timeout: 90_000 }, async (t) => {
