@@ -282,12 +282,12 @@ function report(): string {
       '',
     );
     lines.push('| Round | First | Median | Last |', '|---:|---:|---:|---:|');
-    fanout.forEach((r, i) => lines.push(`| ${i + 1} | ${r.firstMs.toFixed(1)} ms | ${r.medianMs.toFixed(1)} ms | ${r.lastMs.toFixed(1)} ms |`));
+    for (const [i, r] of fanout.entries()) lines.push(`| ${i + 1} | ${r.firstMs.toFixed(1)} ms | ${r.medianMs.toFixed(1)} ms | ${r.lastMs.toFixed(1)} ms |`);
     lines.push('');
     const refused = fanout[0]!.refusedConnects;
     if (refused > 0) {
       lines.push(
-        `While the 1,000 clients connected, Pushpin refused ${refused} handshake(s) with 502 (tried again, then connected). Seen after the publishing and latency phases, not in fan-out runs of their own; zurl\'s log shows no failed request, so Pushpin answered before reaching the function host. Cause not yet known.`,
+        `While the 1,000 clients connected, Pushpin refused ${refused} handshake(s) with 502 (tried again, then connected). Seen after the publishing and latency phases, not in fan-out runs of their own; zurl's log shows no failed request, so Pushpin answered before reaching the function host. Cause not yet known.`,
         '',
       );
     }

@@ -39,7 +39,7 @@ export function latencySvg(rows: readonly LatencyRow[]): string {
     const lx = PAD.left + plotW * 0.42;
     const ly = PAD.top + plotH * 0.45 + i * 34;
     parts.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 20}" y2="${ly}" stroke="${color}" stroke-width="3"/>`);
-    parts.push(`<text x="${lx + 26}" y="${ly + 4}">${escape(row.name)}</text>`);
+    parts.push(`<text x="${lx + 26}" y="${ly + 4}">${escapeXml(row.name)}</text>`);
     parts.push(`<text x="${lx + 26}" y="${ly + 19}" fill="#555">p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms</text>`);
   });
   parts.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`);
@@ -55,6 +55,6 @@ function niceCeil(value: number): number {
 
 const round = (ms: number) => (ms >= 10 ? ms.toFixed(0) : ms.toFixed(1));
 
-function escape(text: string): string {
+function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 }

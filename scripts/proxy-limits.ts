@@ -42,7 +42,7 @@ async function startOrigin(): Promise<{ port: number; close(): void }> {
         if (event.type === 'OPEN') out.push({ type: 'OPEN' });
         if (event.type === 'TEXT') {
           const sizes = JSON.parse(Buffer.from(event.content ?? []).toString('utf8')) as number[];
-          sizes.forEach((n, i) => out.push({ type: 'TEXT', content: Buffer.from(`m:${String(i % 10).repeat(n)}`) }));
+          for (const [i, n] of sizes.entries()) out.push({ type: 'TEXT', content: Buffer.from(`m:${String(i % 10).repeat(n)}`) });
         }
         if (event.type === 'CLOSE') out.push(event);
       }

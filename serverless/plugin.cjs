@@ -51,7 +51,7 @@ function loadServerlessEsbuild(serviceDir) {
   for (const from of [path.join(serviceDir, 'package.json'), path.join(PACKAGE_ROOT, 'package.json')]) {
     try {
       const mod = createRequire(from)('serverless-esbuild');
-      return mod && mod.default ? mod.default : mod;
+      return mod?.default ? mod.default : mod;
     } catch (error) {
       if (error.code !== 'MODULE_NOT_FOUND' || !String(error.message).includes("'serverless-esbuild'")) throw error;
     }

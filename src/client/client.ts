@@ -243,7 +243,10 @@ export class RealtimeClient {
     } catch {
       // not JSON: handed over as text
     }
-    if (typeof message === 'string') return this.#options.onMessage?.(message);
+    if (typeof message === 'string') {
+      this.#options.onMessage?.(message);
+      return;
+    }
     if (typeof message.cid === 'string') {
       const at = this.#pending.findIndex((p) => p.cid === message.cid);
       if (at >= 0) this.#pending.splice(at, 1);
@@ -255,7 +258,10 @@ export class RealtimeClient {
       for (const m of held) this.#ordered(m);
       return;
     }
-    if (typeof message.id !== 'string') return this.#options.onMessage?.(message);
+    if (typeof message.id !== 'string') {
+      this.#options.onMessage?.(message);
+      return;
+    }
     this.#ordered(message);
   }
 

@@ -62,7 +62,7 @@ function holdsOnlyDisconnect(request: HttpRequest): boolean {
   return (
     request.body.length === DISCONNECT_ONLY.length &&
     DISCONNECT_ONLY.equals(request.body) &&
-    request.headers.get('content-type')?.split(';', 1)[0]!.trim().toLowerCase() === 'application/websocket-events'
+    (request.headers.get('content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase() === 'application/websocket-events'
   );
 }
 

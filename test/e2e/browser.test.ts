@@ -78,18 +78,6 @@ async function waitForLine(page: Page, text: string, what: string): Promise<void
   }
 }
 
-/** Waits until #log has an entry matching `pattern`. */
-async function waitForMatch(page: Page, pattern: RegExp, what: string): Promise<void> {
-  try {
-    await page.waitForFunction(
-      ([source, flags]) => Array.from(document.querySelectorAll('#log li')).some((li) => new RegExp(source, flags).test(li.textContent ?? '')),
-      [pattern.source, pattern.flags] as const,
-    );
-  } catch (error) {
-    throw new Error(`${what}: nothing matching ${pattern} in #log ${JSON.stringify(await logLines(page))} (${(error as Error).message.split('\n')[0]})`);
-  }
-}
-
 /** Waits until the page's member list reads `text`. */
 async function page_who(page: Page, text: string): Promise<void> {
   try {

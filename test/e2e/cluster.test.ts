@@ -108,7 +108,9 @@ describe('three Pushpin nodes behind one balancer', () => {
   test('a node killed mid-conversation: its clients reconnect to the others, resume from the feed, and no one loses a message', async (t) => {
     const room = uniqueName('failover');
     const peers = Array.from({ length: 9 }, () => new Peer(`${stack.wsUrl}/chat/${room}`));
-    t.after(() => peers.forEach((peer) => peer.client.close()));
+    t.after(() => {
+      for (const peer of peers) peer.client.close();
+    });
     await until(() => peers.every((peer) => peer.client.state === 'open'), 'every chatter connected');
     const before = await stack.connectionsPerNode();
     assert.ok(before.every((n) => n >= 3), `three chatters per node (${before.join(', ')})`);

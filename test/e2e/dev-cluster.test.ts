@@ -32,7 +32,7 @@ test('dev --proxies 3: three nodes behind one port, a client through it, and Ctr
   await waitFor(() => run.stdout.includes('Ctrl-C stops everything') || run.exit !== undefined, 60_000, () => `the banner\n${output(run)}`);
   assert.equal(run.exit, undefined, output(run));
   assert.match(run.stdout, new RegExp(`Proxies: +3 Pushpin nodes behind haproxy on :${port}`));
-  const nodes = [...run.stdout.matchAll(/^ {4}node-(\d)  clients (\S+)  control (\S+)$/gm)];
+  const nodes = [...run.stdout.matchAll(/^ {4}node-(\d) {2}clients (\S+) {2}control (\S+)$/gm)];
   assert.deepEqual(nodes.map((m) => m[1]), ['1', '2', '3'], output(run));
   assert.equal(nodes[0]![3], `http://127.0.0.1:${controlPort}`, 'node 1 takes --control-port');
   assert.match(run.stdout, new RegExp(`GRIP_URL: +${nodes.map((m) => m[3]).join(',')}$`, 'm'));

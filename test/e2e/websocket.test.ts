@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { startStack, type RunningStack } from '../../src/local/stack.js';
-import { closeAll, ROOT, waitFor, WsClient } from './support/e2e.js';
+import { closeAll, ROOT, WsClient } from './support/e2e.js';
 
 let stack: RunningStack;
 

@@ -124,6 +124,7 @@ const NASTY = [
   'null',
   '__proto__',
   'constructor',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template-injection probe, on purpose
   '${7*7}',
   '<script>alert(1)</script>',
 ];

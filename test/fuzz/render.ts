@@ -70,7 +70,7 @@ function dict(): Record<string, unknown> {
   return Object.create(null) as Record<string, unknown>;
 }
 
-function escape(value: string): string {
+function escapeText(value: string): string {
   try {
     return encodeURIComponent(value);
   } catch {
@@ -168,7 +168,7 @@ export function renderHttpEvent(c: HttpCase, tokens: Tokens): unknown {
         version: '2.0',
         routeKey: c.door === 'url' ? '$default' : `${c.method} /x`,
         rawPath: c.path,
-        rawQueryString: c.query.map(([name, value]) => `${escape(name)}=${escape(value)}`).join('&'),
+        rawQueryString: c.query.map(([name, value]) => `${escapeText(name)}=${escapeText(value)}`).join('&'),
         ...(cookies.length > 0 ? { cookies } : {}),
         headers: single,
         ...(c.query.length > 0 ? { queryStringParameters: query } : {}),
@@ -197,7 +197,7 @@ export function renderHttpEvent(c: HttpCase, tokens: Tokens): unknown {
         const single = dict();
         for (const [name, value] of headers) single[name.toLowerCase()] = value;
         const query = dict();
-        for (const [name, value] of c.query) query[escape(name)] = escape(value);
+        for (const [name, value] of c.query) query[escapeText(name)] = escapeText(value);
         event = { requestContext, httpMethod: c.method, path: c.path, queryStringParameters: query, headers: single, body: body ?? '', isBase64Encoded };
       } else {
         const multi = dict();
@@ -206,7 +206,7 @@ export function renderHttpEvent(c: HttpCase, tokens: Tokens): unknown {
           multi[key] = [...((multi[key] as string[] | undefined) ?? []), value];
         }
         const query = dict();
-        for (const [name, value] of c.query) query[escape(name)] = [...((query[escape(name)] as string[] | undefined) ?? []), escape(value)];
+        for (const [name, value] of c.query) query[escapeText(name)] = [...((query[escapeText(name)] as string[] | undefined) ?? []), escapeText(value)];
         event = {
           requestContext,
           httpMethod: c.method,

@@ -7,6 +7,7 @@ import type { WebSocketEvent, WebSocketEventType } from '../../src/protocol/even
 import type { FrontDoorName, LambdaHttpEvent, LambdaHttpResult } from '../../src/lambda/types.js';
 
 /** A fixture as plain JSON, to be changed freely before it is passed to a handler. */
+// biome-ignore lint/suspicious/noExplicitAny: fixtures are reshaped freely by tests, field by field
 export type JsonEvent = Record<string, any>;
 
 export interface Fixture {

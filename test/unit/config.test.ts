@@ -159,7 +159,7 @@ describe('readGripSettings', () => {
         return true;
       },
     );
-    assert.throws(() => readGripSettings({ GRIP_URL: 'http://ok.example/, ://broken' }), /GRIP_URL is not a valid URL: "\:\/\/broken"/);
+    assert.throws(() => readGripSettings({ GRIP_URL: 'http://ok.example/, ://broken' }), /GRIP_URL is not a valid URL: ":\/\/broken"/);
   });
 
   test('the keys read verify tokens: shared key end to end', async () => {

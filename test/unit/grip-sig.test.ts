@@ -277,7 +277,7 @@ describe('websocket(): a connection idle past its token\'s lifetime still gets o
     const calls: string[] = [];
     const handler = websocket(
       {
-        onMessage: (ctx, m) => void calls.push(`message ${String(m.data)}`),
+        onMessage: (_ctx, m) => void calls.push(`message ${String(m.data)}`),
         onClose: (_ctx, close) => void calls.push(`close clean=${close.clean}`),
       },
       { verifier: verifierAt([PUSHPIN]).verifier },

@@ -41,7 +41,10 @@ async function controlEndpoint(delayMs = 0): Promise<ControlEndpoint> {
   const endpoint: ControlEndpoint = {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     channels,
-    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
   };
   servers.push(endpoint);
   return endpoint;

@@ -48,11 +48,17 @@ export function publishBodyProblems(body: string): string[] {
   for (const key of Object.keys(parsed)) if (key !== 'items') problems.push(`undocumented top-level field ${key}`);
   if (!Array.isArray(parsed.items) || parsed.items.length === 0) return [...problems, 'items is not a non-empty array'];
   parsed.items.forEach((item: unknown, i: number) => {
-    if (!isObject(item)) return void problems.push(`items[${i}] is not an object`);
+    if (!isObject(item)) {
+      problems.push(`items[${i}] is not an object`);
+      return;
+    }
     for (const key of Object.keys(item)) if (!['channel', 'formats', 'id', 'prev-id'].includes(key)) problems.push(`items[${i}]: undocumented field ${key}`);
     if (typeof item.channel !== 'string' || item.channel === '') problems.push(`items[${i}].channel is not a non-empty string`);
     for (const key of ['id', 'prev-id']) if (key in item && typeof item[key] !== 'string') problems.push(`items[${i}].${key} is not a string`);
-    if (!isObject(item.formats) || Object.keys(item.formats).length === 0) return void problems.push(`items[${i}].formats names no format`);
+    if (!isObject(item.formats) || Object.keys(item.formats).length === 0) {
+      problems.push(`items[${i}].formats names no format`);
+      return;
+    }
     for (const [name, format] of Object.entries(item.formats)) {
       const rule = FORMATS[name];
       if (rule === undefined) {
