@@ -12,3 +12,9 @@ export class RequestError extends Error {
     super(reason);
   }
 }
+
+/** What was thrown, for a log line: an Error's message (or its stack, when asked), anything else as a string. */
+export function describeError(error: unknown, { stack = false }: { readonly stack?: boolean } = {}): string {
+  if (error instanceof Error) return (stack ? error.stack : undefined) ?? error.message;
+  return String(error);
+}

@@ -1,3 +1,4 @@
+import { describeError } from '../errors.js';
 import { decodeJsonObject, parseCompactJws, type CompactJws } from './jws.js';
 import { readKeyMaterial, SECRET_ALGORITHMS, type KeyMaterial, type PublicKeySource, type VerifyKeyMaterial } from './keys.js';
 import type { PublicKey } from './node-crypto.js';
@@ -181,6 +182,6 @@ export class GripSigVerifier {
   #reportKeyError(error: unknown): void {
     if (this.#reportedKeyError) return;
     this.#reportedKeyError = true;
-    console.error(`[grip-lambda] a Grip-Sig verify key cannot be used: ${(error as Error)?.message ?? String(error)}`);
+    console.error(`[grip-lambda] a Grip-Sig verify key cannot be used: ${describeError(error)}`);
   }
 }

@@ -1,15 +1,12 @@
 import { alb } from './alb.js';
 import { apiGatewayHttp, functionUrl } from './api-gateway-http.js';
 import { apiGatewayRest } from './api-gateway-rest.js';
-import type { FrontDoor, LambdaHttpEvent } from './types.js';
+import { isObject } from '../guards.js';
+import type { FrontDoor } from './types.js';
 
 /** Thrown when an event is not an HTTP event from any front door Lambda has. */
 export class UnrecognizedEventError extends Error {
   override readonly name = 'UnrecognizedEventError';
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }
 
 /** Picks the processor for an event by its shape, as AWS documents each. */
@@ -22,23 +19,17 @@ export function detectFrontDoor(event: unknown): FrontDoor {
     if (typeof event.httpMethod !== 'string' || typeof event.path !== 'string') {
       throw new UnrecognizedEventError('ALB event without httpMethod or path');
     }
-    return alb as FrontDoor;
+    return alb;
   }
   if (event.version === '2.0') {
     if (!isObject(context.http) || typeof context.http.method !== 'string' || typeof event.rawPath !== 'string') {
       throw new UnrecognizedEventError('payload 2.0 event without requestContext.http.method or rawPath');
     }
     const domain = typeof context.domainName === 'string' ? context.domainName : '';
-    return (domain.includes('.lambda-url.') ? functionUrl : apiGatewayHttp) as FrontDoor;
+    return domain.includes('.lambda-url.') ? functionUrl : apiGatewayHttp;
   }
   if (typeof event.httpMethod === 'string' && typeof event.path === 'string') {
-    return apiGatewayRest as FrontDoor;
+    return apiGatewayRest;
   }
   throw new UnrecognizedEventError('unrecognised Lambda event shape');
-}
-
-/** Reads any HTTP event into the common request shape. */
-export function readEvent(event: LambdaHttpEvent): { frontDoor: FrontDoor; request: ReturnType<FrontDoor['request']> } {
-  const frontDoor = detectFrontDoor(event);
-  return { frontDoor, request: frontDoor.request(event) };
 }

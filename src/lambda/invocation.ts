@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context } from 'aws-lambda';
+import { describeError } from '../errors.js';
 import type { HandlerSettings } from './settings.js';
 
 /**
@@ -53,7 +54,7 @@ export async function runInvocation<T>(context: Context | undefined, fn: () => P
     for (const error of invocation.failures) {
       if (typeof error === 'object' && error !== null && logged.has(error)) continue;
       markLogged(error);
-      console.error(`[grip-lambda] ${error instanceof Error ? error.message : String(error)}`);
+      console.error(`[grip-lambda] ${describeError(error)}`);
     }
   }
 }

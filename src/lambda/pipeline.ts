@@ -1,4 +1,4 @@
-import { RequestError } from '../errors.js';
+import { describeError, RequestError } from '../errors.js';
 import { errorResult, gateFor } from './gate.js';
 import { markLogged, runInvocation } from './invocation.js';
 import { readHandlerSettings, type GripOptions, type HandlerSettings } from './settings.js';
@@ -30,7 +30,7 @@ export function lambdaHttpHandler(serve: Serve, options: GripOptions = {}): Lamb
         } catch (error) {
           if (error instanceof RequestError) return errorResult(error, event);
           markLogged(error);
-          console.error(`[grip-lambda] ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+          console.error(`[grip-lambda] ${describeError(error, { stack: true })}`);
           return errorResult(new RequestError(500, 'internal error'), event);
         }
       },

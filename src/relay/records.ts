@@ -9,6 +9,7 @@ import type {
   SQSEvent,
   SQSRecord,
 } from 'aws-lambda';
+import { isObject } from '../guards.js';
 
 export type SourceKind = 'sqs' | 'kinesis' | 'dynamodb' | 'kafka';
 
@@ -28,10 +29,6 @@ export interface SourceRecord {
   readonly body: Uint8Array;
   /** The record as Lambda delivered it. */
   readonly raw: SQSRecord | KinesisStreamRecord | DynamoDBRecord | MSKEvent['records'][string][number];
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }
 
 /** Reads a source event into records, in delivery order. @throws TypeError for an event of no known source. */

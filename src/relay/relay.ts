@@ -1,3 +1,4 @@
+import { describeError } from '../errors.js';
 import type { Context } from 'aws-lambda';
 import type { Feed } from '../feed/feed.js';
 import { markLogged, runInvocation } from '../lambda/invocation.js';
@@ -155,7 +156,7 @@ export function relay(options: RelayOptions = {}): (event: RelayEvent, context?:
       const failures: SourceRecord[] = [];
       const fail = (record: SourceRecord, why: unknown) => {
         if (!failed.has(record.orderKey) && why !== undefined) {
-          console.error(`[grip-lambda] relay: ${kind} record ${record.itemId} failed: ${(why as Error)?.message ?? String(why)}`);
+          console.error(`[grip-lambda] relay: ${kind} record ${record.itemId} failed: ${describeError(why)}`);
         }
         markLogged(why); // logged here, with the record: not again when the invocation ends
         failed.add(record.orderKey);
@@ -168,7 +169,7 @@ export function relay(options: RelayOptions = {}): (event: RelayEvent, context?:
         try {
           options.onDropped?.({ record, error });
         } catch (hookError) {
-          console.error(`[grip-lambda] relay: onDropped threw: ${(hookError as Error)?.message ?? String(hookError)}`);
+          console.error(`[grip-lambda] relay: onDropped threw: ${describeError(hookError)}`);
         }
       };
 

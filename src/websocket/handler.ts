@@ -1,9 +1,10 @@
-import { RequestError } from '../errors.js';
+import { describeError, RequestError } from '../errors.js';
+import { detectFrontDoor } from '../lambda/detect.js';
 import { createGate, type Gate } from '../lambda/gate.js';
 import { markLogged } from '../lambda/invocation.js';
 import { lambdaHttpHandler } from '../lambda/pipeline.js';
 import type { GripOptions } from '../lambda/settings.js';
-import type { FrontDoor, HttpRequest, LambdaHandler, LambdaHttpEvent, LambdaHttpResult } from '../lambda/types.js';
+import type { HttpRequest, LambdaHandler, LambdaHttpEvent, LambdaHttpResult } from '../lambda/types.js';
 import { CloseCode } from '../protocol/close.js';
 import { decodeEvents } from '../protocol/codec.js';
 import { WebSocketEventsDecodeError } from '../protocol/errors.js';
@@ -64,20 +65,16 @@ export function decodeWebSocketRequest(request: HttpRequest, prefix = '', limits
  * @throws RequestError (400 malformed, 401 unsigned): answer it with `errorResult`.
  */
 export async function getWebSocketContext(event: LambdaHttpEvent, gate: Gate = defaultGate()): Promise<WebSocketContext> {
-  const { frontDoor, request } = await gate.admit(event);
-  const ctx = decodeWebSocketRequest(request, gate.prefix, (sharedLimits ??= readProxyLimits()));
-  frontDoors.set(ctx, frontDoor);
-  return ctx;
+  const { request } = await gate.admit(event);
+  return decodeWebSocketRequest(request, gate.prefix, (sharedLimits ??= readProxyLimits()));
 }
 
 /** Low-level: the Lambda result for a context, shaped like the event it came from. */
 export function webSocketResult(ctx: WebSocketContext, event: LambdaHttpEvent): LambdaHttpResult {
-  const frontDoor = frontDoors.get(ctx);
-  if (frontDoor === undefined) throw new Error('webSocketResult() takes a context made by getWebSocketContext()');
-  return frontDoor.result(ctx.toResponse(), event);
+  // The event names its front door again: reading its shape costs less than keeping a context-to-door map.
+  return detectFrontDoor(event).result(ctx.toResponse(), event);
 }
 
-const frontDoors = new WeakMap<WebSocketContext, FrontDoor>();
 let sharedGate: Gate | undefined;
 let sharedLimits: ProxyLimits | undefined;
 function defaultGate(): Gate {
@@ -140,6 +137,5 @@ export async function dispatch(ctx: WebSocketContext, handlers: WebSocketHandler
 
 function logError(ctx: WebSocketContext, stage: string, error: unknown): void {
   markLogged(error);
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  console.error(`[grip-lambda] connection ${ctx.id}: error in ${stage}: ${detail}`);
+  console.error(`[grip-lambda] connection ${ctx.id}: error in ${stage}: ${describeError(error, { stack: true })}`);
 }
