@@ -81,6 +81,16 @@ export const FIXTURES: readonly Fixture[] = [
   },
 ];
 
+/** Each fixture by name, for tests that need one front door in particular. */
+export const FIXTURE = {
+  restBinary: FIXTURES[0]!,
+  restText: FIXTURES[1]!,
+  httpApi: FIXTURES[2]!,
+  functionUrl: FIXTURES[3]!,
+  alb: FIXTURES[4]!,
+  albMultiValue: FIXTURES[5]!,
+} as const;
+
 const EVENTS_DIR = new URL('../events/', import.meta.url);
 const cache = new Map<string, string>();
 

@@ -6,7 +6,7 @@ import * as jose from 'jose';
 import type { GripEnv } from '../../src/config.js';
 import { websocket, type WebSocketHandlers } from '../../src/websocket/handler.js';
 import { assertBadRequest, call, quiet, spyHandlers, type ReadResult } from '../support/websocket-calls.js';
-import { ev, FIXTURES, loadEvent, resultEvents, setHeader, signGripSig, summarize, wsEvent, type Fixture } from '../support/lambda-events.js';
+import { ev, FIXTURE, FIXTURES, loadEvent, resultEvents, setHeader, signGripSig, summarize, wsEvent, type Fixture } from '../support/lambda-events.js';
 
 describe('events that are no front door', () => {
   for (const [name, event] of [
@@ -27,7 +27,7 @@ describe('events that are no front door', () => {
 
   test('payload 2.0 with a rawQueryString that is not a string → 400', async (t) => {
     quiet(t);
-    const event = wsEvent(FIXTURES[2]!, [ev('OPEN')]) as unknown as Record<string, unknown>;
+    const event = wsEvent(FIXTURE.httpApi, [ev('OPEN')]) as unknown as Record<string, unknown>;
     event.rawQueryString = { a: 1 };
     const spy = spyHandlers();
     assertBadRequest(await call(spy.handler, event), /malformed event/);
@@ -39,7 +39,7 @@ describe('Grip-Sig', () => {
   const echoHandlers: WebSocketHandlers = { onMessage: (ctx, m) => ctx.send(m.data) };
   const SHARED: GripEnv = { GRIP_URL: 'http://localhost:5561?iss=pushpin&key=changeme' };
   const open = (fixture: Fixture, gripSig?: string) => wsEvent(fixture, [ev('OPEN')], gripSig === undefined ? {} : { 'Grip-Sig': gripSig });
-  const fixture = FIXTURES[2]!;
+  const fixture = FIXTURE.httpApi;
 
   function assertUnauthorized(result: ReadResult, reason: RegExp): void {
     assert.equal(result.status, 401, result.body.toString('utf8'));

@@ -5,12 +5,12 @@ import { describe, test } from 'node:test';
 import { createGate } from '../../src/lambda/gate.js';
 import { getWebSocketContext, webSocketResult, websocket } from '../../src/websocket/handler.js';
 import { call, quiet } from '../support/websocket-calls.js';
-import { asLambdaEvent, closeContent, ev, FIXTURES, readResult, resultEvents, summarize, wsEvent } from '../support/lambda-events.js';
+import { asLambdaEvent, closeContent, ev, FIXTURE, readResult, resultEvents, summarize, wsEvent } from '../support/lambda-events.js';
 
 const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');
 
 describe('dispatch to user code', () => {
-  const fixture = FIXTURES[2]!; // HTTP API
+  const fixture = FIXTURE.httpApi; // HTTP API
 
   test('onOpen, onMessage for each message, onClose with the close, in order', async (t) => {
     quiet(t);
@@ -173,9 +173,9 @@ describe('dispatch to user code', () => {
   test('getWebSocketContext and webSocketResult, driven by hand', async (t) => {
     quiet(t);
     const gate = createGate({ env: {} });
-    const event = wsEvent(FIXTURES[5]!, [ev('OPEN'), ev('TEXT', 'x')]);
+    const event = wsEvent(FIXTURE.albMultiValue, [ev('OPEN'), ev('TEXT', 'x')]);
     const ctx = await getWebSocketContext(asLambdaEvent(event), gate);
-    assert.equal(ctx.id, FIXTURES[5]!.connectionId);
+    assert.equal(ctx.id, FIXTURE.albMultiValue.connectionId);
     assert.deepEqual(ctx.recv(), { type: 'text', data: 'x' });
     ctx.send('y');
     const result = readResult(webSocketResult(ctx, asLambdaEvent(event)));
