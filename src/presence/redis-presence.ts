@@ -168,7 +168,7 @@ export class RedisPresence {
     const member: PresenceMember = { connectionId: ctx.id, ...(ctx.user !== undefined ? { userId: ctx.user } : {}), ...(data !== undefined ? { data } : {}) };
     const redis = await this.#client();
     const added = await redis.presenceEnter(this.#zset(room), this.#hash(room), this.#rooms(ctx.id), ctx.id, JSON.stringify(member), this.#lifetimeMs, room);
-    if (!ctx.closed && ctx.peerClose === undefined) {
+    if (ctx.state === 'open') {
       ctx.meta.set(PRESENCE_META, '1');
       ctx.setKeepAliveInterval(this.#refreshSeconds);
     }

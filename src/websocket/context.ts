@@ -61,6 +61,16 @@ function encodedSize(event: WebSocketEvent): number {
   return event.type.length + 2 + (event.content === undefined ? 0 : 1 + event.content.length.toString(16).length + event.content.length + 2);
 }
 
+/**
+ * Where the connection stands in this request, as `ws`'s `readyState` does:
+ * - `open`: messages go out. An opening connection is accepted unless `reject()` is called.
+ * - `rejected`: `reject()` refused the opening handshake; the proxy answers the client with its status.
+ * - `client-closed`: the client sent CLOSE; messages still go out, then its code is echoed.
+ * - `closed`: `close()` was called; its CLOSE goes out after what was sent, nothing after it.
+ * - `gone`: the client went away (DISCONNECT); nothing reaches it.
+ */
+export type ConnectionState = 'open' | 'rejected' | 'client-closed' | 'closed' | 'gone';
+
 /** What `recv()` returns when the client closed or went away. */
 export type Received = WebSocketMessage | { readonly type: 'close'; readonly close: CloseEvent };
 
@@ -77,10 +87,12 @@ export class WebSocketContext {
   readonly #in: readonly WebSocketEvent[];
   #next: number;
   readonly #out: WebSocketEvent[] = [];
-  #accepted = false;
+  #state: ConnectionState = 'open';
   #protocol: string | undefined;
+  /** The answer to the client, once `reject()` is called. */
   #rejection: HttpResponse | undefined;
-  #closePayload: Uint8Array | null | undefined; // undefined: not closed; null: CLOSE without code
+  /** The CLOSE `close()` sends. */
+  #closePayload: Uint8Array | undefined;
   #peerClose: CloseEvent | undefined;
   #keepAliveInterval: number | undefined;
   #requestView: WebSocketRequest | undefined;
@@ -144,12 +156,8 @@ export class WebSocketContext {
     return this.#in;
   }
 
-  get accepted(): boolean {
-    return this.#accepted;
-  }
-
-  get closed(): boolean {
-    return this.#closePayload !== undefined;
+  get state(): ConnectionState {
+    return this.#state;
   }
 
   /** The client's CLOSE (or DISCONNECT), once it has been received. */
@@ -164,7 +172,7 @@ export class WebSocketContext {
    */
   accept(options: AcceptOptions = {}): void {
     if (!this.isOpening) throw new Error('accept() is only possible while the connection opens');
-    if (this.#rejection !== undefined) throw new Error('the connection was already rejected');
+    if (this.#state === 'rejected') throw new Error('the connection was already rejected');
     if (options.protocol !== undefined) {
       const offered = (this.#request.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim());
       if (!offered.includes(options.protocol)) {
@@ -172,7 +180,6 @@ export class WebSocketContext {
       }
       this.#protocol = options.protocol;
     }
-    this.#accepted = true;
   }
 
   /** Refuses the opening handshake: the proxy answers the client with this status and body. */
@@ -181,16 +188,12 @@ export class WebSocketContext {
     if (!Number.isInteger(status) || status < 400 || status > 599) {
       throw new TypeError(`reject status must be 400-599, got ${status}`);
     }
-    this.#accepted = false;
+    this.#state = 'rejected';
     this.#rejection = {
       status,
       headers: { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream', ...headers },
       body,
     };
-  }
-
-  get rejected(): boolean {
-    return this.#rejection !== undefined;
   }
 
   /**
@@ -224,25 +227,14 @@ export class WebSocketContext {
 
   /**
    * Closes the connection after the messages sent so far. Without a code,
-   * 1000 is sent.
+   * 1000 is sent. Does nothing once the connection is rejected, closed or gone.
    * @throws TypeError for a code that may not be sent (0-999, 1004-1006, 1015, ...) or a reason over 123 bytes.
    */
   close(code: number = CloseCode.NORMAL, reason = ''): void {
     const payload = encodeClosePayload(code, reason);
-    if (this.closed) return;
-    // After a DISCONNECT there is no connection left to send a CLOSE on.
-    if (this.#peerClose !== undefined && !this.#peerClose.clean) return;
+    if (!this.#canSend()) return;
+    this.#state = 'closed';
     this.#closePayload = payload;
-  }
-
-  /**
-   * Closes after a failure in user code, whatever state the context is in:
-   * an opening connection is accepted so that the client sees a clean close.
-   */
-  failWith(code: number, reason: string): void {
-    if (this.#rejection !== undefined || this.closed) return;
-    if (this.#peerClose !== undefined && !this.#peerClose.clean) return;
-    this.#closePayload = encodeClosePayload(code, reason);
   }
 
   /** Subscribes the connection to a channel (GRIP_PREFIX is prepended, as on publish). */
@@ -316,18 +308,10 @@ export class WebSocketContext {
         case 'PING':
           this.#pong(event);
           break;
-        case 'CLOSE': {
-          const close: CloseEvent = { ...decodeClosePayload(event.content), clean: true };
-          this.#peerClose = close;
-          this.#next = this.#in.length; // nothing follows a CLOSE
-          return { type: 'close', close };
-        }
-        case 'DISCONNECT': {
-          const close: CloseEvent = { code: CloseCode.ABNORMAL, reason: '', clean: false };
-          this.#peerClose = close;
-          this.#next = this.#in.length;
-          return { type: 'close', close };
-        }
+        case 'CLOSE':
+        case 'DISCONNECT':
+          this.#next = this.#in.length; // nothing follows a CLOSE or DISCONNECT
+          return { type: 'close', close: this.#receiveClose(event) };
         default: // PONG, or an OPEN out of place: nothing to do
           break;
       }
@@ -348,9 +332,7 @@ export class WebSocketContext {
       if (event.type === 'PING') this.#pong(event);
       else if (event.type === 'TEXT' || event.type === 'BINARY') unread++;
       else if (event.type === 'CLOSE' || event.type === 'DISCONNECT') {
-        this.#peerClose ??= event.type === 'CLOSE'
-          ? { ...decodeClosePayload(event.content), clean: true }
-          : { code: CloseCode.ABNORMAL, reason: '', clean: false };
+        this.#receiveClose(event);
         break;
       }
     }
@@ -381,12 +363,27 @@ export class WebSocketContext {
     return { status: 200, headers, body: encodeEvents(events) };
   }
 
-  /** The CLOSE to send: the function's own, or the echo of the client's. */
+  /** The client's CLOSE or DISCONNECT: recorded, and the state it leads to. */
+  #receiveClose(event: WebSocketEvent): CloseEvent {
+    const close: CloseEvent =
+      event.type === 'CLOSE' ? { ...decodeClosePayload(event.content), clean: true } : { code: CloseCode.ABNORMAL, reason: '', clean: false };
+    this.#peerClose = close;
+    // A rejection or the function's own close stands; otherwise the client's close decides.
+    if (this.#canSend()) this.#state = close.clean ? 'client-closed' : 'gone';
+    return close;
+  }
+
+  /** The CLOSE to send (null: one without a code): the function's own, or the echo of the client's. */
   #closingPayload(): Uint8Array | null | undefined {
-    if (this.#closePayload !== undefined) return this.#closePayload;
-    const peer = this.#peerClose;
-    if (peer === undefined || !peer.clean) return undefined;
-    return isSendableCloseCode(peer.code) ? encodeClosePayload(peer.code) : null;
+    if (this.#state === 'closed') return this.#closePayload;
+    if (this.#state !== 'client-closed') return undefined;
+    const code = this.#peerClose!.code;
+    return isSendableCloseCode(code) ? encodeClosePayload(code) : null;
+  }
+
+  /** Whether messages (and a CLOSE) can still go out to the client. */
+  #canSend(): boolean {
+    return this.#state === 'open' || this.#state === 'client-closed';
   }
 
   #pong(ping: WebSocketEvent): void {
@@ -414,10 +411,8 @@ export class WebSocketContext {
   }
 
   #assertWritable(what: string): void {
-    if (this.#closePayload !== undefined) throw new Error(`connection ${this.id} is closed: cannot ${what}`);
-    if (this.#rejection !== undefined) throw new Error(`connection ${this.id} was rejected: cannot ${what}`);
-    if (this.#peerClose !== undefined && !this.#peerClose.clean) {
-      throw new Error(`connection ${this.id} is gone: cannot ${what}`);
-    }
+    if (this.#canSend()) return;
+    const why = { rejected: 'was rejected', closed: 'is closed', gone: 'is gone' }[this.#state as 'rejected' | 'closed' | 'gone'];
+    throw new Error(`connection ${this.id} ${why}: cannot ${what}`);
   }
 }

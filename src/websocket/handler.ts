@@ -101,7 +101,7 @@ export async function dispatch(ctx: WebSocketContext, handlers: WebSocketHandler
   try {
     if (ctx.isOpening && handlers.onOpen !== undefined) {
       await handlers.onOpen(ctx);
-      if (ctx.rejected) return;
+      if (ctx.state === 'rejected') return;
     } else if (handlers.onRequest !== undefined) {
       stage = 'onRequest';
       await handlers.onRequest(ctx);
@@ -121,7 +121,7 @@ export async function dispatch(ctx: WebSocketContext, handlers: WebSocketHandler
         if (handlers.onClose !== undefined) await handlers.onClose(ctx, received.close);
         return;
       }
-      if (ctx.closed) continue; // the function closed: later messages have nowhere to go
+      if (ctx.state === 'closed') continue; // the function closed: later messages have nowhere to go
       stage = 'onMessage';
       if (handlers.onMessage !== undefined) {
         // Most message callbacks return nothing: awaiting that would cost a promise per message.
@@ -131,7 +131,7 @@ export async function dispatch(ctx: WebSocketContext, handlers: WebSocketHandler
     }
   } catch (error) {
     logError(ctx, stage, error);
-    ctx.failWith(CloseCode.INTERNAL_ERROR, 'internal error');
+    ctx.close(CloseCode.INTERNAL_ERROR, 'internal error'); // does nothing once rejected, closed or gone
   }
 }
 

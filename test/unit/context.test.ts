@@ -66,7 +66,7 @@ describe('opening', () => {
   test('accept({protocol}) picks an offered subprotocol', () => {
     const ctx = context([ev('OPEN')], { 'sec-websocket-protocol': 'chat, superchat' });
     ctx.accept({ protocol: 'superchat' });
-    assert.equal(ctx.accepted, true);
+    assert.equal(ctx.state, 'open');
     const response = ctx.toResponse();
     assert.equal(response.headers['Sec-WebSocket-Protocol'], 'superchat');
     assert.deepEqual(answer(response), [['OPEN', null]]);
@@ -84,8 +84,7 @@ describe('opening', () => {
   test('reject(status, body) answers that status and body, and no events', () => {
     const ctx = context([ev('OPEN'), ev('TEXT', 'early')]);
     ctx.reject(401, 'who are you?');
-    assert.equal(ctx.rejected, true);
-    assert.equal(ctx.accepted, false);
+    assert.equal(ctx.state, 'rejected');
     const response = ctx.toResponse();
     assert.equal(response.status, 401);
     assert.equal(response.body, 'who are you?');
@@ -111,7 +110,7 @@ describe('opening', () => {
   test('reject with a status outside 400-599 is a TypeError', () => {
     const ctx = context([ev('OPEN')]);
     for (const status of [200, 302, 399, 600, 403.5]) assert.throws(() => ctx.reject(status), TypeError, `status ${status}`);
-    assert.equal(ctx.rejected, false);
+    assert.equal(ctx.state, 'open');
   });
 });
 
@@ -233,7 +232,7 @@ describe('receiving', () => {
     t.mock.method(console, 'warn', () => {}); // the message after it is not read
     const ctx = context([ev('TEXT', new Uint8Array([0x68, 0xff, 0xfe])), ev('TEXT', 'after')]);
     assert.throws(() => ctx.recv(), TypeError);
-    assert.equal(ctx.closed, true);
+    assert.equal(ctx.state, 'closed');
     const events = decodeEvents(ctx.toResponse().body as Uint8Array);
     assert.equal(events.length, 1);
     assert.equal(events[0]!.type, 'CLOSE');
@@ -304,7 +303,7 @@ describe('closing', () => {
     const ctx = context([ev('OPEN')]);
     ctx.send('last');
     ctx.close();
-    assert.equal(ctx.closed, true);
+    assert.equal(ctx.state, 'closed');
     assert.deepEqual(answer(ctx.toResponse()), [
       ['OPEN', null],
       ['TEXT', 'm:last'],
@@ -333,7 +332,7 @@ describe('closing', () => {
       assert.throws(() => ctx.close(code), TypeError, `code ${code}`);
     }
     assert.throws(() => ctx.close(1000, 'x'.repeat(124)), TypeError);
-    assert.equal(ctx.closed, false);
+    assert.equal(ctx.state, 'open');
     assert.deepEqual(answer(ctx.toResponse()), [['OPEN', null]]);
   });
 
@@ -348,7 +347,7 @@ describe('closing', () => {
     const ctx = context([ev('DISCONNECT')]);
     ctx.recv();
     ctx.close(1000);
-    assert.equal(ctx.closed, false);
+    assert.equal(ctx.state, 'gone');
     assert.deepEqual(answer(ctx.toResponse()), []);
   });
 
@@ -358,25 +357,75 @@ describe('closing', () => {
     assert.deepEqual(ctx.peerClose, { code: 1006, reason: '', clean: false });
   });
 
-  test('failWith closes with the code unless the connection is rejected, closed or gone', () => {
+  test('close() closes with the code unless the connection is rejected, closed or gone', () => {
     const open = context([ev('OPEN')]);
-    open.failWith(1011, 'internal error');
+    open.close(1011, 'internal error');
     assert.deepEqual(answer(open.toResponse()), [
       ['OPEN', null],
       ['CLOSE', '\x03\xf3internal error'],
     ]);
     const gone = context([ev('DISCONNECT')]);
     gone.recv();
-    gone.failWith(1011, 'internal error');
+    gone.close(1011, 'internal error');
     assert.deepEqual(answer(gone.toResponse()), []);
     const closed = context([]);
     closed.close(4000);
-    closed.failWith(1011, 'internal error');
+    closed.close(1011, 'internal error');
     assert.deepEqual(answer(closed.toResponse()), [['CLOSE', '\x0f\xa0']]);
     const rejected = context([ev('OPEN')]);
     rejected.reject(403, 'no');
-    rejected.failWith(1011, 'internal error');
+    rejected.close(1011, 'internal error');
     assert.equal(rejected.toResponse().status, 403);
+    assert.equal(rejected.state, 'rejected');
+  });
+});
+
+describe('state', () => {
+  test('an opening connection is open (it will be accepted) before and without accept()', () => {
+    const ctx = context([ev('OPEN'), ev('TEXT', 'hi')]);
+    assert.equal(ctx.state, 'open');
+    ctx.recv();
+    ctx.send('hello');
+    assert.equal(ctx.state, 'open');
+    assert.deepEqual(answer(ctx.toResponse())[0], ['OPEN', null]);
+  });
+
+  test("the client's CLOSE: client-closed, sends still go out, then the echo", () => {
+    const ctx = context([ev('CLOSE', closeContent(1001))]);
+    ctx.recv();
+    assert.equal(ctx.state, 'client-closed');
+    ctx.send('bye');
+    assert.deepEqual(answer(ctx.toResponse()), [
+      ['TEXT', 'm:bye'],
+      ['CLOSE', '\x03\xe9'],
+    ]);
+  });
+
+  test("close() then the client's CLOSE: the function's close stands, and is what goes out", () => {
+    const ctx = context([ev('TEXT', 'a'), ev('CLOSE', closeContent(1001))]);
+    ctx.recv();
+    ctx.close(4000);
+    assert.equal(ctx.recv()?.type, 'close');
+    assert.equal(ctx.state, 'closed');
+    assert.deepEqual(answer(ctx.toResponse()), [['CLOSE', '\x0f\xa0']]);
+  });
+
+  test('an unread CLOSE or DISCONNECT settles the state when the answer is made', (t) => {
+    t.mock.method(console, 'warn', () => {});
+    const closing = context([ev('CLOSE', closeContent(1000))]);
+    closing.toResponse();
+    assert.equal(closing.state, 'client-closed');
+    const gone = context([ev('TEXT', 'x'), ev('DISCONNECT')]);
+    gone.toResponse();
+    assert.equal(gone.state, 'gone');
+  });
+
+  test('rejected stays rejected whatever the client sends after OPEN', () => {
+    const ctx = context([ev('OPEN'), ev('DISCONNECT')]);
+    ctx.reject(403);
+    ctx.recv();
+    assert.equal(ctx.state, 'rejected');
+    assert.equal(ctx.toResponse().status, 403);
   });
 });
 
