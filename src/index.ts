@@ -1,50 +1,48 @@
 // The package's types compile without the DOM lib (see globals.ts).
 import './globals.js';
-// Protocol: the WebSocket-over-HTTP wire format.
-export { decodeEvents, encodeEvents } from './protocol/codec.js';
-export { WebSocketEventsDecodeError, type DecodeErrorCode } from './protocol/errors.js';
-export { EVENT_TYPES, CONTENT_TYPE_WEBSOCKET_EVENTS, type WebSocketEvent, type WebSocketEventType } from './protocol/events.js';
-export { CloseCode, isSendableCloseCode, type CloseInfo } from './protocol/close.js';
-export type { KeepAliveOptions, SubscriptionFilter } from './protocol/control.js';
+// `grip-lambda`: what a function author uses. The wire format is in
+// 'grip-lambda/protocol'; the Redis feed in 'grip-lambda/feed'; events and a
+// result reader for tests in 'grip-lambda/testing'; the local stack in
+// 'grip-lambda/local'. Plumbing (front-door detection, the gate, the
+// invocation scope, record readers) is not exported.
 
 // WebSocket functions.
 export {
   WebSocketContext,
   type AcceptOptions,
   type CloseEvent,
+  type ConnectionState,
   type Received,
   type SubscribeOptions,
   type WebSocketMessage,
   type WebSocketRequest,
 } from './websocket/context.js';
-export { ConnectionMeta, MAX_META_VALUE_BYTES } from './websocket/meta.js';
+export { websocket, readWebSocketContext, webSocketResult, type WebSocketHandlers } from './websocket/handler.js';
+export { MAX_META_VALUE_BYTES, type ConnectionMeta } from './websocket/meta.js';
 export { readProxyLimits, maxMessageBytesFor, DEFAULT_MAX_MESSAGE_BYTES, MAX_RESPONSE_BYTES, type ProxyLimits } from './websocket/limits.js';
 export { routeMessages, type RouteHandler, type RouterOptions, type Routes } from './websocket/router.js';
+export { CloseCode, type CloseInfo } from './protocol/close.js';
+export type { KeepAliveOptions, SubscriptionFilter } from './protocol/control.js';
+
+// HTTP functions: plain responses and holds (stream, SSE, long-poll).
+export { http, respond, type HttpHandler, type IncomingRequest } from './http/handler.js';
 export {
-  websocket,
-  getWebSocketContext,
-  webSocketResult,
-  type WebSocketHandlers,
-} from './websocket/handler.js';
+  holdStream,
+  holdSse,
+  holdLongPoll,
+  type Hold,
+  type ChannelSpec,
+  type StreamHoldOptions,
+  type SseHoldOptions,
+  type LongPollHoldOptions,
+} from './http/hold.js';
 
-// Lambda front doors.
-export { detectFrontDoor, UnrecognizedEventError } from './lambda/detect.js';
-export { createGate, errorResult, toLambdaResult, type Gate, type GripOptions } from './lambda/gate.js';
-export type { HandlerSettings } from './lambda/settings.js';
-export type {
-  FrontDoor,
-  FrontDoorName,
-  HttpRequest,
-  HttpResponse,
-  LambdaHandler,
-  LambdaHttpEvent,
-  LambdaHttpResult,
-  RequestHeaders,
-} from './lambda/types.js';
+// What every handler takes and answers; the errors it answers with.
+export type { GripOptions } from './lambda/settings.js';
+export type { HttpResponse, LambdaHandler, LambdaHttpEvent, LambdaHttpResult, RequestHeaders } from './lambda/types.js';
+export { errorResult } from './lambda/gate.js';
 export { RequestError } from './errors.js';
-
-// Configuration and Grip-Sig.
-export { readGripSettings, type GripEnv, type GripSettings } from './config.js';
+export type { GripEnv } from './config.js';
 export { GripSigVerifier, type VerifyKey, type VerifyResult } from './auth/grip-sig.js';
 
 // Publishing.
@@ -61,27 +59,35 @@ export {
 export { ChannelSequencer, SequenceWatcher, type SequenceMark } from './publish/sequence.js';
 export { Target } from './publish/targets.js';
 export { RESERVED_CHANNEL_PREFIX } from './publish/channels.js';
-export { wsMessage, wsClose, httpStream, httpStreamClose, httpResponse, sseEvent, formatSseEvent } from './publish/formats.js';
-
-// HTTP functions: plain responses and holds (stream, SSE, long-poll).
-export { http, respond, type HttpHandler, type IncomingRequest } from './http/handler.js';
 export {
-  holdStream,
-  holdSse,
-  holdLongPoll,
-  type Hold,
-  type ChannelSpec,
-  type StreamHoldOptions,
-  type SseHoldOptions,
-  type LongPollHoldOptions,
-} from './http/hold.js';
+  wsMessage,
+  wsClose,
+  httpStream,
+  httpStreamClose,
+  httpResponse,
+  sseEvent,
+  formatSseEvent,
+  type HttpResponseOptions,
+  type PublishFormat,
+} from './publish/formats.js';
 
 // Feeds: channel history with ids, for reliable delivery and resuming.
 // The Redis implementation is in 'grip-lambda/feed', so functions without one don't bundle a Redis client.
 export { FEED_START, FeedUnavailableError, isStreamId, type Feed, type FeedItem, type AppendOptions, type AppendResult } from './feed/feed.js';
-export { parseGripLast, reliableStream, type ReliableStreamOptions } from './http/reliable.js';
-export { runInvocation, invocationDeadline } from './lambda/invocation.js';
+export { reliableStream, type ReliableStreamOptions } from './http/reliable.js';
 
 // Relays: SQS, Kinesis, DynamoDB Streams and Kafka records republished to channels.
-export { relay, jsonMapper, defaultItems, PermanentRecordError, type DroppedRecord, type RelayOptions, type RelayResult, type RelayMessage, type RelayMapper, type ItemBuilder } from './relay/relay.js';
-export { readSourceRecords, unmarshall, type SourceRecord, type SourceKind, type RelayEvent } from './relay/records.js';
+export {
+  relay,
+  jsonMapper,
+  defaultItems,
+  PermanentRecordError,
+  type DroppedRecord,
+  type ItemBuilder,
+  type RelayHandler,
+  type RelayMapper,
+  type RelayMessage,
+  type RelayOptions,
+  type RelayResult,
+} from './relay/relay.js';
+export type { SourceRecord, SourceKind, RelayEvent } from './relay/records.js';

@@ -7,13 +7,16 @@ import { encodeClosePayload } from '../protocol/close.js';
  * toolkit adds (close codes).
  */
 
+/** One way a published item reaches a kind of subscriber, as the builders below make it. */
+export type PublishFormat = IFormat;
+
 /** A WebSocket message: a string is sent as TEXT, bytes as BINARY. */
-export function wsMessage(content: string | Uint8Array): IFormat {
+export function wsMessage(content: string | Uint8Array): PublishFormat {
   return new WebSocketMessageFormat(content);
 }
 
 /** Closes every subscribed WebSocket with `code` (default 1000) and an optional `reason` (at most 123 bytes). */
-export function wsClose(code = 1000, reason = ''): IFormat {
+export function wsClose(code = 1000, reason = ''): PublishFormat {
   encodeClosePayload(code, reason); // throws TypeError for a code that may not be sent, or a reason too long
   return reason === '' ? new WebSocketMessageFormat(null, true, code) : new WebSocketCloseFormat(code, reason);
 }
@@ -30,12 +33,12 @@ class WebSocketCloseFormat extends WebSocketMessageFormat {
 }
 
 /** A chunk for HTTP streaming (and SSE) subscribers. */
-export function httpStream(content: string | Uint8Array): IFormat {
+export function httpStream(content: string | Uint8Array): PublishFormat {
   return new HttpStreamFormat(content);
 }
 
 /** Ends every subscribed HTTP stream. */
-export function httpStreamClose(): IFormat {
+export function httpStreamClose(): PublishFormat {
   return new HttpStreamFormat(null, true);
 }
 
@@ -45,7 +48,7 @@ export interface HttpResponseOptions {
 }
 
 /** The response long-polling subscribers receive. */
-export function httpResponse(body: string | Uint8Array, options: HttpResponseOptions = {}): IFormat {
+export function httpResponse(body: string | Uint8Array, options: HttpResponseOptions = {}): PublishFormat {
   return new HttpResponseFormat({
     code: options.status !== undefined ? String(options.status) : null,
     headers: options.headers ?? null,
@@ -54,7 +57,7 @@ export function httpResponse(body: string | Uint8Array, options: HttpResponseOpt
 }
 
 /** One Server-Sent Event, as an HTTP stream chunk. */
-export function sseEvent(data: string, options: { readonly event?: string; readonly id?: string } = {}): IFormat {
+export function sseEvent(data: string, options: { readonly event?: string; readonly id?: string } = {}): PublishFormat {
   return new HttpStreamFormat(formatSseEvent(data, options));
 }
 

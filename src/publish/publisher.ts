@@ -1,5 +1,6 @@
 import { Item, type IFormat, type IGripConfig, type IItemExport, type PublisherClient } from '@fanoutio/grip';
 import { gripConfigs, type GripEnv } from '../config.js';
+import type { PublishFormat } from './formats.js';
 import { currentSettings, invocationDeadline, waitUntil } from '../lambda/invocation.js';
 import { checkUserChannel } from './channels.js';
 import { connectionTarget, userTarget, type ReservedPublisher, type Target } from './targets.js';
@@ -16,7 +17,7 @@ export interface ItemOptions {
 /** One item for one channel, in the formats its subscribers need. */
 export interface ChannelItem extends ItemOptions {
   readonly channel: string;
-  readonly formats: IFormat | readonly IFormat[];
+  readonly formats: PublishFormat | readonly PublishFormat[];
 }
 
 export interface ProxyFailure {
@@ -146,7 +147,7 @@ export class GripPublisher implements ReservedPublisher {
   }
 
   /** Publishes one item; resolves once every proxy accepted the batch that carried it. */
-  publish(channel: string, formats: IFormat | readonly IFormat[], options: ItemOptions = {}): Promise<void> {
+  publish(channel: string, formats: PublishFormat | readonly PublishFormat[], options: ItemOptions = {}): Promise<void> {
     return this.#track(this.#enqueue([{ channel, formats, ...options }]));
   }
 

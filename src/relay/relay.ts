@@ -6,6 +6,9 @@ import { httpResponse, httpStream, wsMessage } from '../publish/formats.js';
 import { getPublisher, type ChannelItem, type GripPublisher } from '../publish/publisher.js';
 import { readSourceRecords, type RelayEvent, type SourceRecord } from './records.js';
 
+/** A Lambda function for SQS, Kinesis, DynamoDB Streams and Kafka events, as `relay()` makes it. */
+export type RelayHandler = (event: RelayEvent, context?: Context) => Promise<RelayResult>;
+
 /** What one record becomes: a message for a channel. */
 export interface RelayMessage {
   readonly channel: string;
@@ -144,7 +147,7 @@ interface Prepared {
  * failure throws, and Lambda retries the batch; ids keep the repeats
  * harmless.
  */
-export function relay(options: RelayOptions = {}): (event: RelayEvent, context?: Context) => Promise<RelayResult> {
+export function relay(options: RelayOptions = {}): RelayHandler {
   const map = options.map ?? jsonMapper;
   const build = options.items ?? defaultItems;
   const store = options.store ?? ((message: RelayMessage) => message.message);

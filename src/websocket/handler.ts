@@ -64,7 +64,7 @@ export function decodeWebSocketRequest(request: HttpRequest, prefix = '', limits
  * drives the context itself (as with faas-grip). Pair with `webSocketResult`.
  * @throws RequestError (400 malformed, 401 unsigned): answer it with `errorResult`.
  */
-export async function getWebSocketContext(event: LambdaHttpEvent, gate: Gate = defaultGate()): Promise<WebSocketContext> {
+export async function readWebSocketContext(event: LambdaHttpEvent, gate: Gate = defaultGate()): Promise<WebSocketContext> {
   const { request } = await gate.admit(event);
   return decodeWebSocketRequest(request, gate.prefix, (sharedLimits ??= readProxyLimits()));
 }

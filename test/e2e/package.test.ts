@@ -29,8 +29,11 @@ test('the build emits every entry of the exports map, and each loads with its AP
     }
     loaded[entry] = (await import(pathToFileURL(join(outDir, target.import.replace(/^\.\/dist\//, ''))).href)) as Record<string, unknown>;
   }
-  for (const name of ['websocket', 'getWebSocketContext', 'webSocketResult', 'http', 'getPublisher', 'decodeEvents', 'encodeEvents', 'relay']) {
+  for (const name of ['websocket', 'readWebSocketContext', 'webSocketResult', 'http', 'getPublisher', 'relay']) {
     assert.equal(typeof loaded['.']![name], 'function', `grip-lambda exports ${name}`);
+  }
+  for (const name of ['decodeEvents', 'encodeEvents']) {
+    assert.equal(typeof loaded['./protocol']![name], 'function', `grip-lambda/protocol exports ${name}`);
   }
   for (const name of ['getFeed', 'closeSharedFeed']) {
     assert.equal(typeof loaded['./feed']![name], 'function', `grip-lambda/feed exports ${name}`);

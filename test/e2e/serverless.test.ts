@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import { SignJWT } from 'jose';
 import { parse as parseYaml } from 'yaml';
-import { decodeEvents } from '../../src/index.js';
+import { decodeEvents } from '../../src/protocol/index.js';
 import { describeRun, parseInvokeResult, removeWorkFolder, ROOT, runServerless, type CommandRun } from './support/serverless-cli.js';
 import { readZip } from './support/serverless-zip.js';
 

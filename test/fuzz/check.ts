@@ -15,7 +15,8 @@
  * naming only records of the event, or reject only as documented (an event
  * of no known source; a Kafka batch with failed records).
  */
-import { decodeEvents, MAX_META_VALUE_BYTES } from '../../src/index.js';
+import { decodeEvents } from '../../src/protocol/index.js';
+import { MAX_META_VALUE_BYTES } from '../../src/index.js';
 import type { FunctionInfo, Outcome } from './worker.js';
 
 export interface Violation {

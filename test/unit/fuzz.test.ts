@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeEvents } from '../../src/index.js';
+import { encodeEvents } from '../../src/protocol/index.js';
 import { checkHttp } from '../fuzz/check.js';
 import { DEFAULT_SEED, formatReport, runFuzz } from '../fuzz/run.js';
 import type { Outcome } from '../fuzz/worker.js';

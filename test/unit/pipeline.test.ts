@@ -8,7 +8,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
-import { GripPublisher, getPublisher, holdStream, http, parseGripLast, respond, websocket, wsMessage } from '../../src/index.js';
+import { GripPublisher, getPublisher, holdStream, http, respond, websocket, wsMessage } from '../../src/index.js';
+import { parseGripLast } from '../../src/http/reliable.js';
 import { freePort } from '../../src/local/stack.js';
 import { asLambdaEvent, ev, fixtureByFile, loadEvent, readResult, resultEvents, setHeader, summarize, wsEvent } from '../support/lambda-events.js';
 import { lambdaContext } from '../support/relay-events.js';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createGate } from '../../src/lambda/gate.js';
-import { getWebSocketContext, webSocketResult, websocket } from '../../src/websocket/handler.js';
+import { readWebSocketContext, webSocketResult, websocket } from '../../src/websocket/handler.js';
 import { call, quiet } from '../support/websocket-calls.js';
 import { asLambdaEvent, closeContent, ev, FIXTURE, readResult, resultEvents, summarize, wsEvent } from '../support/lambda-events.js';
 
@@ -170,11 +170,11 @@ describe('dispatch to user code', () => {
     ]);
   });
 
-  test('getWebSocketContext and webSocketResult, driven by hand', async (t) => {
+  test('readWebSocketContext and webSocketResult, driven by hand', async (t) => {
     quiet(t);
     const gate = createGate({ env: {} });
     const event = wsEvent(FIXTURE.albMultiValue, [ev('OPEN'), ev('TEXT', 'x')]);
-    const ctx = await getWebSocketContext(asLambdaEvent(event), gate);
+    const ctx = await readWebSocketContext(asLambdaEvent(event), gate);
     assert.equal(ctx.id, FIXTURE.albMultiValue.connectionId);
     assert.deepEqual(ctx.recv(), { type: 'text', data: 'x' });
     ctx.send('y');

@@ -1,0 +1,90 @@
+// The public surface, entry point by entry point: every name (values and
+// types) each entry of package.json's exports map gives, read by the
+// TypeScript checker from the sources the build compiles. A name added to
+// or dropped from an entry fails here until the list says so.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+const EXPECTED: Record<string, readonly string[]> = {
+  '.': [
+    'AcceptOptions', 'AppendOptions', 'AppendResult', 'ChannelItem', 'ChannelSequencer', 'ChannelSpec', 'CloseCode',
+    'CloseEvent', 'CloseInfo', 'ConnectionMeta', 'ConnectionState', 'DEFAULT_MAX_MESSAGE_BYTES', 'DroppedRecord',
+    'FEED_START', 'Feed', 'FeedItem', 'FeedUnavailableError', 'GripEnv', 'GripOptions', 'GripPublisher', 'GripSigVerifier',
+    'Hold', 'HttpHandler', 'HttpResponse', 'HttpResponseOptions', 'IncomingRequest', 'ItemBuilder', 'ItemOptions',
+    'KeepAliveOptions', 'LambdaHandler', 'LambdaHttpEvent', 'LambdaHttpResult', 'LongPollHoldOptions',
+    'MAX_META_VALUE_BYTES', 'MAX_RESPONSE_BYTES', 'PUSHPIN_MAX_CONTROL_BODY_BYTES', 'PermanentRecordError', 'ProxyFailure',
+    'ProxyLimits', 'PublishError', 'PublishFormat', 'PublisherOptions', 'Received', 'RelayEvent', 'RelayHandler',
+    'RelayMapper', 'RelayMessage', 'RelayOptions', 'RelayResult', 'ReliableStreamOptions', 'RequestError', 'RequestHeaders',
+    'SequenceMark', 'SequenceWatcher', 'SourceKind', 'SourceRecord', 'SseHoldOptions', 'StreamHoldOptions',
+    'SubscribeOptions', 'SubscriptionFilter', 'VerifyKey', 'VerifyResult', 'WebSocketContext', 'WebSocketHandlers',
+    'WebSocketMessage', 'WebSocketRequest', 'defaultItems', 'errorResult', 'formatSseEvent', 'getPublisher', 'holdLongPoll',
+    'holdSse', 'holdStream', 'http', 'httpResponse', 'httpStream', 'httpStreamClose', 'isStreamId', 'jsonMapper',
+    'maxMessageBytesFor', 'readProxyLimits', 'readWebSocketContext', 'relay', 'reliableStream', 'respond', 'sseEvent',
+    'webSocketResult', 'websocket', 'wsClose', 'wsMessage',
+  ],
+  './protocol': [
+    'CONTENT_TYPE_WEBSOCKET_EVENTS', 'CloseCode', 'CloseInfo', 'ControlMessage', 'DecodeErrorCode', 'EVENT_TYPES',
+    'KeepAliveOptions', 'SubscriptionFilter', 'WebSocketEvent', 'WebSocketEventType', 'WebSocketEventsDecodeError',
+    'decodeEvents', 'encodeEvents', 'isSendableCloseCode',
+  ],
+  './feed': [
+    'AppendOptions', 'AppendResult', 'FEED_START', 'Feed', 'FeedItem', 'FeedUnavailableError', 'RedisFeed', 'RedisFeedOptions',
+    'closeSharedFeed', 'getFeed', 'isStreamId', 'redisClientOptions',
+  ],
+  './local': ['InvocationLog', 'RunningStack', 'StackOptions', 'freePort', 'lambdaContext', 'startStack'],
+  './testing': [
+    'CloseInfo', 'ControlMessage', 'FrontDoorEvents', 'FrontDoorKind', 'OutgoingMessage', 'WebSocketEvent',
+    'WebSocketRequestOptions', 'WebSocketResultView', 'binaryEvent', 'closeEvent', 'disconnectEvent', 'lambdaContext',
+    'openEvent', 'pingEvent', 'readWebSocketResult', 'signGripSig', 'textEvent', 'webSocketRequest',
+  ],
+};
+
+/** Each entry of the exports map and the source file its `import` target is built from. */
+function entrySources(): Map<string, string> {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, string | { import?: string }> };
+  const sources = new Map<string, string>();
+  for (const [entry, target] of Object.entries(pkg.exports)) {
+    if (typeof target === 'string' || target.import === undefined) continue; // package.json, the serverless plugin
+    sources.set(entry, join(root, target.import.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts')));
+  }
+  return sources;
+}
+
+const sources = entrySources();
+// Names only: the binder needs the package's own modules, not its dependencies' types or the lib files
+// (which would take seconds to parse): those are read as empty.
+const options: ts.CompilerOptions = { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true, noLib: true, types: [] };
+const host = ts.createCompilerHost(options);
+const readSource = host.getSourceFile.bind(host);
+host.getSourceFile = (fileName, language, ...rest) =>
+  fileName.includes('/node_modules/') ? ts.createSourceFile(fileName, '', language) : readSource(fileName, language, ...rest);
+const program = ts.createProgram([...sources.values()], options, host);
+const checker = program.getTypeChecker();
+
+function exportsOf(file: string): string[] {
+  const source = program.getSourceFile(file);
+  assert.ok(source !== undefined, `${file} is in the program`);
+  const symbol = checker.getSymbolAtLocation(source);
+  assert.ok(symbol !== undefined, `${file} is a module`);
+  return checker.getExportsOfModule(symbol).map((s) => s.name).sort();
+}
+
+for (const [entry, expected] of Object.entries(EXPECTED)) {
+  test(`grip-lambda${entry === '.' ? '' : entry.slice(1)} exports exactly its listed names`, () => {
+    const file = sources.get(entry);
+    assert.ok(file !== undefined, `${entry} is in the exports map`);
+    assert.deepEqual(exportsOf(file), [...expected].sort());
+  });
+}
+
+test('every other entry is listed too, so none grows unseen', () => {
+  const pinned = new Set(Object.keys(EXPECTED));
+  const snapshot = Object.fromEntries([...sources].filter(([entry]) => !pinned.has(entry)).map(([entry, file]) => [entry, exportsOf(file)]));
+  assert.deepEqual(snapshot, {}, 'add these to EXPECTED');
+});
