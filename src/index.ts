@@ -11,7 +11,7 @@ export {
   WebSocketContext,
   type AcceptOptions,
   type CloseEvent,
-  type ConnectionState,
+  type WebSocketState,
   type Received,
   type SubscribeOptions,
   type WebSocketMessage,

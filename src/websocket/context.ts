@@ -69,7 +69,7 @@ function encodedSize(event: WebSocketEvent): number {
  * - `closed`: `close()` was called; its CLOSE goes out after what was sent, nothing after it.
  * - `gone`: the client went away (DISCONNECT); nothing reaches it.
  */
-export type ConnectionState = 'open' | 'rejected' | 'client-closed' | 'closed' | 'gone';
+export type WebSocketState = 'open' | 'rejected' | 'client-closed' | 'closed' | 'gone';
 
 /** What `recv()` returns when the client closed or went away. */
 export type Received = WebSocketMessage | { readonly type: 'close'; readonly close: CloseEvent };
@@ -87,7 +87,7 @@ export class WebSocketContext {
   readonly #in: readonly WebSocketEvent[];
   #next: number;
   readonly #out: WebSocketEvent[] = [];
-  #state: ConnectionState = 'open';
+  #state: WebSocketState = 'open';
   #protocol: string | undefined;
   /** The answer to the client, once `reject()` is called. */
   #rejection: HttpResponse | undefined;
@@ -156,7 +156,7 @@ export class WebSocketContext {
     return this.#in;
   }
 
-  get state(): ConnectionState {
+  get state(): WebSocketState {
     return this.#state;
   }
 

@@ -14,19 +14,19 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const EXPECTED: Record<string, readonly string[]> = {
   '.': [
     'AcceptOptions', 'AppendOptions', 'AppendResult', 'ChannelItem', 'ChannelSequencer', 'ChannelSpec', 'CloseCode',
-    'CloseEvent', 'CloseInfo', 'ConnectionMeta', 'ConnectionState', 'DEFAULT_MAX_MESSAGE_BYTES', 'DroppedRecord',
+    'CloseEvent', 'CloseInfo', 'ConnectionMeta', 'DEFAULT_MAX_MESSAGE_BYTES', 'DroppedRecord',
     'FEED_START', 'Feed', 'FeedItem', 'FeedUnavailableError', 'GripEnv', 'GripOptions', 'GripPublisher', 'GripSigVerifier',
     'Hold', 'HttpHandler', 'HttpResponse', 'HttpResponseOptions', 'IncomingRequest', 'ItemBuilder', 'ItemOptions',
     'KeepAliveOptions', 'LambdaHandler', 'LambdaHttpEvent', 'LambdaHttpResult', 'LongPollHoldOptions',
     'MAX_META_VALUE_BYTES', 'MAX_RESPONSE_BYTES', 'PUSHPIN_MAX_CONTROL_BODY_BYTES', 'PermanentRecordError', 'ProxyFailure',
-    'ProxyLimits', 'PublishError', 'PublishFormat', 'PublisherOptions', 'Received', 'RelayEvent', 'RelayHandler',
+    'ProxyLimits', 'PublishError', 'PublishFormat', 'PublisherOptions', 'RESERVED_CHANNEL_PREFIX', 'Received', 'RelayEvent', 'RelayHandler',
     'RelayMapper', 'RelayMessage', 'RelayOptions', 'RelayResult', 'ReliableStreamOptions', 'RequestError', 'RequestHeaders',
-    'SequenceMark', 'SequenceWatcher', 'SourceKind', 'SourceRecord', 'SseHoldOptions', 'StreamHoldOptions',
-    'SubscribeOptions', 'SubscriptionFilter', 'VerifyKey', 'VerifyResult', 'WebSocketContext', 'WebSocketHandlers',
-    'WebSocketMessage', 'WebSocketRequest', 'defaultItems', 'errorResult', 'formatSseEvent', 'getPublisher', 'holdLongPoll',
+    'RouteHandler', 'RouterOptions', 'Routes', 'SequenceMark', 'SequenceWatcher', 'SourceKind', 'SourceRecord', 'SseHoldOptions', 'StreamHoldOptions',
+    'SubscribeOptions', 'SubscriptionFilter', 'Target', 'VerifyKey', 'VerifyResult', 'WebSocketContext', 'WebSocketHandlers',
+    'WebSocketMessage', 'WebSocketRequest', 'WebSocketState', 'defaultItems', 'errorResult', 'formatSseEvent', 'getPublisher', 'holdLongPoll',
     'holdSse', 'holdStream', 'http', 'httpResponse', 'httpStream', 'httpStreamClose', 'isStreamId', 'jsonMapper',
     'maxMessageBytesFor', 'readProxyLimits', 'readWebSocketContext', 'relay', 'reliableStream', 'respond', 'sseEvent',
-    'webSocketResult', 'websocket', 'wsClose', 'wsMessage',
+    'routeMessages', 'webSocketResult', 'websocket', 'wsClose', 'wsMessage',
   ],
   './protocol': [
     'CONTENT_TYPE_WEBSOCKET_EVENTS', 'CloseCode', 'CloseInfo', 'ControlMessage', 'DecodeErrorCode', 'EVENT_TYPES',
@@ -36,6 +36,11 @@ const EXPECTED: Record<string, readonly string[]> = {
   './feed': [
     'AppendOptions', 'AppendResult', 'FEED_START', 'Feed', 'FeedItem', 'FeedUnavailableError', 'RedisFeed', 'RedisFeedOptions',
     'closeSharedFeed', 'getFeed', 'isStreamId', 'redisClientOptions',
+  ],
+  './presence': ['PresenceChange', 'PresenceMember', 'PresenceOptions', 'RedisPresence', 'closeSharedPresence', 'getPresence'],
+  './client': [
+    'ClientOptions', 'ConnectionState', 'RealtimeClient', 'ServerMessage', 'WebSocketConstructor', 'WebSocketLike', 'connect',
+    'isNewerId',
   ],
   './local': ['InvocationLog', 'RunningStack', 'StackOptions', 'freePort', 'lambdaContext', 'startStack'],
   './testing': [
