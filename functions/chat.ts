@@ -131,7 +131,7 @@ const chat: WebSocketHandlers = {
     ctx.subscribe(noticeChannel(name), { filters: ['skip-self'] });
     // A text the client can see (a PING frame it cannot) after 25 s of silence: grip-lambda/client's
     // idleTimeoutMs tells a quiet room from a dead connection by it.
-    ctx.keepAlive({ content: JSON.stringify({ type: 'ping' }), timeout: 25 });
+    ctx.keepAlive({ content: JSON.stringify({ type: 'ping' }), timeoutSeconds: 25 });
     // `presence: true` tells clients that /who works here.
     tell(ctx, { type: 'welcome', room: name, nick: nick(ctx), ...(presence !== null ? { presence: true } : {}) });
     const lastId = ctx.request.query.get('last-id');

@@ -10,6 +10,6 @@ export const handler = http((req) => {
   const name = nameFromPath(req.params, 'channel', req.path);
   if (!NAME_PATTERN.test(name)) return respond(400, 'channel names are 1-64 letters, digits, - or _\n');
   const asked = Number(req.query.get('timeout') ?? 30);
-  const timeout = Number.isFinite(asked) ? Math.min(55, Math.max(1, Math.floor(asked))) : 30;
-  return holdLongPoll({ channels: roomChannel(name), timeout, body: '{"message":null}\n' });
+  const timeoutSeconds = Number.isFinite(asked) ? Math.min(55, Math.max(1, Math.floor(asked))) : 30;
+  return holdLongPoll({ channels: roomChannel(name), timeoutSeconds, body: '{"message":null}\n' });
 });

@@ -25,7 +25,7 @@ export const handler = http((req) => {
       nextLink: `/sse/${name}`,
       render: (item) => formatSseEvent((JSON.parse(item.data) as { text: string }).text, { event: 'message', id: item.id }),
       ...(clientLastId !== undefined ? { clientLastId } : {}),
+      format: 'sse',
     },
-    true,
   );
 });

@@ -14,7 +14,7 @@ const feed = getFeed();
 export const handler = http((req) => {
   const name = nameFromPath(req.params, 'channel', req.path);
   if (!NAME_PATTERN.test(name)) return respond(400, 'channel names are 1-64 letters, digits, - or _\n');
-  if (feed === null) return holdStream({ channels: roomChannel(name), keepAlive: { content: '\n', timeout: 20 } });
+  if (feed === null) return holdStream({ channels: roomChannel(name), keepAlive: { content: '\n', timeoutSeconds: 20 } });
   return reliableStream({
     request: req,
     feed,

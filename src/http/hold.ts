@@ -8,21 +8,21 @@ interface HoldBase {
   readonly channels: ChannelSpec | readonly ChannelSpec[];
   /** Extra headers for the client. */
   readonly headers?: Readonly<Record<string, string>>;
-  /** A `Grip-Link` recovery URL the proxy calls on a gap in ids or after `timeout` idle seconds. */
-  readonly nextLink?: { readonly url: string; readonly timeout?: number };
+  /** A `Grip-Link` recovery URL the proxy calls on a gap in ids or after `timeoutSeconds` idle. */
+  readonly nextLink?: { readonly url: string; readonly timeoutSeconds?: number };
 }
 
 export interface StreamHoldOptions extends HoldBase {
   /** Sent at once, before any published content. */
   readonly body?: string | Uint8Array;
   readonly contentType?: string;
-  /** What the proxy sends when the stream idles for `timeout` seconds. */
-  readonly keepAlive?: { readonly content: string; readonly timeout: number };
+  /** What the proxy sends when the stream idles for `timeoutSeconds`. */
+  readonly keepAlive?: { readonly content: string; readonly timeoutSeconds: number };
 }
 
 export interface LongPollHoldOptions extends HoldBase {
-  /** Seconds the proxy holds the request before answering with `body`. */
-  readonly timeout?: number;
+  /** Seconds the proxy holds the request before answering with `body`; default the proxy's (Pushpin: 55). */
+  readonly timeoutSeconds?: number;
   /** The answer on timeout. */
   readonly body?: string | Uint8Array;
   readonly contentType?: string;
@@ -47,8 +47,20 @@ function instruct(base: HoldBase, prefix: string): GripInstruct {
       typeof spec === 'string' ? new Channel(prefix + spec) : new Channel(prefix + spec.name, spec.prevId ?? null),
     ),
   );
-  if (base.nextLink !== undefined) grip.setNextLink(base.nextLink.url, base.nextLink.timeout);
+  if (base.nextLink !== undefined) grip.setNextLink(base.nextLink.url, checkSeconds('nextLink.timeoutSeconds', base.nextLink.timeoutSeconds));
   return grip;
+}
+
+/**
+ * A duration in whole seconds, at least 1. @fanoutio/grip drops a zero,
+ * negative or NaN one without a word (the proxy then uses its default) and
+ * cuts fractions: refused here instead.
+ * @throws TypeError naming the option.
+ */
+function checkSeconds(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 1) throw new TypeError(`${name} must be a whole number of seconds >= 1, got ${value}`);
+  return value;
 }
 
 /** Holds an HTTP stream: each published `http-stream` item is appended to the response. */
@@ -58,7 +70,9 @@ export function holdStream(options: StreamHoldOptions): Hold {
     toResponse(prefix) {
       const grip = instruct(options, prefix);
       grip.setHoldStream();
-      if (options.keepAlive !== undefined) grip.setKeepAlive(options.keepAlive.content, options.keepAlive.timeout);
+      if (options.keepAlive !== undefined) {
+        grip.setKeepAlive(options.keepAlive.content, checkSeconds('keepAlive.timeoutSeconds', options.keepAlive.timeoutSeconds)!);
+      }
       return {
         status: 200,
         headers: {
@@ -89,7 +103,7 @@ export function holdSse(options: SseHoldOptions): Hold {
     ...options,
     contentType: 'text/event-stream',
     body: preamble + (options.body ?? ''),
-    keepAlive: { content: ':\n\n', timeout: options.keepAliveSeconds ?? 20 },
+    keepAlive: { content: ':\n\n', timeoutSeconds: options.keepAliveSeconds ?? 20 },
     headers: { 'X-Accel-Buffering': 'no', ...options.headers },
   });
 }
@@ -100,7 +114,7 @@ export function holdLongPoll(options: LongPollHoldOptions): Hold {
     kind: 'hold',
     toResponse(prefix) {
       const grip = instruct(options, prefix);
-      grip.setHoldLongPoll(options.timeout);
+      grip.setHoldLongPoll(checkSeconds('timeoutSeconds', options.timeoutSeconds));
       return {
         status: options.status ?? 200,
         headers: {

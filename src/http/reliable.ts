@@ -34,7 +34,9 @@ export interface ReliableStreamOptions {
   /** Where the proxy asks for missed items: this same function's URL, usually relative. */
   readonly nextLink: string;
   /** Seconds of silence after which the proxy asks anyway (default 120). */
-  readonly nextLinkTimeout?: number;
+  readonly nextLinkTimeoutSeconds?: number;
+  /** `'stream'` (default): a plain HTTP stream; `'sse'`: Server-Sent Events (render items with `formatSseEvent`). */
+  readonly format?: 'stream' | 'sse';
   /** Turns one stored item into the bytes the client receives. */
   readonly render: (item: FeedItem) => string;
   /** A resume point the client gave (SSE's Last-Event-ID); the proxy's Grip-Last wins over it. */
@@ -65,7 +67,7 @@ const REPLAY_LIMIT = 1000;
  * `feedDownRetrySeconds`; once the feed answers, the stream is gap-free
  * again from that point.
  */
-export async function reliableStream(options: ReliableStreamOptions, sse = false): Promise<Hold> {
+export async function reliableStream(options: ReliableStreamOptions): Promise<Hold> {
   const gripLast = parseGripLast(options.request.headers.get('grip-last'), options.request.channelPrefix).get(options.channel);
   const resumeFrom = gripLast ?? options.clientLastId;
   if (resumeFrom !== undefined && !isStreamId(resumeFrom)) {
@@ -73,7 +75,7 @@ export async function reliableStream(options: ReliableStreamOptions, sse = false
   }
   let body = '';
   let channel: { name: string; prevId?: string } = { name: options.channel };
-  let nextLinkTimeout = options.nextLinkTimeout ?? 120;
+  let nextLinkTimeoutSeconds = options.nextLinkTimeoutSeconds ?? 120;
   try {
     if (resumeFrom !== undefined) {
       const items = await options.feed.after(options.feedChannel, resumeFrom, REPLAY_LIMIT);
@@ -85,12 +87,14 @@ export async function reliableStream(options: ReliableStreamOptions, sse = false
   } catch (error) {
     if (!(error instanceof FeedUnavailableError)) throw error;
     body = '';
-    nextLinkTimeout = options.feedDownRetrySeconds ?? 10;
+    nextLinkTimeoutSeconds = options.feedDownRetrySeconds ?? 10;
   }
   const base = {
     channels: channel,
-    nextLink: { url: options.nextLink, timeout: nextLinkTimeout },
+    nextLink: { url: options.nextLink, timeoutSeconds: nextLinkTimeoutSeconds },
     body,
   };
-  return sse ? holdSse({ ...base, keepAliveSeconds: 20, retryMs: 2000 }) : holdStream({ ...base, keepAlive: { content: '\n', timeout: 20 } });
+  return options.format === 'sse'
+    ? holdSse({ ...base, keepAliveSeconds: 20, retryMs: 2000 })
+    : holdStream({ ...base, keepAlive: { content: '\n', timeoutSeconds: 20 } });
 }

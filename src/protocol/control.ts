@@ -14,9 +14,9 @@ export interface KeepAliveOptions {
   readonly content?: string | Uint8Array;
   /** Frame type the proxy sends. Default 'text' for string content, 'binary' for bytes. */
   readonly type?: 'text' | 'binary' | 'ping' | 'pong';
-  /** Seconds between keep-alives. */
-  readonly timeout: number;
-  /** 'idle' (default): only after `timeout` seconds without traffic; 'interval': every `timeout` seconds. */
+  /** Seconds between keep-alives; 0 turns keep-alive off. */
+  readonly timeoutSeconds: number;
+  /** 'idle' (default): only after `timeoutSeconds` without traffic; 'interval': every `timeoutSeconds`. */
   readonly mode?: 'idle' | 'interval';
 }
 
@@ -39,10 +39,10 @@ export function encodeControlMessage(message: ControlMessage): Uint8Array {
   return Buffer.concat([CONTROL_PREFIX, Buffer.from(JSON.stringify(message), 'utf8')]);
 }
 
-/** The keep-alive control message for `options`; a timeout of 0 turns keep-alive off. */
+/** The keep-alive control message for `options`; `timeoutSeconds: 0` turns keep-alive off. */
 export function keepAliveMessage(options: KeepAliveOptions): ControlMessage {
-  if (!Number.isInteger(options.timeout) || options.timeout < 0) {
-    throw new TypeError(`keep-alive timeout must be a whole number of seconds >= 0, got ${options.timeout}`);
+  if (!Number.isInteger(options.timeoutSeconds) || options.timeoutSeconds < 0) {
+    throw new TypeError(`keep-alive timeoutSeconds must be a whole number of seconds >= 0, got ${options.timeoutSeconds}`);
   }
   const { content = '' } = options;
   const binary = typeof content !== 'string';
@@ -50,7 +50,7 @@ export function keepAliveMessage(options: KeepAliveOptions): ControlMessage {
     type: 'keep-alive',
     'message-type': options.type ?? (binary ? 'binary' : 'text'),
     ...(binary ? { 'content-bin': Buffer.from(content).toString('base64') } : { content }),
-    timeout: options.timeout,
+    timeout: options.timeoutSeconds,
     ...(options.mode !== undefined ? { mode: options.mode } : {}),
   };
 }

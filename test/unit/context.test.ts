@@ -465,8 +465,8 @@ describe('control messages', () => {
 
   test('keepAlive sends a keep-alive control message', () => {
     const ctx = context([ev('OPEN')]);
-    ctx.keepAlive({ content: '{"type":"ka"}', timeout: 30 });
-    ctx.keepAlive({ content: new Uint8Array([0]), timeout: 40, mode: 'interval' });
+    ctx.keepAlive({ content: '{"type":"ka"}', timeoutSeconds: 30 });
+    ctx.keepAlive({ content: new Uint8Array([0]), timeoutSeconds: 40, mode: 'interval' });
     assert.deepEqual(answer(ctx.toResponse()), [
       ['OPEN', null],
       ['TEXT', control({ type: 'keep-alive', 'message-type': 'text', content: '{"type":"ka"}', timeout: 30 })],

@@ -5,7 +5,7 @@ import { CONTROL_PREFIX, encodeControlMessage, keepAliveMessage, MESSAGE_PREFIX 
 
 describe('keepAliveMessage', () => {
   test('string content: text keep-alive with content', () => {
-    assert.deepEqual(keepAliveMessage({ content: '{}', timeout: 30 }), {
+    assert.deepEqual(keepAliveMessage({ content: '{}', timeoutSeconds: 30 }), {
       type: 'keep-alive',
       'message-type': 'text',
       content: '{}',
@@ -14,11 +14,11 @@ describe('keepAliveMessage', () => {
   });
 
   test('no content: empty text content', () => {
-    assert.deepEqual(keepAliveMessage({ timeout: 20 }), { type: 'keep-alive', 'message-type': 'text', content: '', timeout: 20 });
+    assert.deepEqual(keepAliveMessage({ timeoutSeconds: 20 }), { type: 'keep-alive', 'message-type': 'text', content: '', timeout: 20 });
   });
 
   test('bytes: binary keep-alive with content-bin in base64', () => {
-    assert.deepEqual(keepAliveMessage({ content: new Uint8Array([0xff, 0x00, 0x80]), timeout: 25 }), {
+    assert.deepEqual(keepAliveMessage({ content: new Uint8Array([0xff, 0x00, 0x80]), timeoutSeconds: 25 }), {
       type: 'keep-alive',
       'message-type': 'binary',
       'content-bin': '/wCA',
@@ -27,30 +27,30 @@ describe('keepAliveMessage', () => {
   });
 
   test('explicit type and mode are passed on', () => {
-    assert.deepEqual(keepAliveMessage({ type: 'ping', timeout: 15, mode: 'interval' }), {
+    assert.deepEqual(keepAliveMessage({ type: 'ping', timeoutSeconds: 15, mode: 'interval' }), {
       type: 'keep-alive',
       'message-type': 'ping',
       content: '',
       timeout: 15,
       mode: 'interval',
     });
-    const pong = keepAliveMessage({ type: 'pong', content: new Uint8Array([1]), timeout: 5, mode: 'idle' });
+    const pong = keepAliveMessage({ type: 'pong', content: new Uint8Array([1]), timeoutSeconds: 5, mode: 'idle' });
     assert.equal(pong.type === 'keep-alive' && pong['message-type'], 'pong');
     assert.equal(pong.type === 'keep-alive' && pong['content-bin'], 'AQ==');
     assert.equal(pong.type === 'keep-alive' && pong.mode, 'idle');
   });
 
   test('no mode key unless one is given', () => {
-    assert.ok(!('mode' in keepAliveMessage({ timeout: 10 })));
+    assert.ok(!('mode' in keepAliveMessage({ timeoutSeconds: 10 })));
   });
 
   test('timeout 0 turns keep-alive off and is allowed', () => {
-    assert.equal((keepAliveMessage({ timeout: 0 }) as { timeout: number }).timeout, 0);
+    assert.equal((keepAliveMessage({ timeoutSeconds: 0 }) as { timeout: number }).timeout, 0);
   });
 
-  test('a timeout that is not a whole number >= 0 is a TypeError', () => {
-    for (const timeout of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
-      assert.throws(() => keepAliveMessage({ timeout }), TypeError, `timeout ${timeout}`);
+  test('a timeoutSeconds that is not a whole number >= 0 is a TypeError', () => {
+    for (const timeoutSeconds of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      assert.throws(() => keepAliveMessage({ timeoutSeconds }), TypeError, `timeoutSeconds ${timeoutSeconds}`);
     }
   });
 });

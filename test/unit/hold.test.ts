@@ -8,8 +8,8 @@ describe('holdLongPoll', () => {
   test('Grip-Hold response, the channels with their prefix and prev-id, the timeout and the next link', () => {
     const response = holdLongPoll({
       channels: ['news', { name: 'sports', prevId: '7' }],
-      timeout: 30,
-      nextLink: { url: '/poll/next', timeout: 120 },
+      timeoutSeconds: 30,
+      nextLink: { url: '/poll/next', timeoutSeconds: 120 },
     }).toResponse('app-');
     assert.equal(response.status, 200);
     assert.deepEqual(response.headers, {
@@ -44,6 +44,20 @@ describe('holdLongPoll', () => {
     assert.equal(response.headers['Grip-Hold'], 'response');
   });
 
+  test('a timeoutSeconds that is not a whole number >= 1 is a TypeError naming it, not a hold on the proxy default', () => {
+    for (const timeoutSeconds of [0, -1, 1.5, Number.NaN]) {
+      assert.throws(() => holdLongPoll({ channels: 'news', timeoutSeconds }).toResponse(''), /timeoutSeconds must be a whole number/, `${timeoutSeconds}`);
+      assert.throws(
+        () => holdLongPoll({ channels: 'news', nextLink: { url: '/next', timeoutSeconds } }).toResponse(''),
+        /nextLink\.timeoutSeconds must be a whole number/,
+      );
+      assert.throws(
+        () => holdStream({ channels: 'news', keepAlive: { content: '\n', timeoutSeconds } }).toResponse(''),
+        /keepAlive\.timeoutSeconds must be a whole number/,
+      );
+    }
+  });
+
   test('no channel is a TypeError', () => {
     assert.throws(() => holdLongPoll({ channels: [] }).toResponse(''), TypeError);
   });
@@ -51,7 +65,7 @@ describe('holdLongPoll', () => {
 
 describe('holdStream and holdSse', () => {
   test('holdStream: Grip-Hold stream, the keep-alive as a cstring, the first body', () => {
-    const response = holdStream({ channels: 'news', body: 'hello\n', keepAlive: { content: '\n', timeout: 20 } }).toResponse('');
+    const response = holdStream({ channels: 'news', body: 'hello\n', keepAlive: { content: '\n', timeoutSeconds: 20 } }).toResponse('');
     assert.equal(response.headers['Grip-Hold'], 'stream');
     assert.equal(response.headers['Grip-Keep-Alive'], '\\n; format=cstring; timeout=20');
     assert.equal(response.headers['Content-Type'], 'text/plain; charset=utf-8');

@@ -131,7 +131,7 @@ describe('reliableStream', () => {
       feedChannel: 'room',
       channel: 'room',
       nextLink: '/stream/room',
-      nextLinkTimeout: 30,
+      nextLinkTimeoutSeconds: 30,
       render: lineOf,
     });
     const headers = hold.toResponse('').headers;
@@ -197,8 +197,8 @@ describe('reliableStream', () => {
         channel: 'room.sse',
         nextLink: '/sse/room',
         render: (item) => formatSseEvent(item.data, { event: 'message', id: item.id }),
+        format: 'sse',
       },
-      true,
     );
     const response = hold.toResponse('');
     assert.equal(response.body, `retry: 2000\n\nevent: message\nid: ${ids[1]}\ndata: two\n\n`);
@@ -217,8 +217,8 @@ describe('reliableStream', () => {
         nextLink: '/sse/room',
         render: (item) => formatSseEvent(item.data, { event: 'message', id: item.id }),
         clientLastId: ids[0]!,
+        format: 'sse',
       },
-      true,
     );
     const response = hold.toResponse('');
     assert.equal(
@@ -241,8 +241,8 @@ describe('reliableStream', () => {
         nextLink: '/sse/room',
         render: (item) => formatSseEvent(item.data, { id: item.id }),
         clientLastId: ids[0]!,
+        format: 'sse',
       },
-      true,
     );
     assert.equal(hold.toResponse('').body, `retry: 2000\n\nid: ${ids[2]}\ndata: three\n\n`);
   });
@@ -329,9 +329,8 @@ describe('reliableStream', () => {
             channel: 'room',
             nextLink: '/stream/room',
             render: lineOf,
-            ...(sse ? { clientLastId: '1700000000000-0' } : {}),
+            ...(sse ? { clientLastId: '1700000000000-0', format: 'sse' as const } : {}),
           },
-          sse,
         );
         const response = hold.toResponse('');
         assert.equal(response.status, 200);
