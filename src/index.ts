@@ -64,10 +64,10 @@ export {
   wsClose,
   httpStream,
   httpStreamClose,
-  httpResponse,
+  longPollResponse,
   sseEvent,
   formatSseEvent,
-  type HttpResponseOptions,
+  type LongPollResponseOptions,
   type PublishFormat,
 } from './publish/formats.js';
 

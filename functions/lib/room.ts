@@ -1,5 +1,5 @@
 import { FeedUnavailableError, getFeed } from '../../src/feed/index.js';
-import { ChannelSequencer, getPublisher, httpResponse, httpStream, PublishError, RequestError, sseEvent, wsMessage, type ChannelItem } from '../../src/index.js';
+import { ChannelSequencer, getPublisher, longPollResponse, httpStream, PublishError, RequestError, sseEvent, wsMessage, type ChannelItem } from '../../src/index.js';
 import { noticeChannel, roomChannel, sseChannel, type ChatEvent, type NoticeEvent } from './channels.js';
 
 /** This container's numbering of the room messages it publishes: a client that sees `seq` skip knows it missed some. */
@@ -114,7 +114,7 @@ export function roomItems(
       formats: [
         wsMessage(JSON.stringify(event)),
         httpStream(`${event.text}\n`),
-        httpResponse(`${JSON.stringify({ message: event.text, ...(ids ? { id: ids.id } : {}) })}\n`, {
+        longPollResponse(`${JSON.stringify({ message: event.text, ...(ids ? { id: ids.id } : {}) })}\n`, {
           headers: { 'Content-Type': 'application/json' },
         }),
       ],

@@ -42,13 +42,13 @@ export function httpStreamClose(): PublishFormat {
   return new HttpStreamFormat(null, true);
 }
 
-export interface HttpResponseOptions {
+export interface LongPollResponseOptions {
   readonly status?: number;
   readonly headers?: Record<string, string>;
 }
 
 /** The response long-polling subscribers receive. */
-export function httpResponse(body: string | Uint8Array, options: HttpResponseOptions = {}): PublishFormat {
+export function longPollResponse(body: string | Uint8Array, options: LongPollResponseOptions = {}): PublishFormat {
   return new HttpResponseFormat({
     code: options.status !== undefined ? String(options.status) : null,
     headers: options.headers ?? null,

@@ -2,7 +2,7 @@ import { describeError } from '../errors.js';
 import type { Context } from 'aws-lambda';
 import type { Feed } from '../feed/feed.js';
 import { markLogged, runInvocation } from '../lambda/invocation.js';
-import { httpResponse, httpStream, wsMessage } from '../publish/formats.js';
+import { longPollResponse, httpStream, wsMessage } from '../publish/formats.js';
 import { getPublisher, type ChannelItem, type GripPublisher } from '../publish/publisher.js';
 import { readSourceRecords, type RelayEvent, type SourceRecord } from './records.js';
 
@@ -110,7 +110,7 @@ function checkPublishable(message: RelayMessage, build: ItemBuilder, publisher: 
 export const defaultItems: ItemBuilder = (message, ids) => [
   {
     channel: message.channel,
-    formats: [wsMessage(message.message), httpStream(`${message.message}\n`), httpResponse(message.message)],
+    formats: [wsMessage(message.message), httpStream(`${message.message}\n`), longPollResponse(message.message)],
     ...(ids !== undefined ? { id: ids.id, prevId: ids.prevId } : {}),
   },
 ];

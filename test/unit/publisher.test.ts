@@ -5,7 +5,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import * as jose from 'jose';
-import { httpResponse, httpStream, httpStreamClose, sseEvent, wsClose, wsMessage } from '../../src/publish/formats.js';
+import { longPollResponse, httpStream, httpStreamClose, sseEvent, wsClose, wsMessage } from '../../src/publish/formats.js';
 import { GripPublisher, PublishError } from '../../src/publish/publisher.js';
 
 interface Received {
@@ -111,7 +111,7 @@ describe('GripPublisher.fromEnv against a control endpoint', () => {
     const endpoint = await controlEndpoint();
     await (await publisherFor(endpoint)).publish(
       'feed',
-      [wsMessage('m'), httpStream('chunk\n'), httpResponse('{"a":1}\n', { status: 200, headers: { 'Content-Type': 'application/json' } })],
+      [wsMessage('m'), httpStream('chunk\n'), longPollResponse('{"a":1}\n', { status: 200, headers: { 'Content-Type': 'application/json' } })],
       { id: 'id-2', prevId: 'id-1', meta: { sender: 'alice' } },
     );
     assert.deepEqual(onlyItems(endpoint), [
@@ -133,8 +133,8 @@ describe('GripPublisher.fromEnv against a control endpoint', () => {
     const endpoint = await controlEndpoint();
     const publisher = await publisherFor(endpoint);
     await publisher.publishBatch([
-      { channel: 'a', formats: httpResponse('plain') },
-      { channel: 'b', formats: httpResponse(new Uint8Array([1, 2])) },
+      { channel: 'a', formats: longPollResponse('plain') },
+      { channel: 'b', formats: longPollResponse(new Uint8Array([1, 2])) },
       { channel: 'c', formats: httpStreamClose() },
       { channel: 'd', formats: sseEvent('line1\nline2', { event: 'msg', id: '7' }) },
     ]);
