@@ -1,6 +1,6 @@
-import { FeedUnavailableError, getFeed } from '../src/feed/index.js';
-import { isStreamId, RequestError, websocket, type WebSocketContext, type WebSocketHandlers } from '../src/index.js';
-import { getPresence, type PresenceChange } from '../src/presence/index.js';
+import { FeedUnavailableError, getFeed } from 'grip-lambda/feed';
+import { isStreamId, RequestError, websocket, type WebSocketContext, type WebSocketHandlers } from 'grip-lambda';
+import { getPresence, type PresenceChange } from 'grip-lambda/presence';
 import { nameFromPath, NAME_PATTERN, noticeChannel, roomChannel, type ChatEvent } from './lib/channels.js';
 import { publishMessage, publishNotice } from './lib/room.js';
 

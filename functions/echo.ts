@@ -1,4 +1,4 @@
-import { websocket } from '../src/index.js';
+import { websocket } from 'grip-lambda';
 
 /**
  * Echo: accepts every connection, sends each TEXT and BINARY message back

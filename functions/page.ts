@@ -1,4 +1,4 @@
-import { http } from '../src/index.js';
+import { http } from 'grip-lambda';
 import { CLIENT_SCRIPT } from './lib/client-script.js';
 
 /** GET /: the chat page, on grip-lambda/client (its browser bundle, inlined). */

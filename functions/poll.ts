@@ -1,4 +1,4 @@
-import { holdLongPoll, http, respond } from '../src/index.js';
+import { holdLongPoll, http, respond } from 'grip-lambda';
 import { nameFromPath, NAME_PATTERN, roomChannel } from './lib/channels.js';
 
 /**

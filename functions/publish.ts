@@ -1,5 +1,5 @@
-import { FeedUnavailableError, getFeed } from '../src/feed/index.js';
-import { getPublisher, http, PublishError, respond, type HttpResponse } from '../src/index.js';
+import { FeedUnavailableError, getFeed } from 'grip-lambda/feed';
+import { getPublisher, http, PublishError, respond, type HttpResponse } from 'grip-lambda';
 import { nameFromPath, NAME_PATTERN } from './lib/channels.js';
 import { publishMessage } from './lib/room.js';
 

@@ -1,5 +1,5 @@
-import { getFeed } from '../src/feed/index.js';
-import { jsonMapper, PermanentRecordError, relay } from '../src/index.js';
+import { getFeed } from 'grip-lambda/feed';
+import { jsonMapper, PermanentRecordError, relay } from 'grip-lambda';
 import { NAME_PATTERN } from './lib/channels.js';
 import { roomItems } from './lib/room.js';
 

@@ -1,5 +1,5 @@
-import { getFeed } from '../src/feed/index.js';
-import { holdStream, http, reliableStream, respond } from '../src/index.js';
+import { getFeed } from 'grip-lambda/feed';
+import { holdStream, http, reliableStream, respond } from 'grip-lambda';
 import { nameFromPath, NAME_PATTERN, roomChannel } from './lib/channels.js';
 
 // The feed when REDIS_URL is set; made (and connected) at module load, in Lambda's init.

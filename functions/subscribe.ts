@@ -1,4 +1,4 @@
-import { websocket } from '../src/index.js';
+import { websocket } from 'grip-lambda';
 import { nameFromPath, NAME_PATTERN, roomChannel } from './lib/channels.js';
 
 /**

@@ -1,5 +1,5 @@
-import { FeedUnavailableError, getFeed } from '../../src/feed/index.js';
-import { ChannelSequencer, getPublisher, longPollResponse, httpStream, PublishError, RequestError, sseEvent, wsMessage, type ChannelItem } from '../../src/index.js';
+import { FeedUnavailableError, getFeed } from 'grip-lambda/feed';
+import { ChannelSequencer, getPublisher, longPollResponse, httpStream, PublishError, RequestError, sseEvent, wsMessage, type ChannelItem } from 'grip-lambda';
 import { noticeChannel, roomChannel, sseChannel, type ChatEvent, type NoticeEvent } from './channels.js';
 
 /** This container's numbering of the room messages it publishes: a client that sees `seq` skip knows it missed some. */

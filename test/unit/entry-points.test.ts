@@ -93,3 +93,9 @@ test('every other entry is listed too, so none grows unseen', () => {
   const snapshot = Object.fromEntries([...sources].filter(([entry]) => !pinned.has(entry)).map(([entry, file]) => [entry, exportsOf(file)]));
   assert.deepEqual(snapshot, {}, 'add these to EXPECTED');
 });
+
+test("tsconfig.json's paths name, for each entry, the source its import target is built from", () => {
+  const { config } = ts.readConfigFile(join(root, 'tsconfig.json'), ts.sys.readFile) as { config: { compilerOptions: { paths: Record<string, string[]> } } };
+  const expected = Object.fromEntries([...sources].map(([entry, file]) => [`grip-lambda${entry.slice(1)}`, [`./${file.slice(root.length)}`]]));
+  assert.deepEqual(config.compilerOptions.paths, expected);
+});
