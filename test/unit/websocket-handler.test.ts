@@ -18,8 +18,8 @@ describe('dispatch to user code', () => {
     const handler = websocket(
       {
         onOpen: (ctx) => void seen.push(`open ${ctx.id}`),
-        onMessage: (ctx, m) => void seen.push(`${m.type} ${m.type === 'text' ? m.data : latin1(m.data)}`),
-        onClose: (ctx, close) => void seen.push(`close ${close.code} ${close.reason} ${close.clean}`),
+        onMessage: (_ctx, m) => void seen.push(`${m.type} ${m.type === 'text' ? m.data : latin1(m.data)}`),
+        onClose: (_ctx, close) => void seen.push(`close ${close.code} ${close.reason} ${close.clean}`),
       },
       { env: {} },
     );
