@@ -69,13 +69,15 @@ export function clusterReport(result: ClusterFanoutResult): string[] {
   );
   result.threeNodes.forEach((t, i) => {
     const o = result.oneNode[i]!;
-    lines.push(`| ${i + 1} | ${t.firstMs.toFixed(1)} ms | ${t.medianMs.toFixed(1)} ms | ${t.lastMs.toFixed(1)} ms | ${o.firstMs.toFixed(1)} ms | ${o.medianMs.toFixed(1)} ms | ${o.lastMs.toFixed(1)} ms |`);
+    lines.push(
+      `| ${i + 1} | ${t.firstMs.toFixed(1)} ms | ${t.medianMs.toFixed(1)} ms | ${t.lastMs.toFixed(1)} ms | ${o.firstMs.toFixed(1)} ms | ${o.medianMs.toFixed(1)} ms | ${o.lastMs.toFixed(1)} ms |`,
+    );
   });
   lines.push(
     '',
     `Last client, median of the rounds: three nodes ${lastMedian(result.threeNodes).toFixed(1)} ms, one node ${lastMedian(result.oneNode).toFixed(1)} ms (${(lastMedian(result.threeNodes) / lastMedian(result.oneNode)).toFixed(2)}×). Resident memory of each node's processes (zurl, Pushpin and its children) with the clients connected: ${result.threeNodesMiB.map((m) => m.toFixed(0)).join(' / ')} MiB on three nodes, ${result.oneNodeMiB.toFixed(0)} MiB on one node alone.`,
     '',
-    'The three nodes share this machine\'s cores with each other, haproxy, the function host and the clients, so here the comparison says little about speed (and the noise of a shared machine is in both columns): what spreading buys on one machine is memory and connections per node, and a node that fails takes only its third of the clients with it. On machines of their own each node does a third of the fan-out work; not measured here.',
+    "The three nodes share this machine's cores with each other, haproxy, the function host and the clients, so here the comparison says little about speed (and the noise of a shared machine is in both columns): what spreading buys on one machine is memory and connections per node, and a node that fails takes only its third of the clients with it. On machines of their own each node does a third of the fan-out work; not measured here.",
     '',
   );
   return lines;
@@ -96,7 +98,9 @@ function spliceReport(markdown: string, section: readonly string[]): string {
 }
 
 if (import.meta.filename === process.argv[1]) {
-  const { values } = parseArgs({ options: { clients: { type: 'string' }, rounds: { type: 'string' }, json: { type: 'boolean' }, write: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: { clients: { type: 'string' }, rounds: { type: 'string' }, json: { type: 'boolean' }, write: { type: 'boolean' } },
+  });
   const result = await measureClusterFanout(Number(values.clients ?? 3000), Number(values.rounds ?? 5));
   if (values.json === true) {
     process.stdout.write(`${JSON.stringify(result)}\n`);

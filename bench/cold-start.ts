@@ -66,7 +66,14 @@ async function signedOpenEvent(): Promise<object> {
       'grip-sig': token,
       'sec-websocket-extensions': 'grip',
     },
-    requestContext: { http: { method: 'POST', path: '/echo', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' }, domainName: 'localhost', requestId: 'bench', routeKey: 'POST /echo', stage: '$default', timeEpoch: 0 },
+    requestContext: {
+      http: { method: 'POST', path: '/echo', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
+      domainName: 'localhost',
+      requestId: 'bench',
+      routeKey: 'POST /echo',
+      stage: '$default',
+      timeEpoch: 0,
+    },
     body: Buffer.from(body).toString('base64'),
     isBase64Encoded: true,
   };
@@ -125,7 +132,13 @@ function measure(files: readonly string[], withRequest: readonly boolean[], even
   for (let i = 0; i < samples; i++) {
     files.forEach((file, k) => {
       const args = [runner, file, withRequest[k] ? 'call' : 'load'];
-      const out = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] })) as { load: number; loadCpu: number; first?: number; firstCpu?: number; status?: number };
+      const out = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] })) as {
+        load: number;
+        loadCpu: number;
+        first?: number;
+        firstCpu?: number;
+        status?: number;
+      };
       if (withRequest[k] && out.status !== 200) throw new Error(`${file}: first request answered ${out.status}, not 200`);
       times[k]!.push({ loadMs: out.load, loadCpuMs: out.loadCpu, firstRequestMs: out.first, firstRequestCpuMs: out.firstCpu });
     });
@@ -144,7 +157,9 @@ const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length 
 const WEBSOCKET_FUNCTIONS = new Set(['echo', 'subscribe']);
 
 export async function measureColdStart(samples = 21): Promise<ColdStartRow[]> {
-  const config = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as { functions: Record<string, { handler: string }> };
+  const config = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as {
+    functions: Record<string, { handler: string }>;
+  };
   const entries: Array<[string, ColdStartRow['kind'], string, boolean]> = Object.entries(config.functions).map(([name, fn]) => [
     name,
     'grip-lambda',
@@ -167,7 +182,13 @@ export async function measureColdStart(samples = 21): Promise<ColdStartRow[]> {
     await bundle(entry, outfile);
     files.push(outfile);
   }
-  const times = measure(files, entries.map(([, , , withRequest]) => withRequest), await signedOpenEvent(), samples, dir);
+  const times = measure(
+    files,
+    entries.map(([, , , withRequest]) => withRequest),
+    await signedOpenEvent(),
+    samples,
+    dir,
+  );
   const rows: ColdStartRow[] = entries.map(([name, kind, , withRequest], k) => {
     const loads = times[k]!.map((s) => s.loadMs).sort((a, b) => a - b);
     const firsts = times[k]!.map((s) => s.firstRequestMs ?? 0).sort((a, b) => a - b);

@@ -76,7 +76,13 @@ export async function measureFanout(
     await publisher.publish(channel, wsMessage(text));
     await done;
     const times = arrivals.map((t) => t - started).sort((a, b) => a - b);
-    rows.push({ clients, firstMs: times[0]!, medianMs: times[Math.floor(times.length / 2)]!, lastMs: times[times.length - 1]!, refusedConnects: retries });
+    rows.push({
+      clients,
+      firstMs: times[0]!,
+      medianMs: times[Math.floor(times.length / 2)]!,
+      lastMs: times[times.length - 1]!,
+      refusedConnects: retries,
+    });
   }
   for (const socket of sockets) socket.terminate();
   return rows;

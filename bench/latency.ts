@@ -189,10 +189,16 @@ if (process.argv[1] === import.meta.filename) {
   const samples = Number(process.argv[3] ?? 1000);
   const baselines = await startBaselineOrigins();
   const hostOnly = await startHostOnlyOrigin();
-  const stack = await startStack({ root: new URL('..', import.meta.url).pathname, redis: false, extraRoutes: [...baselines.extraRoutes, hostOnly.extraRoute] });
+  const stack = await startStack({
+    root: new URL('..', import.meta.url).pathname,
+    redis: false,
+    extraRoutes: [...baselines.extraRoutes, hostOnly.extraRoute],
+  });
   try {
     for (let run = 1; run <= runs; run++) {
-      const rows = await measureLatency(stack.wsUrl, samples, 50, [['function host, handler doing what the raw GRIP-mode origin does', '/hostonly/echo']]);
+      const rows = await measureLatency(stack.wsUrl, samples, 50, [
+        ['function host, handler doing what the raw GRIP-mode origin does', '/hostonly/echo'],
+      ]);
       const [bare, ours, , rawGrip, host] = rows as [LatencyRow, LatencyRow, LatencyRow, LatencyRow, LatencyRow];
       console.log(
         `run ${run}: ${rows.map((r) => `${r.name} p50 ${r.p50Ms.toFixed(3)} ms`).join('; ')}; grip-lambda ${(ours.p50Ms / rawGrip.p50Ms).toFixed(3)}× raw GRIP mode (host alone ${(host.p50Ms / rawGrip.p50Ms).toFixed(3)}×), ${(ours.p50Ms / bare.p50Ms).toFixed(2)}× bare`,

@@ -102,13 +102,19 @@ export async function measureMicro(log: (line: string) => void = () => {}): Prom
   const rows: MicroRow[] = [];
   try {
     for (const { label, body } of microInputs()) {
-      const [oursUs, gripUs] = await compareMicros(() => decodeEvents(body), () => decodeWebSocketEvents(body));
+      const [oursUs, gripUs] = await compareMicros(
+        () => decodeEvents(body),
+        () => decodeWebSocketEvents(body),
+      );
       rows.push({ work: 'decode', input: label, oursUs, gripUs, ratio: gripUs / oursUs });
       log(`decode      ${label.padEnd(16)} ours ${fmtUs(oursUs)}  grip ${fmtUs(gripUs)}  ${(gripUs / oursUs).toFixed(1)}×`);
     }
     for (const { label, body } of microInputs()) {
       const event = httpApiEvent(body);
-      const [oursUs, gripUs] = await compareMicros(() => ourEcho(event), () => gripEcho(event));
+      const [oursUs, gripUs] = await compareMicros(
+        () => ourEcho(event),
+        () => gripEcho(event),
+      );
       rows.push({ work: 'invocation', input: label, oursUs, gripUs, ratio: gripUs / oursUs });
       log(`invocation  ${label.padEnd(16)} ours ${fmtUs(oursUs)}  grip ${fmtUs(gripUs)}  ${(gripUs / oursUs).toFixed(1)}×`);
     }

@@ -23,7 +23,11 @@ export interface PublishRow {
 }
 
 /** A client on /subscribe/{channel} (functions/subscribe.ts), once published messages reach it. */
-async function subscriber(wsUrl: string, channel: string, probe: (text: string) => Promise<void>): Promise<{ count(): number; close(): void }> {
+async function subscriber(
+  wsUrl: string,
+  channel: string,
+  probe: (text: string) => Promise<void>,
+): Promise<{ count(): number; close(): void }> {
   const ws = new WebSocket(`${wsUrl}/subscribe/${channel}`);
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
@@ -63,7 +67,9 @@ export async function measurePublishing(gripUrl: string, wsUrl: string, messages
 
   // @fanoutio/grip: one control request per publish; 32 in flight at a time, as a busy function might.
   const grip = new Publisher(gripUrl);
-  const gripSubscriber = await subscriber(wsUrl, 'bench-grip', (text) => grip.publishFormats('bench-grip', new WebSocketMessageFormat(text)));
+  const gripSubscriber = await subscriber(wsUrl, 'bench-grip', (text) =>
+    grip.publishFormats('bench-grip', new WebSocketMessageFormat(text)),
+  );
   let started = performance.now();
   let next = 0;
   await Promise.all(
@@ -77,7 +83,14 @@ export async function measurePublishing(gripUrl: string, wsUrl: string, messages
   let seconds = (performance.now() - started) / 1000;
   const gripDelivered = await settled(gripSubscriber.count, messages);
   gripSubscriber.close();
-  rows.push({ name: '@fanoutio/grip Publisher', messages, seconds, perSecond: messages / seconds, controlRequests: messages, delivered: gripDelivered });
+  rows.push({
+    name: '@fanoutio/grip Publisher',
+    messages,
+    seconds,
+    perSecond: messages / seconds,
+    controlRequests: messages,
+    delivered: gripDelivered,
+  });
 
   // grip-lambda: the same messages published in one tick; coalesced into batches of 500.
   const ours = new GripPublisher(readGripSettings({ GRIP_URL: gripUrl }).clients, { batchSize: 500 });

@@ -62,7 +62,9 @@ section('cold start: bundle size and module load (fresh node process per sample)
 const cold = await measureColdStart();
 for (const row of cold) {
   const first = row.firstRequestMedianMs !== undefined ? `  with first request ${row.firstRequestMedianMs.toFixed(2)} ms` : '';
-  console.log(`${row.name.padEnd(42)} ${(row.bytes / 1024).toFixed(1).padStart(7)} KB  ${(row.gzipBytes / 1024).toFixed(1).padStart(6)} KB gz  load ${row.loadMedianMs.toFixed(2)} ms${first}  (CPU ${row.loadCpuMedianMs.toFixed(2)} ms)`);
+  console.log(
+    `${row.name.padEnd(42)} ${(row.bytes / 1024).toFixed(1).padStart(7)} KB  ${(row.gzipBytes / 1024).toFixed(1).padStart(6)} KB gz  load ${row.loadMedianMs.toFixed(2)} ms${first}  (CPU ${row.loadCpuMedianMs.toFixed(2)} ms)`,
+  );
 }
 
 let publishing: PublishRow[] = [];
@@ -76,17 +78,22 @@ if (withStack) {
     section('publishing to the local Pushpin');
     publishing = await measurePublishing(stack.gripUrl, stack.wsUrl);
     for (const row of publishing) {
-      console.log(`${row.name.padEnd(28)} ${row.messages} messages in ${row.seconds.toFixed(2)} s = ${Math.round(row.perSecond)} msg/s (${row.controlRequests} control requests), ${row.delivered} delivered to the subscriber`);
+      console.log(
+        `${row.name.padEnd(28)} ${row.messages} messages in ${row.seconds.toFixed(2)} s = ${Math.round(row.perSecond)} msg/s (${row.controlRequests} control requests), ${row.delivered} delivered to the subscriber`,
+      );
     }
     section('end-to-end echo latency through Pushpin');
     latency = await measureLatency(stack.wsUrl);
-    for (const row of latency) console.log(`${row.name.padEnd(42)} p50 ${row.p50Ms.toFixed(2)} ms  p99 ${row.p99Ms.toFixed(2)} ms (${row.samples} round trips)`);
+    for (const row of latency)
+      console.log(`${row.name.padEnd(42)} p50 ${row.p50Ms.toFixed(2)} ms  p99 ${row.p99Ms.toFixed(2)} ms (${row.samples} round trips)`);
     section('fan-out: one publish to 1,000 WebSocket clients');
     fanoutOne = await measureFanout(stack.wsUrl, stack.gripUrl, 1, 11);
     console.log(`one subscriber: median ${median(fanoutOne.map((r) => r.lastMs)).toFixed(1)} ms over ${fanoutOne.length} publishes`);
     fanout = await measureFanout(stack.wsUrl, stack.gripUrl);
-    for (const row of fanout) console.log(`first ${row.firstMs.toFixed(1)} ms  median ${row.medianMs.toFixed(1)} ms  last ${row.lastMs.toFixed(1)} ms`);
-    if (fanout[0]!.refusedConnects > 0) console.log(`(${fanout[0]!.refusedConnects} handshake(s) refused with 502 while connecting, tried again)`);
+    for (const row of fanout)
+      console.log(`first ${row.firstMs.toFixed(1)} ms  median ${row.medianMs.toFixed(1)} ms  last ${row.lastMs.toFixed(1)} ms`);
+    if (fanout[0]!.refusedConnects > 0)
+      console.log(`(${fanout[0]!.refusedConnects} handshake(s) refused with 502 while connecting, tried again)`);
   } finally {
     await stack.stop();
     await baselines.close();
@@ -97,7 +104,11 @@ let cluster: ClusterFanoutResult | undefined;
 if (withCluster) {
   section('fan-out to 3,000 WebSocket clients: three Pushpin nodes behind haproxy, against one node');
   // A process of its own: its functions check Grip-Sig with the cluster's key, not this stack's.
-  const output = execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench/cluster-fanout.ts'), '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+  const output = execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench/cluster-fanout.ts'), '--json'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  });
   cluster = JSON.parse(output.trim().split('\n').at(-1)!) as ClusterFanoutResult;
   console.log(clusterReport(cluster).join('\n'));
 }
@@ -129,7 +140,12 @@ function evaluate(micro: MicroRow[], cold: ColdStartRow[], publishing: PublishRo
   const ours = cold.filter((r) => r.kind === 'grip-lambda');
   const range = (ratios: number[]) => `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}×`;
   const vsApigw = ours.map((r) => r.loadMedianMs / apigw.loadMedianMs);
-  out.push({ what: 'cold load, every function', goal: '≤ 0.25× API Gateway echo', measured: range(vsApigw), met: Math.max(...vsApigw) <= 0.25 });
+  out.push({
+    what: 'cold load, every function',
+    goal: '≤ 0.25× API Gateway echo',
+    measured: range(vsApigw),
+    met: Math.max(...vsApigw) <= 0.25,
+  });
   // Above the floor: what each bundle adds to what require() itself costs.
   const above = (r: ColdStartRow) => r.loadMedianMs - floor.loadMedianMs;
   const aboveCpu = (r: ColdStartRow) => r.loadCpuMedianMs - floor.loadCpuMedianMs;
@@ -193,7 +209,7 @@ function evaluate(micro: MicroRow[], cold: ColdStartRow[], publishing: PublishRo
       ...(vsRawGrip <= 1.05
         ? {}
         : {
-            why: 'the raw origin answers straight from node:http; grip-lambda\'s echo runs behind the local function host (an API Gateway event built per request, the result read back) and then the library\'s own per-request work (the invocation scope, front-door detection, the Grip-Sig check, decoding, the context, encoding). `node --import tsx bench/latency.ts 3` adds a row for the function host serving a handler that does only what the raw origin does: since the host was made cheaper (routes compiled once, no URL parser for plain paths, one timer for all timeouts, callbacks instead of promises) it measured 1.005-1.06× the raw origin, so most of what is left is the library\'s share, on two cores shared with Pushpin, zurl, the client and other work, where each request runs with cold caches',
+            why: "the raw origin answers straight from node:http; grip-lambda's echo runs behind the local function host (an API Gateway event built per request, the result read back) and then the library's own per-request work (the invocation scope, front-door detection, the Grip-Sig check, decoding, the context, encoding). `node --import tsx bench/latency.ts 3` adds a row for the function host serving a handler that does only what the raw origin does: since the host was made cheaper (routes compiled once, no URL parser for plain paths, one timer for all timeouts, callbacks instead of promises) it measured 1.005-1.06× the raw origin, so most of what is left is the library's share, on two cores shared with Pushpin, zurl, the client and other work, where each request runs with cold caches",
           }),
     });
   }
@@ -210,7 +226,10 @@ function report(): string {
   lines.push('# Benchmarks', '');
   lines.push(`Measured by \`npm run bench\` on ${when} UTC.`, '');
   lines.push(`Machine: ${machine}.`, '');
-  lines.push('Each comparison ran in the same process run, side by side. Medians; a ratio above 1 means grip-lambda is faster (or, for sizes and load times, the alternative is bigger/slower).', '');
+  lines.push(
+    'Each comparison ran in the same process run, side by side. Medians; a ratio above 1 means grip-lambda is faster (or, for sizes and load times, the alternative is bigger/slower).',
+    '',
+  );
 
   lines.push('## Targets', '');
   lines.push('| What | Goal | Measured | |', '|---|---|---|---|');
@@ -224,24 +243,28 @@ function report(): string {
 
   lines.push('## In-process: decode and whole invocation, against @fanoutio/grip 4.3', '');
   lines.push(
-    'Decode: `decodeEvents` against grip\'s `decodeWebSocketEvents` on the same body. Invocation: `functions/echo.ts` against a minimal echo written on grip (`bench/cold/grip-echo.ts`), each called with the same HTTP API (payload 2.0) event, base64 body, no Grip-Sig key. Batches of the two alternate.',
+    "Decode: `decodeEvents` against grip's `decodeWebSocketEvents` on the same body. Invocation: `functions/echo.ts` against a minimal echo written on grip (`bench/cold/grip-echo.ts`), each called with the same HTTP API (payload 2.0) event, base64 body, no Grip-Sig key. Batches of the two alternate.",
     '',
   );
   lines.push('| Work | Body | grip-lambda | @fanoutio/grip | Ratio |', '|---|---|---:|---:|---:|');
-  for (const r of micro) lines.push(`| ${r.work} | ${r.input} | ${fmtUs(r.oursUs).trim()} | ${fmtUs(r.gripUs).trim()} | ${r.ratio.toFixed(1)}× |`);
+  for (const r of micro)
+    lines.push(`| ${r.work} | ${r.input} | ${fmtUs(r.oursUs).trim()} | ${fmtUs(r.gripUs).trim()} | ${r.ratio.toFixed(1)}× |`);
   lines.push('');
 
   lines.push('## Cold start', '');
   lines.push(
-    'Each function bundled like serverless.yml bundles it (esbuild, CommonJS, minified, node20, the `build/esbuild-plugins.cjs` plugins: functions that keep feeds get ioredis in a file of their own, loaded only when REDIS_URL is set: these loads run without it, so with it add the ioredis file\'s load; functions that publish get @fanoutio/grip\'s publishing client, with jose and node:crypto, in a file of their own, loaded on the first publish, whose cost falls on that first publish and not on the load), then `require()`d by a script file in a fresh Node.js process, with GRIP settings as deployed (GRIP_URL with Pushpin\'s `iss` and shared `key`); bundles take turns; median of 21. (A script file, not `node -e`: `-e` loads node:crypto before the script runs, which hid its cost, about 3.5 ms, from earlier figures.) "With first request": the same process then serves one WebSocket-over-HTTP request as Pushpin sends it (OPEN and a TEXT message, Grip-Sig HS256), must answer 200, and the time runs from the start of the load to the answer: the cold start a client waits for; work moved from init to the first request shows there. CPU: user + system time of the process, which a busy machine inflates less than wall time.',
+    "Each function bundled like serverless.yml bundles it (esbuild, CommonJS, minified, node20, the `build/esbuild-plugins.cjs` plugins: functions that keep feeds get ioredis in a file of their own, loaded only when REDIS_URL is set: these loads run without it, so with it add the ioredis file's load; functions that publish get @fanoutio/grip's publishing client, with jose and node:crypto, in a file of their own, loaded on the first publish, whose cost falls on that first publish and not on the load), then `require()`d by a script file in a fresh Node.js process, with GRIP settings as deployed (GRIP_URL with Pushpin's `iss` and shared `key`); bundles take turns; median of 21. (A script file, not `node -e`: `-e` loads node:crypto before the script runs, which hid its cost, about 3.5 ms, from earlier figures.) \"With first request\": the same process then serves one WebSocket-over-HTTP request as Pushpin sends it (OPEN and a TEXT message, Grip-Sig HS256), must answer 200, and the time runs from the start of the load to the answer: the cold start a client waits for; work moved from init to the first request shows there. CPU: user + system time of the process, which a busy machine inflates less than wall time.",
     '',
-    'Alternatives, bundled the same way: an empty handler (the floor: what `require()` itself costs), a minimal echo on @fanoutio/grip (`bench/cold/grip-echo.ts`, checks nothing), the same with a Grip-Sig check by grip\'s `validateSig` (`bench/cold/grip-echo-verified.ts`), an API Gateway WebSocket echo sending with `@aws-sdk/client-apigatewaymanagementapi` (`bench/cold/apigw-echo.ts`), and the ways to check Grip-Sig, each alone in a handler (`bench/cold/sig-*.ts`): jose\'s `jwtVerify`; node:crypto\'s HMAC imported at init; the same imported on the first request; and grip-lambda\'s `GripSigVerifier` (HS256 in JavaScript with @noble/hashes, loaded on first use; node:crypto only for public keys, on first use).',
+    "Alternatives, bundled the same way: an empty handler (the floor: what `require()` itself costs), a minimal echo on @fanoutio/grip (`bench/cold/grip-echo.ts`, checks nothing), the same with a Grip-Sig check by grip's `validateSig` (`bench/cold/grip-echo-verified.ts`), an API Gateway WebSocket echo sending with `@aws-sdk/client-apigatewaymanagementapi` (`bench/cold/apigw-echo.ts`), and the ways to check Grip-Sig, each alone in a handler (`bench/cold/sig-*.ts`): jose's `jwtVerify`; node:crypto's HMAC imported at init; the same imported on the first request; and grip-lambda's `GripSigVerifier` (HS256 in JavaScript with @noble/hashes, loaded on first use; node:crypto only for public keys, on first use).",
     '',
   );
   const floorRow = cold.find((r) => r.name.startsWith('empty handler'))!;
   const gripEcho = cold.find((r) => r.name === '@fanoutio/grip echo')!;
   const fmt = (ms: number | undefined) => (ms === undefined ? '' : `${ms.toFixed(2)} ms`);
-  lines.push('| Bundle | Size | Gzipped | On demand (own files) | Load | Load above floor | vs grip echo above floor | With first request | CPU: load | CPU: with first request |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push(
+    '| Bundle | Size | Gzipped | On demand (own files) | Load | Load above floor | vs grip echo above floor | With first request | CPU: load | CPU: with first request |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
   for (const r of cold) {
     const above = r.loadMedianMs - floorRow.loadMedianMs;
     lines.push(
@@ -253,23 +276,33 @@ function report(): string {
   if (publishing.length > 0) {
     lines.push('## Publishing to a real Pushpin', '');
     lines.push(
-      'The same WebSocket messages published to the local Pushpin\'s control API: @fanoutio/grip\'s `Publisher` makes one control request per message (32 in flight); grip-lambda\'s publisher coalesces the publishes made in one tick into batches of 500. One WebSocket client subscribed to each channel counts what it received (the control API\'s 200 is not delivery).',
+      "The same WebSocket messages published to the local Pushpin's control API: @fanoutio/grip's `Publisher` makes one control request per message (32 in flight); grip-lambda's publisher coalesces the publishes made in one tick into batches of 500. One WebSocket client subscribed to each channel counts what it received (the control API's 200 is not delivery).",
       '',
     );
-    lines.push('| Publisher | Messages | Control requests | Seconds | Messages/s | Delivered to the subscriber |', '|---|---:|---:|---:|---:|---:|');
-    for (const r of publishing) lines.push(`| ${r.name} | ${r.messages} | ${r.controlRequests} | ${r.seconds.toFixed(2)} | ${Math.round(r.perSecond)} | ${r.delivered} |`);
+    lines.push(
+      '| Publisher | Messages | Control requests | Seconds | Messages/s | Delivered to the subscriber |',
+      '|---|---:|---:|---:|---:|---:|',
+    );
+    for (const r of publishing)
+      lines.push(
+        `| ${r.name} | ${r.messages} | ${r.controlRequests} | ${r.seconds.toFixed(2)} | ${Math.round(r.perSecond)} | ${r.delivered} |`,
+      );
     lines.push('', `Ratio: ${(publishing[1]!.perSecond / publishing[0]!.perSecond).toFixed(1)}× the messages per second.`, '');
   }
 
   if (latency.length > 0) {
     lines.push('## End-to-end echo latency', '');
     lines.push(
-      'A `ws` client sends a message through Pushpin and waits for the echo, one at a time (50 warm-up round trips, then 1000 timed). grip-lambda: `functions/echo.ts` on the local function host (WebSocket-over-HTTP, Grip-Sig checked). Baselines behind the same Pushpin: a bare Node.js `ws` echo server, proxied as a plain WebSocket; and a raw WebSocket-over-HTTP origin (`node:http`, answers each request with the events it got, no library, no Grip-Sig check), plain and in GRIP mode (as grip-lambda answers: `Sec-WebSocket-Extensions: grip`, `m:` prefixes), which show what the protocol\'s extra HTTP hop costs by itself.',
+      "A `ws` client sends a message through Pushpin and waits for the echo, one at a time (50 warm-up round trips, then 1000 timed). grip-lambda: `functions/echo.ts` on the local function host (WebSocket-over-HTTP, Grip-Sig checked). Baselines behind the same Pushpin: a bare Node.js `ws` echo server, proxied as a plain WebSocket; and a raw WebSocket-over-HTTP origin (`node:http`, answers each request with the events it got, no library, no Grip-Sig check), plain and in GRIP mode (as grip-lambda answers: `Sec-WebSocket-Extensions: grip`, `m:` prefixes), which show what the protocol's extra HTTP hop costs by itself.",
       '',
     );
     lines.push('| Origin | p50 | p99 |', '|---|---:|---:|');
     for (const r of latency) lines.push(`| ${r.name} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms |`);
-    lines.push('', `p50 ratios: grip-lambda ${(latency[1]!.p50Ms / latency[0]!.p50Ms).toFixed(2)}× the bare origin, ${(latency[1]!.p50Ms / latency[3]!.p50Ms).toFixed(2)}× the raw WebSocket-over-HTTP origin in GRIP mode.`, '');
+    lines.push(
+      '',
+      `p50 ratios: grip-lambda ${(latency[1]!.p50Ms / latency[0]!.p50Ms).toFixed(2)}× the bare origin, ${(latency[1]!.p50Ms / latency[3]!.p50Ms).toFixed(2)}× the raw WebSocket-over-HTTP origin in GRIP mode.`,
+      '',
+    );
     lines.push('![Echo latency distributions](bench/latency.svg)', '');
   }
 
@@ -282,7 +315,8 @@ function report(): string {
       '',
     );
     lines.push('| Round | First | Median | Last |', '|---:|---:|---:|---:|');
-    for (const [i, r] of fanout.entries()) lines.push(`| ${i + 1} | ${r.firstMs.toFixed(1)} ms | ${r.medianMs.toFixed(1)} ms | ${r.lastMs.toFixed(1)} ms |`);
+    for (const [i, r] of fanout.entries())
+      lines.push(`| ${i + 1} | ${r.firstMs.toFixed(1)} ms | ${r.medianMs.toFixed(1)} ms | ${r.lastMs.toFixed(1)} ms |`);
     lines.push('');
     const refused = fanout[0]!.refusedConnects;
     if (refused > 0) {
@@ -296,4 +330,3 @@ function report(): string {
   lines.push('Figures vary from machine to machine and run to run; the ratios are what to compare.', '');
   return lines.join('\n');
 }
-

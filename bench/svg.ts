@@ -17,9 +17,13 @@ export function latencySvg(rows: readonly LatencyRow[]): string {
   const x = (ms: number) => PAD.left + (Math.min(ms, xMax) / xMax) * plotW;
   const y = (share: number) => PAD.top + (1 - share) * plotH;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
+  );
   parts.push(`<rect width="${WIDTH}" height="${HEIGHT}" fill="#fff"/>`);
-  parts.push(`<text x="${PAD.left}" y="18" font-size="13">End-to-end echo latency through Pushpin (cumulative share of round trips)</text>`);
+  parts.push(
+    `<text x="${PAD.left}" y="18" font-size="13">End-to-end echo latency through Pushpin (cumulative share of round trips)</text>`,
+  );
   for (let i = 0; i <= 5; i++) {
     const ms = (xMax / 5) * i;
     parts.push(`<line x1="${x(ms)}" y1="${PAD.top}" x2="${x(ms)}" y2="${PAD.top + plotH}" stroke="#eee"/>`);

@@ -54,7 +54,7 @@ function onDemand(name, suffix, filter, entryFor) {
       const entries = Array.isArray(options.entryPoints) ? options.entryPoints : Object.values(options.entryPoints ?? {});
       if (entries.length !== 1) return; // one bundle per build, as serverless-esbuild builds
       const entry = typeof entries[0] === 'string' ? entries[0] : entries[0].in;
-      const extension = (options.outExtension?.['.js']) || '.js';
+      const extension = options.outExtension?.['.js'] || '.js';
       const outfile = options.outfile ?? path.join(options.outdir ?? '.', path.basename(entry).replace(/\.[cm]?[jt]sx?$/, '') + extension);
       const vendorName = `${path.basename(outfile).replace(/\.[^.]+$/, '')}.${suffix}.cjs`;
       let vendorEntry;

@@ -81,7 +81,10 @@ function readMessage(data: string): { text: string; cid?: string } {
   return { text: data };
 }
 
-const HISTORY_DOWN: ChatEvent = { type: 'error', text: 'history is unavailable right now: messages reach who is connected, but are not kept' };
+const HISTORY_DOWN: ChatEvent = {
+  type: 'error',
+  text: 'history is unavailable right now: messages reach who is connected, but are not kept',
+};
 
 /** Sends the messages stored after `lastId`, oldest first. */
 async function replay(ctx: WebSocketContext, name: string, lastId: string): Promise<void> {

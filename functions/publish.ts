@@ -46,7 +46,8 @@ export const handler = http(async (req) => {
   const key = req.headers.get('idempotency-key');
   if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) return respond(400, 'Idempotency-Key must be 1-200 visible ASCII characters\n');
   // Without a feed there is nowhere to remember the key: refused rather than silently not enforced.
-  if (key !== undefined && getFeed() === null) return respond(501, 'Idempotency-Key needs message history (REDIS_URL); nothing was published\n');
+  if (key !== undefined && getFeed() === null)
+    return respond(501, 'Idempotency-Key needs message history (REDIS_URL); nothing was published\n');
   const body = req.json();
   const message = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : undefined;
   if (typeof message !== 'string') return respond(400, 'body must be JSON {"message": "..."}\n');
@@ -75,7 +76,9 @@ function publishFailed(error: PublishError): HttpResponse {
     console.error(`[publish] ${error.message}`);
     return respond(502, `published through ${proxies - error.failures.length} of ${proxies} proxies only; the message is stored\n`);
   }
-  const refusal = error.failures.find((f) => f.status !== undefined && f.status >= 400 && f.status < 500 && f.status !== 408 && f.status !== 429);
+  const refusal = error.failures.find(
+    (f) => f.status !== undefined && f.status >= 400 && f.status < 500 && f.status !== 408 && f.status !== 429,
+  );
   if (error.failures.length === 0 || refusal?.status === 413 || (refusal !== undefined && /too large/i.test(refusal.message))) {
     return respond(413, `the proxy refused the message as too large: ${refusal?.message ?? error.message}\n`);
   }

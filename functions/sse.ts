@@ -16,16 +16,14 @@ export const handler = http((req) => {
   if (!NAME_PATTERN.test(name)) return respond(400, 'channel names are 1-64 letters, digits, - or _\n');
   if (feed === null) return holdSse({ channels: sseChannel(name), keepAliveSeconds: 20, retryMs: 2000 });
   const clientLastId = req.headers.get('last-event-id') ?? req.query.get('lastEventId') ?? undefined;
-  return reliableStream(
-    {
-      request: req,
-      feed,
-      feedChannel: roomChannel(name),
-      channel: sseChannel(name),
-      nextLink: `/sse/${name}`,
-      render: (item) => formatSseEvent((JSON.parse(item.data) as { text: string }).text, { event: 'message', id: item.id }),
-      ...(clientLastId !== undefined ? { clientLastId } : {}),
-      format: 'sse',
-    },
-  );
+  return reliableStream({
+    request: req,
+    feed,
+    feedChannel: roomChannel(name),
+    channel: sseChannel(name),
+    nextLink: `/sse/${name}`,
+    render: (item) => formatSseEvent((JSON.parse(item.data) as { text: string }).text, { event: 'message', id: item.id }),
+    ...(clientLastId !== undefined ? { clientLastId } : {}),
+    format: 'sse',
+  });
 });

@@ -87,7 +87,10 @@ async function bisect(low: number, high: number, ok: (n: number) => Promise<bool
 /** Whether a request with this path and extra header is answered (by anyone) at all. */
 async function answered(port: number, path: string, header = ''): Promise<boolean> {
   try {
-    const response = await fetch(`http://127.0.0.1:${port}${path}`, { headers: header === '' ? {} : { 'X-Pad': header }, signal: AbortSignal.timeout(3_000) });
+    const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+      headers: header === '' ? {} : { 'X-Pad': header },
+      signal: AbortSignal.timeout(3_000),
+    });
     await response.body?.cancel();
     return true;
   } catch {
@@ -119,7 +122,15 @@ for (const buffer of buffers) {
   const runDir = await mkdtemp(join(tmpdir(), 'grip-limits-'));
   runDirNow = runDir;
   const httpPort = await freePort();
-  const proxy = await startPushpin({ runDir, logDir: join(runDir, 'log'), httpPort, controlPort: await freePort(), originPort: origin.port, sigKey: 'limits', clientBufferSize: buffer });
+  const proxy = await startPushpin({
+    runDir,
+    logDir: join(runDir, 'log'),
+    httpPort,
+    controlPort: await freePort(),
+    originPort: origin.port,
+    sigKey: 'limits',
+    clientBufferSize: buffer,
+  });
   const url = `ws://127.0.0.1:${httpPort}/limits`;
   try {
     const largest = await bisect(1, 1_000_000, async (n) => (await delivered(url, [n])) === 1);
@@ -129,15 +140,24 @@ for (const buffer of buffers) {
     const under = await delivered(url, [buffer - 1, 10]);
     const halves = await delivered(url, [buffer / 2, buffer / 2, 10]);
     console.log(`B=${buffer}: one response [B, 10]: ${exact} of 2 arrive; [B - 1, 10]: ${under} of 2; [B/2, B/2, 10]: ${halves} of 3`);
-    const sixty = await delivered(url, Array.from({ length: 60 }, () => 16_000));
-    const sixtyThree = await delivered(url, Array.from({ length: 63 }, () => 16_000));
-    console.log(`B=${buffer}: one response of 60 × 16,000 bytes: ${sixty} of 60 arrive; of 63 × 16,000 (over 1,000,000): ${sixtyThree} of 63`);
+    const sixty = await delivered(
+      url,
+      Array.from({ length: 60 }, () => 16_000),
+    );
+    const sixtyThree = await delivered(
+      url,
+      Array.from({ length: 63 }, () => 16_000),
+    );
+    console.log(
+      `B=${buffer}: one response of 60 × 16,000 bytes: ${sixty} of 60 arrive; of 63 × 16,000 (over 1,000,000): ${sixtyThree} of 63`,
+    );
     const path = await bisect(1, 20_000, (n) => answered(httpPort, `/${'p'.repeat(n)}`));
     const head = await bisect(1, 600_000, (n) => answered(httpPort, '/h', 'x'.repeat(n)));
     console.log(`B=${buffer}: longest path answered ${path + 1} characters; longest header value answered ${head} bytes`);
     if (connections > 0) {
       const sockets: WebSocket[] = [];
-      for (let i = 0; i < connections; i += 50) sockets.push(...(await Promise.all(Array.from({ length: Math.min(50, connections - i) }, () => open(url)))));
+      for (let i = 0; i < connections; i += 50)
+        sockets.push(...(await Promise.all(Array.from({ length: Math.min(50, connections - i) }, () => open(url)))));
       // Traffic on every connection, so that condure has used its buffers.
       let answered = 0;
       for (const ws of sockets) {
@@ -146,7 +166,9 @@ for (const buffer of buffers) {
       }
       const deadline = Date.now() + 10_000;
       while (answered < sockets.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      console.log(`B=${buffer}: condure resident memory with ${connections} connections (${answered} with traffic): ${(await condureRssMiB()).toFixed(0)} MiB`);
+      console.log(
+        `B=${buffer}: condure resident memory with ${connections} connections (${answered} with traffic): ${(await condureRssMiB()).toFixed(0)} MiB`,
+      );
       for (const ws of sockets) ws.terminate();
     }
   } finally {

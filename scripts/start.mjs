@@ -27,7 +27,10 @@ if (missing.length > 0) {
   if (isRoot && has('apt-get')) {
     console.log(`[start] installing Debian's ${missing.join(' and ')} (apt-get)...`);
     execFileSync('apt-get', ['update'], { stdio: 'inherit' });
-    execFileSync('apt-get', ['install', '-y', ...missing], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    execFileSync('apt-get', ['install', '-y', ...missing], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   } else if (missing.includes('pushpin')) {
     console.error('[start] Pushpin is not installed. Install it, then run npm start again:');
     console.error(`    sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}`);

@@ -45,7 +45,8 @@ export function gripConfigs(env: GripEnv): IGripConfig[] {
 function verifyKeyOf(config: IGripConfig, env: GripEnv): VerifyKey | undefined {
   // A KeyLike in grip's types is a KeyObject on Node.js.
   let key = (config.verify_key ?? undefined) as VerifyKeyMaterial | undefined;
-  if (key == null && config.control_iss != null && config.key != null && isSharedSecret(config.key as VerifyKeyMaterial)) key = config.key as VerifyKeyMaterial;
+  if (key == null && config.control_iss != null && config.key != null && isSharedSecret(config.key as VerifyKeyMaterial))
+    key = config.key as VerifyKeyMaterial;
   if (key == null && env.GRIP_VERIFY_KEY) key = env.GRIP_VERIFY_KEY;
   if (key == null) return undefined;
   return { key, issuer: env.GRIP_VERIFY_ISS || (config.verify_iss ?? undefined) };

@@ -19,7 +19,13 @@ export {
 } from './websocket/context.js';
 export { websocket, readWebSocketContext, webSocketResult, type WebSocketHandlers } from './websocket/handler.js';
 export { MAX_META_VALUE_BYTES, type ConnectionMeta } from './websocket/meta.js';
-export { readProxyLimits, maxMessageBytesFor, DEFAULT_MAX_MESSAGE_BYTES, MAX_RESPONSE_BYTES, type ProxyLimits } from './websocket/limits.js';
+export {
+  readProxyLimits,
+  maxMessageBytesFor,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  MAX_RESPONSE_BYTES,
+  type ProxyLimits,
+} from './websocket/limits.js';
 export { routeMessages, type RouteHandler, type RouterOptions, type Routes } from './websocket/router.js';
 export { CloseCode, type CloseInfo } from './protocol/close.js';
 export type { KeepAliveOptions, SubscriptionFilter } from './protocol/control.js';
@@ -73,7 +79,15 @@ export {
 
 // Feeds: channel history with ids, for reliable delivery and resuming.
 // The Redis implementation is in 'grip-lambda/feed', so functions without one don't bundle a Redis client.
-export { FEED_START, FeedUnavailableError, isStreamId, type Feed, type FeedItem, type AppendOptions, type AppendResult } from './feed/feed.js';
+export {
+  FEED_START,
+  FeedUnavailableError,
+  isStreamId,
+  type Feed,
+  type FeedItem,
+  type AppendOptions,
+  type AppendResult,
+} from './feed/feed.js';
 export { reliableStream, type ReliableStreamOptions } from './http/reliable.js';
 
 // Relays: SQS, Kinesis, DynamoDB Streams and Kafka records republished to channels.

@@ -2,7 +2,9 @@
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 
-const client = new ApiGatewayManagementApiClient({ endpoint: process.env.APIGW_ENDPOINT ?? 'https://example.execute-api.us-east-1.amazonaws.com/prod' });
+const client = new ApiGatewayManagementApiClient({
+  endpoint: process.env.APIGW_ENDPOINT ?? 'https://example.execute-api.us-east-1.amazonaws.com/prod',
+});
 
 export async function handler(event: APIGatewayProxyWebsocketEventV2): Promise<{ statusCode: number }> {
   if (event.requestContext.routeKey === '$default' && event.body !== undefined) {

@@ -1,5 +1,7 @@
 // The JWT handling the node:crypto options share: split, decode, claims (HS256 only, iss "pushpin", exp).
-export function splitToken(token: string | undefined): { signingInput: string; signature: Buffer; payload: Record<string, unknown> } | undefined {
+export function splitToken(
+  token: string | undefined,
+): { signingInput: string; signature: Buffer; payload: Record<string, unknown> } | undefined {
   const parts = token?.split('.');
   if (parts?.length !== 3) return undefined;
   try {

@@ -1,5 +1,15 @@
 import { FeedUnavailableError, getFeed } from 'grip-lambda/feed';
-import { ChannelSequencer, getPublisher, longPollResponse, httpStream, PublishError, RequestError, sseEvent, wsMessage, type ChannelItem } from 'grip-lambda';
+import {
+  ChannelSequencer,
+  getPublisher,
+  longPollResponse,
+  httpStream,
+  PublishError,
+  RequestError,
+  sseEvent,
+  wsMessage,
+  type ChannelItem,
+} from 'grip-lambda';
 import { noticeChannel, roomChannel, sseChannel, type ChatEvent, type NoticeEvent } from './channels.js';
 
 /** This container's numbering of the room messages it publishes: a client that sees `seq` skip knows it missed some. */
@@ -45,9 +55,14 @@ export async function publishMessage(
   // Checked as it will be published: with a feed, with ids as long as any it gives; with the longest mark.
   const longest = feed === null ? undefined : { id: LONGEST_ID, prevId: LONGEST_ID };
   const mark = { pub: sequencer.pub, seq: Number.MAX_SAFE_INTEGER };
-  const bytes = Math.max(...roomItems(room, { ...draft, ...longest, ...mark }, longest, sender).map((item) => publisher.requestBytes(item)));
+  const bytes = Math.max(
+    ...roomItems(room, { ...draft, ...longest, ...mark }, longest, sender).map((item) => publisher.requestBytes(item)),
+  );
   if (bytes > publisher.maxRequestBytes) {
-    throw new RequestError(413, `message too large: it publishes as a control request of ${bytes} bytes, over the proxy's ${publisher.maxRequestBytes}`);
+    throw new RequestError(
+      413,
+      `message too large: it publishes as a control request of ${bytes} bytes, over the proxy's ${publisher.maxRequestBytes}`,
+    );
   }
   let ids: { id: string; prevId: string; duplicate: boolean } | undefined;
   if (feed !== null) {

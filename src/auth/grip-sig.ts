@@ -168,7 +168,8 @@ export class GripSigVerifier {
     if (issuer !== undefined && claims.iss !== issuer) return { ok: false, reason: 'Grip-Sig claim iss is not as expected' };
     const { exp, nbf } = claims;
     if (typeof exp !== 'number' || !Number.isFinite(exp)) return { ok: false, reason: 'Grip-Sig claim exp is missing or not a number' };
-    if (nbf !== undefined && (typeof nbf !== 'number' || !(nbf * 1000 <= now))) return { ok: false, reason: 'Grip-Sig is not yet valid (nbf)' };
+    if (nbf !== undefined && (typeof nbf !== 'number' || !(nbf * 1000 <= now)))
+      return { ok: false, reason: 'Grip-Sig is not yet valid (nbf)' };
     const expiry = exp * 1000;
     if (expiry <= now) {
       if (disconnectOnly && now < expiry + this.#disconnectGraceMs) return { ok: true };

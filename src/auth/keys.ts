@@ -15,10 +15,7 @@ export type KeyMaterial =
   | { readonly kind: 'secret'; readonly secret: Uint8Array }
   | { readonly kind: 'public'; readonly source: PublicKeySource };
 
-export type PublicKeySource =
-  | { readonly pem: string }
-  | { readonly jwk: JsonWebKey }
-  | { readonly keyObject: KeyObject };
+export type PublicKeySource = { readonly pem: string } | { readonly jwk: JsonWebKey } | { readonly keyObject: KeyObject };
 
 // Any PEM, not only the two kinds grip's loadKey knows (SPKI, PKCS#8): a PKCS#1 `RSA PUBLIC KEY` or a
 // certificate read as a shared secret would let anyone who has the public text sign HS256 tokens.

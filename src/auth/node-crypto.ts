@@ -29,7 +29,8 @@ export function importPublicKey(source: PublicKeySource): PublicKey {
     case 'rsa':
     case 'rsa-pss':
       if ((details.modulusLength ?? 0) < RSA_MIN_BITS) throw new Error(`RSA keys must be at least ${RSA_MIN_BITS} bits`);
-      algorithms = keyObject.asymmetricKeyType === 'rsa' ? ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] : ['PS256', 'PS384', 'PS512'];
+      algorithms =
+        keyObject.asymmetricKeyType === 'rsa' ? ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] : ['PS256', 'PS384', 'PS512'];
       break;
     case 'ec': {
       const alg = EC_ALGORITHM[details.namedCurve ?? ''];
@@ -61,7 +62,12 @@ export function verifyAsymmetric(key: PublicKey, alg: string, signingInput: Uint
     return verify(digest(alg), signingInput, { key: keyObject, dsaEncoding: 'ieee-p1363' }, signature);
   }
   if (alg.startsWith('PS')) {
-    return verify(digest(alg), signingInput, { key: keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, signature);
+    return verify(
+      digest(alg),
+      signingInput,
+      { key: keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
+      signature,
+    );
   }
   return verify(digest(alg), signingInput, { key: keyObject, padding: constants.RSA_PKCS1_PADDING }, signature);
 }

@@ -1,2 +1,11 @@
 // grip-lambda/client: the browser and Node client (no dependencies).
-export { RealtimeClient, connect, isNewerId, type ClientOptions, type ConnectionState, type ServerMessage, type WebSocketConstructor, type WebSocketLike } from './client.js';
+export {
+  RealtimeClient,
+  connect,
+  isNewerId,
+  type ClientOptions,
+  type ConnectionState,
+  type ServerMessage,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './client.js';

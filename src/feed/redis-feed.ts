@@ -127,7 +127,8 @@ export class RedisFeed implements Feed {
       // One line when Redis goes away and one when it is back, not one per reconnect attempt.
       client.on('error', (error: Error) => {
         if (client.status === 'ready') return; // a command's own error: its caller has it
-        if (this.#down === undefined) console.error(`[grip-lambda] feed: Redis unreachable (${error.message}); feed operations fail until it is back`);
+        if (this.#down === undefined)
+          console.error(`[grip-lambda] feed: Redis unreachable (${error.message}); feed operations fail until it is back`);
         this.#down = error;
       });
       client.on('ready', () => {
@@ -143,7 +144,10 @@ export class RedisFeed implements Feed {
     const deadline = Date.now() + this.#timeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new FeedUnavailableError(`feed ${what}: Redis did not answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+      timer = setTimeout(
+        () => reject(new FeedUnavailableError(`feed ${what}: Redis did not answer within ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
+      );
     });
     const attempt = (async () => {
       const redis = await this.#client();
@@ -162,7 +166,8 @@ export class RedisFeed implements Feed {
 
   /** Waits (until `deadline`) for a connection in progress; fails at once while Redis is known to be down. */
   #ready(redis: Redis, what: string, deadline: number): Promise<void> {
-    const down = () => new FeedUnavailableError(`feed ${what}: Redis is unreachable (${this.#down?.message ?? redis.status})`, { cause: this.#down });
+    const down = () =>
+      new FeedUnavailableError(`feed ${what}: Redis is unreachable (${this.#down?.message ?? redis.status})`, { cause: this.#down });
     if (this.#down !== undefined || redis.status === 'end') return Promise.reject(down());
     if (redis.status === 'wait') redis.connect().catch(() => undefined); // a lazyConnect client of the caller's: failures arrive as 'error'
     return new Promise<void>((resolve, reject) => {

@@ -43,11 +43,10 @@ function instruct(base: HoldBase, prefix: string): GripInstruct {
   const list: readonly ChannelSpec[] = Array.isArray(base.channels) ? base.channels : [base.channels as ChannelSpec];
   if (list.length === 0) throw new TypeError('a hold needs at least one channel');
   const grip = new GripInstruct(
-    list.map((spec) =>
-      typeof spec === 'string' ? new Channel(prefix + spec) : new Channel(prefix + spec.name, spec.prevId ?? null),
-    ),
+    list.map((spec) => (typeof spec === 'string' ? new Channel(prefix + spec) : new Channel(prefix + spec.name, spec.prevId ?? null))),
   );
-  if (base.nextLink !== undefined) grip.setNextLink(base.nextLink.url, checkSeconds('nextLink.timeoutSeconds', base.nextLink.timeoutSeconds));
+  if (base.nextLink !== undefined)
+    grip.setNextLink(base.nextLink.url, checkSeconds('nextLink.timeoutSeconds', base.nextLink.timeoutSeconds));
   return grip;
 }
 

@@ -17,7 +17,13 @@ export function parseGripLast(header: string | undefined, prefix = ''): Map<stri
     for (const param of params) {
       const eq = param.indexOf('=');
       if (eq > 0 && param.slice(0, eq).trim() === 'last-id') {
-        out.set(name.slice(prefix.length), param.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1'));
+        out.set(
+          name.slice(prefix.length),
+          param
+            .slice(eq + 1)
+            .trim()
+            .replace(/^"(.*)"$/, '$1'),
+        );
       }
     }
   }

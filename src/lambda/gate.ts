@@ -41,7 +41,9 @@ export function gateFor(settings: HandlerSettings): Gate {
       if (verifier === undefined) {
         if (!warned) {
           warned = true;
-          console.warn('[grip-lambda] no GRIP verify key configured: requests are not checked for Grip-Sig (set GRIP_URL with iss and key, or GRIP_VERIFY_KEY)');
+          console.warn(
+            '[grip-lambda] no GRIP verify key configured: requests are not checked for Grip-Sig (set GRIP_URL with iss and key, or GRIP_VERIFY_KEY)',
+          );
         }
       } else {
         const result = await verifier.verify(request.headers.get('grip-sig'), { disconnectOnly: holdsOnlyDisconnect(request) });

@@ -86,7 +86,8 @@ export async function dev(argv: readonly string[]): Promise<void> {
   if (!existsSync(resolve(root, config))) fail(`No ${config} in ${root}: run grip-lambda dev in the folder of your service.`);
   const httpPort = port(parsed.values.port, process.env.PORT, '--port', 7999);
   const proxies = Number(parsed.values.proxies);
-  if (!Number.isInteger(proxies) || proxies < 1 || proxies > 16) fail(`--proxies must be a whole number from 1 to 16, not ${JSON.stringify(parsed.values.proxies)}`);
+  if (!Number.isInteger(proxies) || proxies < 1 || proxies > 16)
+    fail(`--proxies must be a whole number from 1 to 16, not ${JSON.stringify(parsed.values.proxies)}`);
   const controlPort = port(parsed.values['control-port'], process.env.CONTROL_PORT, '--control-port', 5561);
   const stateDir = join(root, '.grip-lambda');
   const lockFile = join(stateDir, 'stack.pid');
@@ -106,7 +107,8 @@ export async function dev(argv: readonly string[]): Promise<void> {
     [httpPort, 'Pushpin (clients)', '--port'],
     [controlPort, "Pushpin's control API", '--control-port'],
   ] as const) {
-    if (await canConnect(p)) fail(`Port ${p}, for ${what}, is taken by another program. Stop it, or choose another: grip-lambda dev ${flag} NNNN`);
+    if (await canConnect(p))
+      fail(`Port ${p}, for ${what}, is taken by another program. Stop it, or choose another: grip-lambda dev ${flag} NNNN`);
   }
   const redis = !parsed.values['no-redis'] && onPath('redis-server');
   await writeFile(lockFile, String(process.pid));

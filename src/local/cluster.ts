@@ -129,7 +129,10 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     // One at a time: two cores, and each node waits until it answers.
     for (const node of nodes) await node.start();
     const haproxyConf = join(options.runDir, 'haproxy.cfg');
-    await writeFile(haproxyConf, renderHaproxyConf({ port: options.httpPort, nodePorts: options.nodePorts.map((p) => p.httpPort), statsSocket }));
+    await writeFile(
+      haproxyConf,
+      renderHaproxyConf({ port: options.httpPort, nodePorts: options.nodePorts.map((p) => p.httpPort), statsSocket }),
+    );
     // -db: stay in the foreground, in the process group startService made.
     balancer = startService('haproxy', 'haproxy', ['-db', '-f', haproxyConf], join(options.logDir, 'haproxy.log'));
     report();

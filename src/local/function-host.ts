@@ -165,7 +165,11 @@ class Exchange {
     }
     const timeoutMs = route.timeoutSeconds * 1000;
     const context = lambdaContext(route.functionName, Date.now() + timeoutMs);
-    this.host.deadlines.run(timeoutMs, () => handler(event, context), (outcome) => this.#answer(outcome));
+    this.host.deadlines.run(
+      timeoutMs,
+      () => handler(event, context),
+      (outcome) => this.#answer(outcome),
+    );
   }
 
   #answer(outcome: Outcome<unknown>): void {
@@ -207,7 +211,9 @@ class Exchange {
       status: response.statusCode,
       connectionId: req.headers['connection-id'] as string | undefined,
       eventsIn: isEvents(req.headers) ? eventTypes(body) : [],
-      eventsOut: isEvents(response.headers) ? eventTypes(typeof response.body === 'string' ? Buffer.from(response.body) : response.body) : [],
+      eventsOut: isEvents(response.headers)
+        ? eventTypes(typeof response.body === 'string' ? Buffer.from(response.body) : response.body)
+        : [],
       durationMs: performance.now() - this.started,
     });
   }
@@ -241,7 +247,7 @@ function warnUndecoded(functionName: string): void {
   warnedUndecoded.add(functionName);
   console.error(
     `[grip-lambda] ${functionName} answered a base64 body (isBase64Encoded) that the REST API passes on as base64 text: ` +
-      'its Content-Type (or the request\'s Accept) is not in provider.apiGateway.binaryMediaTypes. Add application/websocket-events there.',
+      "its Content-Type (or the request's Accept) is not in provider.apiGateway.binaryMediaTypes. Add application/websocket-events there.",
   );
 }
 
@@ -254,8 +260,13 @@ function whyUnmatched(table: RouteTable, method: string, path: string, contentTy
     return 'the path has a malformed %-escape';
   }
   if (samePath.length > 0) {
-    const declared = samePath.map((route) => `${route.method === '*' ? 'ANY' : route.method} ${route.path} (${route.functionName})`).join(', ');
-    const ws = contentType?.startsWith(CONTENT_TYPE_WEBSOCKET_EVENTS) === true ? '; WebSocket-over-HTTP requests are POSTs: declare the route with method POST' : '';
+    const declared = samePath
+      .map((route) => `${route.method === '*' ? 'ANY' : route.method} ${route.path} (${route.functionName})`)
+      .join(', ');
+    const ws =
+      contentType?.startsWith(CONTENT_TYPE_WEBSOCKET_EVENTS) === true
+        ? '; WebSocket-over-HTTP requests are POSTs: declare the route with method POST'
+        : '';
     return `no ${method} route; serverless.yml declares ${declared}${ws}`;
   }
   return 'no route in serverless.yml matches this path';
@@ -306,7 +317,11 @@ function readResult(result: unknown): HostResponse {
   if (given != null) for (const name in given) headers[name] = String(given[name]);
   if (structured.cookies !== undefined && structured.cookies.length > 0) headers['set-cookie'] = structured.cookies;
   const raw = structured.body ?? '';
-  return { statusCode: structured.statusCode ?? 200, headers, body: structured.isBase64Encoded === true ? Buffer.from(raw, 'base64') : raw };
+  return {
+    statusCode: structured.statusCode ?? 200,
+    headers,
+    body: structured.isBase64Encoded === true ? Buffer.from(raw, 'base64') : raw,
+  };
 }
 
 function eventTypes(body: Uint8Array): string[] {

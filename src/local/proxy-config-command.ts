@@ -26,7 +26,6 @@ settings (DIR/functions.env, DIR/grip-verify-key.pem).
   --run-dir DIR         Pushpin's and zurl's sockets (default /run/pushpin)
   --log-dir DIR         logs (default /var/log/pushpin)`;
 
-
 function port(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -79,11 +78,13 @@ export async function proxyConfigCommand(
     const addrs = values['private-addrs']?.split(',').map((a) => a.trim());
     const count = values.nodes !== undefined ? Number(values.nodes) : (addrs?.length ?? 1);
     const privateAddrs = addrs ?? defaultPrivateAddrs(count);
-    if (privateAddrs.length !== count) throw new RangeError(`--nodes ${count} needs ${count} private addresses, got ${privateAddrs.length}`);
+    if (privateAddrs.length !== count)
+      throw new RangeError(`--nodes ${count} needs ${count} private addresses, got ${privateAddrs.length}`);
     const httpPort = port('http-port', values['http-port']);
     const controlPort = port('control-port', values['control-port']);
     const outDir = resolve(values.out);
-    const clientBufferSize = values['client-buffer-size'] !== undefined ? Number(values['client-buffer-size']) : LOCAL_PUSHPIN_SETTINGS.clientBufferSize;
+    const clientBufferSize =
+      values['client-buffer-size'] !== undefined ? Number(values['client-buffer-size']) : LOCAL_PUSHPIN_SETTINGS.clientBufferSize;
     const written = await writeProxyConfig({
       origin: values.origin,
       outDir,
@@ -98,7 +99,8 @@ export async function proxyConfigCommand(
       // The local stack's, for the same reasons (pushpin-settings.ts, README Limits).
       settings: { ...LOCAL_PUSHPIN_SETTINGS, clientBufferSize },
     });
-    for (const [i, dir] of written.nodeDirs.entries()) log(`node ${i + 1} (${privateAddrs[i]}): ${dir}/{pushpin.conf,routes,zurl.conf,grip-sig.key}`);
+    for (const [i, dir] of written.nodeDirs.entries())
+      log(`node ${i + 1} (${privateAddrs[i]}): ${dir}/{pushpin.conf,routes,zurl.conf,grip-sig.key}`);
     log(`functions:  ${outDir}/functions.env (GRIP_URL, GRIP_VERIFY_ISS, GRIP_VERIFY_KEY)`);
     log(`GRIP_URL=${written.gripUrl}`);
     return 0;

@@ -63,7 +63,8 @@ export function isPrivateAddress(addr: string): boolean {
 
 /** The default private addresses of N nodes: 10.0.1.11, 10.0.1.12... (README's recipe subnet). */
 export function defaultPrivateAddrs(count: number): string[] {
-  if (!Number.isInteger(count) || count < 1 || count > 200) throw new RangeError(`nodes must be a whole number from 1 to 200, got ${count}`);
+  if (!Number.isInteger(count) || count < 1 || count > 200)
+    throw new RangeError(`nodes must be a whole number from 1 to 200, got ${count}`);
   return Array.from({ length: count }, (_, i) => `10.0.1.${11 + i}`);
 }
 
@@ -94,7 +95,7 @@ function explain(settings: PushpinSettings): string {
   const b = settings.clientBufferSize;
   const perThousandMiB = Math.round((2 * b * 1000) / 2 ** 20);
   return [
-    '# Written by `grip-lambda proxy-config`. The same code writes the local stack\'s nodes.',
+    "# Written by `grip-lambda proxy-config`. The same code writes the local stack's nodes.",
     `# client_buffer_size=${b}: condure keeps two buffers of this per connection, paid for as traffic fills them:`,
     `#   up to ${perThousandMiB} MiB per 1,000 connections (idle ones far less). With Pushpin 1.36 a message from a`,
     `#   function arrives at once only up to ${maxMessageBytesFor(b)} bytes (GRIP_MAX_MESSAGE_BYTES, in functions.env),`,
@@ -103,7 +104,7 @@ function explain(settings: PushpinSettings): string {
       ? '# message_rate unset: publishes go out at once (any rate batches them every 25 ms and counts deliveries).'
       : `# message_rate=${settings.messageRate}: deliveries per second; Pushpin releases publishes in 25 ms batches.`,
     `# message_hwm=${settings.messageHwm}: queued deliveries (items x subscribers) past which Pushpin drops, logging "exceeded publish hwm";`,
-    '#   each queued delivery holds its message in the handler\'s memory.',
+    "#   each queued delivery holds its message in the handler's memory.",
     '# The control API (push_in_http_*) has no authentication of its own: only the functions may reach its address.',
     '',
   ].join('\n');
@@ -118,7 +119,9 @@ export async function writeProxyConfig(options: ProxyConfigOptions): Promise<Wri
   const origin = originFromUrl(options.origin);
   for (const node of options.nodes) {
     if (!isPrivateAddress(node.privateAddr)) {
-      throw new TypeError(`${JSON.stringify(node.privateAddr)} is not a private IP address: the control API must not listen on a public one`);
+      throw new TypeError(
+        `${JSON.stringify(node.privateAddr)} is not a private IP address: the control API must not listen on a public one`,
+      );
     }
   }
   pushpinSettingLines(options.settings); // refuses settings Pushpin cannot use before anything is written

@@ -76,7 +76,8 @@ export function renderZurlConf(runDir: string): string {
 /** pushpin.conf for one node; `routesfile=routes` is read from the same folder. */
 export function renderPushpinConf(node: PushpinNodeConfig): string {
   const sockets = zurlSockets(node.runDir);
-  const sigKey = 'secret' in node.sigKey ? checkValue('sigKey.secret', node.sigKey.secret) : `file:${checkValue('sigKey.file', node.sigKey.file)}`;
+  const sigKey =
+    'secret' in node.sigKey ? checkValue('sigKey.secret', node.sigKey.secret) : `file:${checkValue('sigKey.file', node.sigKey.file)}`;
   const settings = pushpinSettingLines(node.settings);
   return [
     '[global]',
@@ -131,7 +132,8 @@ export interface Origin {
  * arrive as WebSocket-over-HTTP requests.
  */
 export function renderRoutes(origin: Origin, extraRoutes: readonly string[] = []): string {
-  const condition = origin.pathPrefix !== undefined ? `*,path_beg=/,replace_beg=${checkValue('pathPrefix', origin.pathPrefix).replace(/\/?$/, '/')}` : '*';
+  const condition =
+    origin.pathPrefix !== undefined ? `*,path_beg=/,replace_beg=${checkValue('pathPrefix', origin.pathPrefix).replace(/\/?$/, '/')}` : '*';
   const target = [
     `${checkValue('origin host', origin.host)}:${origin.port}`,
     ...(origin.tls ? ['ssl'] : []),
@@ -149,8 +151,10 @@ export function originFromUrl(url: string): Origin {
   } catch {
     throw new TypeError(`origin must be an http(s) URL, got ${JSON.stringify(url)}`);
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new TypeError(`origin must be an http(s) URL, got ${JSON.stringify(url)}`);
-  if (parsed.search !== '' || parsed.hash !== '' || parsed.username !== '') throw new TypeError(`origin must have no query, fragment or credentials: ${JSON.stringify(url)}`);
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    throw new TypeError(`origin must be an http(s) URL, got ${JSON.stringify(url)}`);
+  if (parsed.search !== '' || parsed.hash !== '' || parsed.username !== '')
+    throw new TypeError(`origin must have no query, fragment or credentials: ${JSON.stringify(url)}`);
   const tls = parsed.protocol === 'https:';
   const path = parsed.pathname.replace(/\/+$/, '');
   return {

@@ -71,7 +71,12 @@ export async function startPushpin(options: PushpinOptions): Promise<RunningPush
       },
     }),
   );
-  return runPushpin(runDir, { httpPort: options.httpPort, controlPort: options.controlPort, logDir, ...(options.onProcesses !== undefined ? { onProcesses: options.onProcesses } : {}) });
+  return runPushpin(runDir, {
+    httpPort: options.httpPort,
+    controlPort: options.controlPort,
+    logDir,
+    ...(options.onProcesses !== undefined ? { onProcesses: options.onProcesses } : {}),
+  });
 }
 
 /** Where a node's pushpin.conf makes it listen, and where its logs go. */
@@ -100,7 +105,12 @@ export async function runPushpin(configDir: string, ports: NodePorts): Promise<R
   };
   try {
     services.push(startService('zurl', 'zurl', [`--config=${join(configDir, 'zurl.conf')}`], join(logDir, 'zurl.log')));
-    const pushpin = startService('pushpin', 'pushpin', [`--config=${join(configDir, 'pushpin.conf')}`, '--merge-output'], join(logDir, 'pushpin.log'));
+    const pushpin = startService(
+      'pushpin',
+      'pushpin',
+      [`--config=${join(configDir, 'pushpin.conf')}`, '--merge-output'],
+      join(logDir, 'pushpin.log'),
+    );
     services.push(pushpin);
     await waitForPort(ports.httpPort, pushpin);
     await waitForPort(ports.controlPort, pushpin);

@@ -106,7 +106,12 @@ export function readRestResult(
 ): { statusCode: number; headers: Record<string, string | string[]>; body: Buffer; undecodedBase64: boolean } {
   if (typeof result !== 'object' || result === null || typeof (result as { statusCode?: unknown }).statusCode !== 'number') {
     // A REST API answers 502 "Internal server error" for a result that is not a proxy response.
-    return { statusCode: 502, headers: { 'content-type': 'application/json' }, body: Buffer.from('{"message": "Internal server error"}'), undecodedBase64: false };
+    return {
+      statusCode: 502,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from('{"message": "Internal server error"}'),
+      undecodedBase64: false,
+    };
   }
   const structured = result as APIGatewayProxyResult;
   const headers: Record<string, string | string[]> = {};

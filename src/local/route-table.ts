@@ -42,7 +42,11 @@ function compile(route: Route): CompiledRoute {
 }
 
 /** Decoded path parameters when `segments` (of a request path) match, else undefined. */
-function matchSegments(pattern: readonly Segment[], segments: readonly string[], hasParams: boolean): Record<string, string> | undefined | false {
+function matchSegments(
+  pattern: readonly Segment[],
+  segments: readonly string[],
+  hasParams: boolean,
+): Record<string, string> | undefined | false {
   const params: Record<string, string> | undefined = hasParams ? {} : undefined;
   for (let i = 0; i < pattern.length; i++) {
     const part = pattern[i]!;

@@ -99,9 +99,12 @@ export async function readRoutes(root: string, file = 'serverless.yml'): Promise
       (loaded ??= import(pathToFileURL(modulePath).href).then((module: Record<string, unknown>) => {
         // A CommonJS module's exports arrive as `default` too (and only there when it sets module.exports).
         const fromDefault = module.default as Record<string, unknown> | undefined;
-        const handler = module[exportName] ?? (typeof fromDefault === 'object' && fromDefault !== null ? fromDefault[exportName] : undefined);
+        const handler =
+          module[exportName] ?? (typeof fromDefault === 'object' && fromDefault !== null ? fromDefault[exportName] : undefined);
         if (typeof handler !== 'function') {
-          throw new HandlerLoadError(`function ${functionName}: ${modulePath} does not export a function ${exportName} (handler ${fn.handler})`);
+          throw new HandlerLoadError(
+            `function ${functionName}: ${modulePath} does not export a function ${exportName} (handler ${fn.handler})`,
+          );
         }
         return handler as LambdaHandler;
       }));
@@ -123,7 +126,7 @@ export async function readRoutes(root: string, file = 'serverless.yml'): Promise
           functionName,
           event: 'websocket',
           reason:
-            "an API Gateway WebSocket API route; behind a GRIP proxy a WebSocket reaches the function as WebSocket-over-HTTP POSTs: declare an httpApi (or http) event with method POST",
+            'an API Gateway WebSocket API route; behind a GRIP proxy a WebSocket reaches the function as WebSocket-over-HTTP POSTs: declare an httpApi (or http) event with method POST',
         });
       } else {
         skipped.push({
@@ -144,7 +147,11 @@ export async function readRoutes(root: string, file = 'serverless.yml'): Promise
       const results = await Promise.allSettled(served.map(({ load }) => load()));
       const failures = results.flatMap((result, i) =>
         result.status === 'rejected'
-          ? [result.reason instanceof HandlerLoadError ? result.reason.message : `function ${served[i]!.functionName}: ${(result.reason as Error)?.stack ?? String(result.reason)}`]
+          ? [
+              result.reason instanceof HandlerLoadError
+                ? result.reason.message
+                : `function ${served[i]!.functionName}: ${(result.reason as Error)?.stack ?? String(result.reason)}`,
+            ]
           : [],
       );
       if (failures.length > 0) throw new HandlerLoadError(`could not load every function:\n  ${failures.join('\n  ')}`);

@@ -105,7 +105,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const controlPort = await pickPort(options.controlPort);
   // A cluster: node 1 keeps the control port asked for; each node's other ports are free ones.
   const nodePorts: { httpPort: number; controlPort: number }[] = [];
-  for (let i = 0; i < (proxies > 1 ? proxies : 0); i++) nodePorts.push({ httpPort: await freePort(), controlPort: i === 0 ? controlPort : await freePort() });
+  for (let i = 0; i < (proxies > 1 ? proxies : 0); i++)
+    nodePorts.push({ httpPort: await freePort(), controlPort: i === 0 ? controlPort : await freePort() });
   const controlUrl = `http://127.0.0.1:${controlPort}`;
   let sigKey: string;
   let gripUrl: string;

@@ -76,7 +76,15 @@ const REFRESH = `${NOW}
 return redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[2]), ARGV[1])`;
 
 type Scripts = {
-  presenceEnter(zset: string, hash: string, rooms: string, connection: string, json: string, lifetimeMs: number, room: string): Promise<number>;
+  presenceEnter(
+    zset: string,
+    hash: string,
+    rooms: string,
+    connection: string,
+    json: string,
+    lifetimeMs: number,
+    room: string,
+  ): Promise<number>;
   presenceSweep(zset: string, hash: string): Promise<string[]>;
   presenceLeave(zset: string, hash: string, connection: string): Promise<string | null>;
   presenceRefresh(zset: string, connection: string, lifetimeMs: number): Promise<number>;
@@ -165,9 +173,21 @@ export class RedisPresence {
    */
   async enter(ctx: WebSocketContext, room: string, data?: unknown): Promise<void> {
     checkRoom(room);
-    const member: PresenceMember = { connectionId: ctx.id, ...(ctx.user !== undefined ? { userId: ctx.user } : {}), ...(data !== undefined ? { data } : {}) };
+    const member: PresenceMember = {
+      connectionId: ctx.id,
+      ...(ctx.user !== undefined ? { userId: ctx.user } : {}),
+      ...(data !== undefined ? { data } : {}),
+    };
     const redis = await this.#client();
-    const added = await redis.presenceEnter(this.#zset(room), this.#hash(room), this.#rooms(ctx.id), ctx.id, JSON.stringify(member), this.#lifetimeMs, room);
+    const added = await redis.presenceEnter(
+      this.#zset(room),
+      this.#hash(room),
+      this.#rooms(ctx.id),
+      ctx.id,
+      JSON.stringify(member),
+      this.#lifetimeMs,
+      room,
+    );
     if (ctx.state === 'open') {
       ctx.meta.set(PRESENCE_META, '1');
       ctx.setKeepAliveInterval(this.#refreshSeconds);
@@ -234,14 +254,16 @@ export class RedisPresence {
       // Presence failing (Redis down) must not close the connection: logged, and the
       // entry is refreshed by the next request or expires as a vanished member's would.
       onRequest: async (ctx) => {
-        if (ctx.meta.get(PRESENCE_META) !== undefined) await this.refresh(ctx.id).catch((error: unknown) => logFailure('refresh', ctx.id, error));
+        if (ctx.meta.get(PRESENCE_META) !== undefined)
+          await this.refresh(ctx.id).catch((error: unknown) => logFailure('refresh', ctx.id, error));
         await handlers.onRequest?.(ctx);
       },
       onClose: async (ctx, close) => {
         try {
           await handlers.onClose?.(ctx, close);
         } finally {
-          if (ctx.meta.get(PRESENCE_META) !== undefined) await this.leave(ctx.id).catch((error: unknown) => logFailure('leave', ctx.id, error));
+          if (ctx.meta.get(PRESENCE_META) !== undefined)
+            await this.leave(ctx.id).catch((error: unknown) => logFailure('leave', ctx.id, error));
         }
       },
     };
@@ -265,7 +287,9 @@ export class RedisPresence {
     try {
       await this.#onChange(change);
     } catch (error) {
-      console.error(`[grip-lambda] presence: announcing ${change.action} of ${change.member.connectionId} in ${change.room} failed: ${(error as Error).message}`);
+      console.error(
+        `[grip-lambda] presence: announcing ${change.action} of ${change.member.connectionId} in ${change.room} failed: ${(error as Error).message}`,
+      );
     }
   }
 }

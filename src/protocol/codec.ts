@@ -94,20 +94,12 @@ export function decodeEvents(body: Uint8Array): WebSocketEvent[] {
       pos++;
     }
     if (pos === digitsStart) {
-      throw new WebSocketEventsDecodeError(
-        pos >= end ? 'truncated' : 'bad-length',
-        pos,
-        `content length of ${type} is missing`,
-      );
+      throw new WebSocketEventsDecodeError(pos >= end ? 'truncated' : 'bad-length', pos, `content length of ${type} is missing`);
     }
     expectCrlf(body, pos, `the content length of ${type}`);
     pos += 2;
     if (length > end - pos) {
-      throw new WebSocketEventsDecodeError(
-        'truncated',
-        pos,
-        `content of ${type} declares ${length} bytes but ${end - pos} remain`,
-      );
+      throw new WebSocketEventsDecodeError('truncated', pos, `content of ${type} declares ${length} bytes but ${end - pos} remain`);
     }
     const content = body.subarray(pos, pos + length);
     pos += length;

@@ -23,7 +23,10 @@ export function wsClose(code = 1000, reason = ''): PublishFormat {
 
 /** @fanoutio/grip's format has no close reason; Pushpin reads `reason` next to `code`. */
 class WebSocketCloseFormat extends WebSocketMessageFormat {
-  constructor(code: number, readonly reason: string) {
+  constructor(
+    code: number,
+    readonly reason: string,
+  ) {
     super(null, true, code);
   }
 

@@ -63,7 +63,12 @@ export interface PublisherOptions {
    * the invocation (inside a handler made by this toolkit) or after
    * `maxRetryMs` outside one.
    */
-  readonly retry?: { readonly attempts?: number; readonly baseDelayMs?: number; readonly maxDelayMs?: number; readonly maxRetryMs?: number };
+  readonly retry?: {
+    readonly attempts?: number;
+    readonly baseDelayMs?: number;
+    readonly maxDelayMs?: number;
+    readonly maxRetryMs?: number;
+  };
   readonly fetch?: typeof fetch;
 }
 

@@ -75,7 +75,13 @@ export const jsonMapper: RelayMapper = (record) => {
   } catch (error) {
     throw new PermanentRecordError(`record is not UTF-8 JSON: ${(error as Error).message}`, { cause: error });
   }
-  if (typeof value !== 'object' || value === null || typeof value.channel !== 'string' || value.channel === '' || typeof value.message !== 'string') {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof value.channel !== 'string' ||
+    value.channel === '' ||
+    typeof value.message !== 'string'
+  ) {
     throw new PermanentRecordError('record is not JSON {"channel": string, "message": string}');
   }
   return { channel: value.channel, message: value.message };
@@ -88,7 +94,8 @@ function messagesOf(mapped: ReturnType<RelayMapper>): readonly RelayMessage[] {
     if (typeof message !== 'object' || message === null || typeof message.channel !== 'string' || message.channel === '') {
       throw new PermanentRecordError('the mapper gave a message without a channel (a non-empty string)');
     }
-    if (typeof message.message !== 'string') throw new PermanentRecordError(`the mapper gave a message for ${message.channel} that is not a string`);
+    if (typeof message.message !== 'string')
+      throw new PermanentRecordError(`the mapper gave a message for ${message.channel} that is not a string`);
   }
   return messages;
 }
@@ -101,7 +108,9 @@ function checkPublishable(message: RelayMessage, build: ItemBuilder, publisher: 
   for (const item of build(message, ids)) {
     const bytes = publisher.requestBytes(item);
     if (bytes > publisher.maxRequestBytes) {
-      throw new PermanentRecordError(`a message for ${message.channel} publishes as a control request of ${bytes} bytes, over the proxy's ${publisher.maxRequestBytes}`);
+      throw new PermanentRecordError(
+        `a message for ${message.channel} publishes as a control request of ${bytes} bytes, over the proxy's ${publisher.maxRequestBytes}`,
+      );
     }
   }
 }
@@ -189,7 +198,9 @@ export function relay(options: RelayOptions = {}): RelayHandler {
           const stored = messages.map(store);
           const items: ChannelItem[] = [];
           for (const [index, message] of messages.entries()) {
-            const ids = options.feed ? await options.feed.append(message.channel, stored[index]!, { key: `${record.dedupeKey}#${index}` }) : undefined;
+            const ids = options.feed
+              ? await options.feed.append(message.channel, stored[index]!, { key: `${record.dedupeKey}#${index}` })
+              : undefined;
             items.push(...checkedItems(build(message, ids)));
           }
           prepared.push({ record, items });

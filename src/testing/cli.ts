@@ -1,5 +1,14 @@
 import { parseArgs } from 'node:util';
-import { binaryEvent, closeEvent, disconnectEvent, openEvent, pingEvent, textEvent, webSocketRequest, type FrontDoorKind } from './events.js';
+import {
+  binaryEvent,
+  closeEvent,
+  disconnectEvent,
+  openEvent,
+  pingEvent,
+  textEvent,
+  webSocketRequest,
+  type FrontDoorKind,
+} from './events.js';
 import { readWebSocketResult } from './results.js';
 import type { WebSocketEvent } from '../protocol/events.js';
 
@@ -102,7 +111,8 @@ export function readCommand(output: string): string {
   for (const channel of view.ownSubscribed) lines.push(`subscribe   ${channel} (the library's own)`);
   for (const channel of view.unsubscribed) lines.push(`unsubscribe ${channel}`);
   for (const [name, value] of Object.entries(view.meta)) lines.push(`meta   ${name}=${value ?? '(deleted)'}`);
-  for (const message of view.control) if (message.type === 'keep-alive' || message.type === 'detach') lines.push(`control ${JSON.stringify(message)}`);
+  for (const message of view.control)
+    if (message.type === 'keep-alive' || message.type === 'detach') lines.push(`control ${JSON.stringify(message)}`);
   if (view.close !== undefined) lines.push(`close  ${view.close.code}${view.close.reason ? ` ${JSON.stringify(view.close.reason)}` : ''}`);
   if (view.text !== '') lines.push(`body   ${JSON.stringify(view.text)}`);
   return lines.join('\n');

@@ -72,7 +72,8 @@ export function webSocketRequest<K extends FrontDoorKind = 'http-api'>(options: 
     Accept: CONTENT_TYPE_WEBSOCKET_EVENTS,
     'Connection-Id': options.connectionId ?? randomBytes(8).toString('hex'),
     'Sec-WebSocket-Extensions': 'grip',
-    'Grip-Feature': 'status, session, link:next, filter:skip-self, filter:skip-users, filter:require-sub, filter:build-id, filter:var-subst',
+    'Grip-Feature':
+      'status, session, link:next, filter:skip-self, filter:skip-users, filter:require-sub, filter:build-id, filter:var-subst',
     'Content-Length': String(body.length),
     Host: 'localhost',
     'User-Agent': 'grip-lambda/testing',
@@ -95,7 +96,8 @@ export function webSocketRequest<K extends FrontDoorKind = 'http-api'>(options: 
   switch (kind) {
     case 'http-api':
     case 'function-url': {
-      const domainName = kind === 'function-url' ? 'abcdefghij.lambda-url.us-east-1.on.aws' : 'abcdefghij.execute-api.us-east-1.amazonaws.com';
+      const domainName =
+        kind === 'function-url' ? 'abcdefghij.lambda-url.us-east-1.on.aws' : 'abcdefghij.execute-api.us-east-1.amazonaws.com';
       const event: APIGatewayProxyEventV2 = {
         version: '2.0',
         routeKey: kind === 'function-url' ? '$default' : `POST ${path}`,
@@ -175,7 +177,9 @@ export function webSocketRequest<K extends FrontDoorKind = 'http-api'>(options: 
       // ALB passes query values still URL-encoded.
       const encoded = (value: string) => encodeURIComponent(value);
       const event: ALBEvent = {
-        requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/grip/0123456789abcdef' } },
+        requestContext: {
+          elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/grip/0123456789abcdef' },
+        },
         httpMethod: 'POST',
         path,
         ...(multiValue

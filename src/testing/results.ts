@@ -86,7 +86,8 @@ export function readWebSocketResult(result: unknown, options: ReadResultOptions 
   for (const [name, value] of Object.entries(headers)) {
     if (name.startsWith('set-meta-')) meta[name.slice('set-meta-'.length)] = value === '' ? null : value;
   }
-  for (const message of control) if (message.type === 'set-meta') meta[message.name.toLowerCase()] ??= message.value === '' ? null : message.value;
+  for (const message of control)
+    if (message.type === 'set-meta') meta[message.name.toLowerCase()] ??= message.value === '' ? null : message.value;
   const status = r.statusCode ?? 200;
   const subscribed = control.flatMap((m) => (m.type === 'subscribe' ? [m.channel] : []));
   return {

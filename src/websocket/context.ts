@@ -14,9 +14,7 @@ import { checkUserChannel, checkUserId, connectionChannel, USER_META, userChanne
 import { ConnectionMeta } from './meta.js';
 
 /** A message from the client. Text and binary stay apart, as on the wire. */
-export type WebSocketMessage =
-  | { readonly type: 'text'; readonly data: string }
-  | { readonly type: 'binary'; readonly data: Uint8Array };
+export type WebSocketMessage = { readonly type: 'text'; readonly data: string } | { readonly type: 'binary'; readonly data: Uint8Array };
 
 /** Why the connection ended: the client's CLOSE, or a DISCONNECT (1006, `clean: false`). */
 export interface CloseEvent extends CloseInfo {
@@ -58,7 +56,9 @@ const RESPONSE_RESERVE_BYTES = 16_384;
 
 /** The bytes one event takes in a WebSocket-over-HTTP body: `TYPE len\r\ncontent\r\n`. */
 function encodedSize(event: WebSocketEvent): number {
-  return event.type.length + 2 + (event.content === undefined ? 0 : 1 + event.content.length.toString(16).length + event.content.length + 2);
+  return (
+    event.type.length + 2 + (event.content === undefined ? 0 : 1 + event.content.length.toString(16).length + event.content.length + 2)
+  );
 }
 
 /**
@@ -366,7 +366,9 @@ export class WebSocketContext {
   /** The client's CLOSE or DISCONNECT: recorded, and the state it leads to. */
   #receiveClose(event: WebSocketEvent): CloseEvent {
     const close: CloseEvent =
-      event.type === 'CLOSE' ? { ...decodeClosePayload(event.content), clean: true } : { code: CloseCode.ABNORMAL, reason: '', clean: false };
+      event.type === 'CLOSE'
+        ? { ...decodeClosePayload(event.content), clean: true }
+        : { code: CloseCode.ABNORMAL, reason: '', clean: false };
     this.#peerClose = close;
     // A rejection or the function's own close stands; otherwise the client's close decides.
     if (this.#canSend()) this.#state = close.clean ? 'client-closed' : 'gone';

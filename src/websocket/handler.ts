@@ -44,7 +44,10 @@ export function decodeWebSocketRequest(request: HttpRequest, prefix = '', limits
   }
   const contentType = request.headers.get('content-type');
   // Proxies send exactly CONTENT_TYPE_WEBSOCKET_EVENTS: compare that first, parse only otherwise.
-  if (contentType !== CONTENT_TYPE_WEBSOCKET_EVENTS && (contentType === undefined || contentType.split(';', 1)[0]!.trim().toLowerCase() !== CONTENT_TYPE_WEBSOCKET_EVENTS)) {
+  if (
+    contentType !== CONTENT_TYPE_WEBSOCKET_EVENTS &&
+    (contentType === undefined || contentType.split(';', 1)[0]!.trim().toLowerCase() !== CONTENT_TYPE_WEBSOCKET_EVENTS)
+  ) {
     throw new RequestError(400, `Content-Type must be ${CONTENT_TYPE_WEBSOCKET_EVENTS}`);
   }
   const id = request.headers.get('connection-id');

@@ -41,7 +41,16 @@ async function openPage(): Promise<Page> {
     executablePath: CHROMIUM,
     headless: true,
     timeout: 30_000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   contexts.push(context);
   context.setDefaultTimeout(15_000);
@@ -60,7 +69,11 @@ async function joinRoom(page: Page, room: string, nick: string): Promise<void> {
 }
 
 async function waitForOpen(page: Page, room: string, nick: string, timeout = 15_000): Promise<void> {
-  await page.waitForFunction((expected) => document.getElementById('status')?.textContent === expected, `Connected to ${room} as ${nick}.`, { timeout });
+  await page.waitForFunction(
+    (expected) => document.getElementById('status')?.textContent === expected,
+    `Connected to ${room} as ${nick}.`,
+    { timeout },
+  );
 }
 
 async function send(page: Page, text: string): Promise<void> {
@@ -139,7 +152,9 @@ describe('the chat page in Chromium', { skip }, () => {
     assert.deepEqual(messages, ['ann: first', 'ghost: missed live', 'ann: second']);
   });
 
-  test('two pages keep chatting while Pushpin is stopped and started: every message once, in order, on both', { timeout: 90_000 }, async () => {
+  test('two pages keep chatting while Pushpin is stopped and started: every message once, in order, on both', {
+    timeout: 90_000,
+  }, async () => {
     const room = uniqueName('restart');
     const [a, b] = await Promise.all([openPage(), openPage()]);
     await joinRoom(a, room, 'ann');
@@ -163,7 +178,9 @@ describe('the chat page in Chromium', { skip }, () => {
     for (const page of [a, b]) assert.ok((await states(page)).includes('reconnecting'), 'the outage reached the page');
   });
 
-  test('a page offline for 5 s (DevTools protocol) misses nothing: every message once, in order, on both', { timeout: 90_000 }, async () => {
+  test('a page offline for 5 s (DevTools protocol) misses nothing: every message once, in order, on both', {
+    timeout: 90_000,
+  }, async () => {
     const room = uniqueName('offline');
     const [a, b] = await Promise.all([openPage(), openPage()]);
     await joinRoom(a, room, 'ann');

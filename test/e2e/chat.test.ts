@@ -9,7 +9,17 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startStack, type RunningStack } from '../../src/local/stack.js';
 import { SequenceWatcher } from '../../src/publish/sequence.js';
-import { closeAll, counts, proxyLogProblems, rejectedHandshake, ROOT, uniqueName, waitFor, WsClient, publishMessage } from './support/e2e.js';
+import {
+  closeAll,
+  counts,
+  proxyLogProblems,
+  rejectedHandshake,
+  ROOT,
+  uniqueName,
+  waitFor,
+  WsClient,
+  publishMessage,
+} from './support/e2e.js';
 
 let stack: RunningStack;
 let logDir: string;
@@ -83,7 +93,11 @@ class ChatClient {
   }
 
   async waitFor(predicate: (event: ChatEvent) => boolean, what: string, ms = 10_000): Promise<void> {
-    await waitFor(() => this.has(predicate), ms, () => `${what} (events so far: ${JSON.stringify(this.events()).slice(-600)})`);
+    await waitFor(
+      () => this.has(predicate),
+      ms,
+      () => `${what} (events so far: ${JSON.stringify(this.events()).slice(-600)})`,
+    );
   }
 
   send(text: string): Promise<void> {
@@ -110,7 +124,9 @@ async function untilSubscribed(room: string, clients: readonly ChatClient[], ms 
   const probed = (c: ChatClient) => c.has((e) => e.type === 'message' && e.nick === 'publish' && e.text.startsWith('probe-'));
   for (let n = 0; !clients.every(probed); n++) {
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${ms} ms: ${clients.filter((c) => !probed(c)).length} of ${clients.length} clients never got a probe`);
+      throw new Error(
+        `timed out after ${ms} ms: ${clients.filter((c) => !probed(c)).length} of ${clients.length} clients never got a probe`,
+      );
     }
     await publish(room, `probe-${n}`);
     await waitFor(() => clients.every(probed), 300, 'probes').catch(() => undefined);
@@ -139,8 +155,14 @@ describe('chat through Pushpin', () => {
       const notice = { type: 'nick', from: alice.guestNick, nick: 'alice' } as const;
       await alice.waitFor((e) => e.type === 'nick' && e.nick === 'alice', "alice's own nick change");
       await bob.waitFor((e) => e.type === 'nick' && e.nick === 'alice', "the nick notice at bob's");
-      assert.deepEqual(alice.events().filter((e) => e.type === 'nick'), [notice]);
-      assert.deepEqual(bob.events().filter((e) => e.type === 'nick'), [notice]);
+      assert.deepEqual(
+        alice.events().filter((e) => e.type === 'nick'),
+        [notice],
+      );
+      assert.deepEqual(
+        bob.events().filter((e) => e.type === 'nick'),
+        [notice],
+      );
 
       // Two more invocations, each reading the nickname from meta.
       await alice.send('hello from alice');
@@ -193,7 +215,11 @@ describe('chat through Pushpin', () => {
         ],
       );
       // Notices skip their sender.
-      assert.equal(bob.has((e) => e.type === 'join'), false, `bob got no join notice: ${JSON.stringify(bob.events())}`);
+      assert.equal(
+        bob.has((e) => e.type === 'join'),
+        false,
+        `bob got no join notice: ${JSON.stringify(bob.events())}`,
+      );
     } finally {
       await alice.close();
     }
@@ -285,7 +311,8 @@ describe('chat through Pushpin', () => {
         if (client.ws.errors.length > 0 || client.ws.closeEvent !== undefined) problems.push(`client ${receiver} errored or closed`);
         // Every message carries its publisher's count: none skipped, as a client without a feed can tell.
         const watcher = new SequenceWatcher();
-        for (const e of client.events()) if (e.type === 'message' && e.pub !== undefined && e.seq !== undefined) watcher.see('room', { pub: e.pub, seq: e.seq });
+        for (const e of client.events())
+          if (e.type === 'message' && e.pub !== undefined && e.seq !== undefined) watcher.see('room', { pub: e.pub, seq: e.seq });
         if (watcher.missed > 0) problems.push(`client ${receiver} saw ${watcher.missed} message(s) skipped in their publishers' counts`);
       });
       assert.deepEqual(problems.slice(0, 20), [], `${problems.length} problems`);

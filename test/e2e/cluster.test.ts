@@ -74,7 +74,7 @@ describe('three Pushpin nodes behind one balancer', () => {
     for (const client of clients) client.ws.terminate();
   });
 
-  test('chat across nodes: every client gets every sender\'s messages once each, in the order sent', async () => {
+  test("chat across nodes: every client gets every sender's messages once each, in the order sent", async () => {
     const room = uniqueName('order');
     const clients = await openMany(`/chat/${room}`, 6);
     await until(() => clients.every((c) => c.texts().some((t) => parse(t).type === 'welcome')), 'every welcome');
@@ -91,15 +91,26 @@ describe('three Pushpin nodes behind one balancer', () => {
     );
     const total = clients.length * perSender;
     for (const client of clients) {
-      await until(() => client.texts().filter((t) => parse(t).type === 'message').length >= total, () => `${total} messages (have ${client.texts().filter((t) => parse(t).type === 'message').length})`);
+      await until(
+        () => client.texts().filter((t) => parse(t).type === 'message').length >= total,
+        () => `${total} messages (have ${client.texts().filter((t) => parse(t).type === 'message').length})`,
+      );
     }
     await sleep(200); // anything delivered twice would arrive by now
     for (const [c, client] of clients.entries()) {
-      const texts = client.texts().map(parse).filter((m) => m.type === 'message').map((m) => m.text ?? '');
+      const texts = client
+        .texts()
+        .map(parse)
+        .filter((m) => m.type === 'message')
+        .map((m) => m.text ?? '');
       assert.equal(texts.length, total, `client ${c}: each message once`);
       for (let who = 0; who < clients.length; who++) {
         const mine = texts.filter((t) => t.startsWith(`s${who}-`));
-        assert.deepEqual(mine, Array.from({ length: perSender }, (_, i) => `s${who}-${i}`), `client ${c}, sender ${who}`);
+        assert.deepEqual(
+          mine,
+          Array.from({ length: perSender }, (_, i) => `s${who}-${i}`),
+          `client ${c}, sender ${who}`,
+        );
       }
     }
     for (const client of clients) await client.close();
@@ -113,7 +124,10 @@ describe('three Pushpin nodes behind one balancer', () => {
     });
     await until(() => peers.every((peer) => peer.client.state === 'open'), 'every chatter connected');
     const before = await stack.connectionsPerNode();
-    assert.ok(before.every((n) => n >= 3), `three chatters per node (${before.join(', ')})`);
+    assert.ok(
+      before.every((n) => n >= 3),
+      `three chatters per node (${before.join(', ')})`,
+    );
     const sent: string[] = [];
     let killed = false;
     // The functions run in this process: what they log about the dead node is seen here.
@@ -141,20 +155,34 @@ describe('three Pushpin nodes behind one balancer', () => {
     assert.ok(cut >= 3, `the killed node's clients were cut off (${cut} of 9 reconnected)`);
     assert.deepEqual(await stack.connectionsPerNode().then((n) => n[1]), 0, 'nothing connected to the dead node');
     const deadUri = `${stack.nodes[1]!.controlUrl}/publish/`;
-    assert.ok(warnings.some((w) => w.includes(`failed on 1 proxy(ies): ${deadUri}`)), `the functions named the dead node: ${JSON.stringify(warnings.slice(0, 3))}`);
-    assert.ok(warnings.every((w) => !w.includes(stack.nodes[0]!.controlUrl) && !w.includes(stack.nodes[2]!.controlUrl)), 'and only it');
+    assert.ok(
+      warnings.some((w) => w.includes(`failed on 1 proxy(ies): ${deadUri}`)),
+      `the functions named the dead node: ${JSON.stringify(warnings.slice(0, 3))}`,
+    );
+    assert.ok(
+      warnings.every((w) => !w.includes(stack.nodes[0]!.controlUrl) && !w.includes(stack.nodes[2]!.controlUrl)),
+      'and only it',
+    );
 
     // Everyone has everything the feed holds, once each, in the feed's order.
     const stored = await roomHistory(`${stack.wsUrl}/chat/${room}`);
     assert.deepEqual(counts(stored.map((m) => String(m.text))), counts(sent), 'every message said is stored once');
     for (const [i, peer] of peers.entries()) {
-      await until(() => peer.messages.length >= stored.length, () => `peer ${i}: ${stored.length} messages (has ${peer.messages.length})`, 15_000);
+      await until(
+        () => peer.messages.length >= stored.length,
+        () => `peer ${i}: ${stored.length} messages (has ${peer.messages.length})`,
+        15_000,
+      );
       assert.deepEqual(
         peer.messages.map((m) => m.id),
         stored.map((m) => m.id),
         `peer ${i} (reconnected ${peer.drops} time(s)): every message once, in order`,
       );
-      assert.deepEqual(peer.closeCodes.filter((code) => code !== 1006), [], `peer ${i}: no close but the dead node's`);
+      assert.deepEqual(
+        peer.closeCodes.filter((code) => code !== 1006),
+        [],
+        `peer ${i}: no close but the dead node's`,
+      );
       assert.equal(peer.client.pending, 0, `peer ${i}: every send acknowledged`);
     }
   });
@@ -183,13 +211,20 @@ describe('three Pushpin nodes behind one balancer', () => {
     const elapsed = Date.now() - started;
     assert.ok(error instanceof PublishError, `a PublishError, got ${String(error)}`);
     const deadUri = `${dead.controlUrl}/publish/`;
-    assert.deepEqual(error.failures.map((f) => f.publishUri), [deadUri]);
+    assert.deepEqual(
+      error.failures.map((f) => f.publishUri),
+      [deadUri],
+    );
     assert.match(error.message, new RegExp(deadUri.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
     const attempts = requests.get(deadUri) ?? 0;
     assert.ok(attempts >= 2 && attempts <= 5, `the dead node was tried ${attempts} times (retried, at most the 5 attempts)`);
-    for (const node of stack.nodes.filter((n) => n !== dead)) assert.equal(requests.get(`${node.controlUrl}/publish/`), 1, `${node.name}: one request`);
+    for (const node of stack.nodes.filter((n) => n !== dead))
+      assert.equal(requests.get(`${node.controlUrl}/publish/`), 1, `${node.name}: one request`);
     assert.ok(elapsed < 3_000 + 1_000, `settled within the retry deadline (${elapsed} ms)`);
-    await until(() => clients.every((c) => c.texts().some((t) => t.includes('"partial"'))), 'the publish at every client (all on live nodes)');
+    await until(
+      () => clients.every((c) => c.texts().some((t) => t.includes('"partial"'))),
+      'the publish at every client (all on live nodes)',
+    );
 
     await dead.start();
     const after = await stack.connectionsPerNode();
@@ -235,8 +270,11 @@ class Peer {
 /** Every message the room's feed holds, oldest first. */
 async function roomHistory(url: string): Promise<ServerMessage[]> {
   const client = await WsClient.open(`${url}?last-id=${FEED_START}`);
-  await until(() => client.texts().some((t) => parse(t).type === 'welcome'), 'the history reader\'s welcome');
+  await until(() => client.texts().some((t) => parse(t).type === 'welcome'), "the history reader's welcome");
   await sleep(300); // the replay comes right after the welcome, in the same response
   await client.close();
-  return client.texts().map((t) => JSON.parse(t) as ServerMessage).filter((m) => m.type === 'message');
+  return client
+    .texts()
+    .map((t) => JSON.parse(t) as ServerMessage)
+    .filter((m) => m.type === 'message');
 }

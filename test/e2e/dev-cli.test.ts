@@ -45,12 +45,20 @@ function project(name: string, files: Record<string, string>): string {
 
 function dev(cwd: string, args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): CliRun {
   // tsx by URL: `--import tsx` would resolve it from the project folder, which has no node_modules.
-  const run = startCli(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/local/cli.ts'), 'dev', ...args], { cwd, env: env(extraEnv) });
+  const run = startCli(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/local/cli.ts'), 'dev', ...args], {
+    cwd,
+    env: env(extraEnv),
+  });
   runs.push(run);
   return run;
 }
 
-const banner = (run: CliRun) => waitFor(() => run.stdout.includes('Ctrl-C stops everything') || run.exit !== undefined, 60_000, () => `the banner\n${output(run)}`);
+const banner = (run: CliRun) =>
+  waitFor(
+    () => run.stdout.includes('Ctrl-C stops everything') || run.exit !== undefined,
+    60_000,
+    () => `the banner\n${output(run)}`,
+  );
 
 // Answers what it was given, as JSON: which payload, and the body as it arrived.
 const INSPECT = `export const handler = async (event) => ({
@@ -116,12 +124,20 @@ describe('grip-lambda dev', () => {
 
     const bytes = new Uint8Array([0, 255, 1, 2]);
     const post = (path: string, type: string) =>
-      fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': type }, body: bytes, signal: AbortSignal.timeout(10_000) }).then(
-        (r) => r.json() as Promise<{ version: string; resource?: string; isBase64Encoded: boolean; body: string }>,
-      );
+      fetch(`http://127.0.0.1:${port}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: bytes,
+        signal: AbortSignal.timeout(10_000),
+      }).then((r) => r.json() as Promise<{ version: string; resource?: string; isBase64Encoded: boolean; body: string }>);
     // REST API: base64 only for binaryMediaTypes; text otherwise, as on AWS.
     const binary = await post('/rest/a', 'application/octet-stream');
-    assert.deepEqual(binary, { version: '1.0', resource: '/rest/{thing}', isBase64Encoded: true, body: Buffer.from(bytes).toString('base64') });
+    assert.deepEqual(binary, {
+      version: '1.0',
+      resource: '/rest/{thing}',
+      isBase64Encoded: true,
+      body: Buffer.from(bytes).toString('base64'),
+    });
     const text = await post('/rest/a', 'text/plain');
     assert.equal(text.isBase64Encoded, false);
     // HTTP API: payload 2.0, non-text bodies base64.
@@ -129,7 +145,9 @@ describe('grip-lambda dev', () => {
     assert.equal(v2.version, '2.0');
     assert.equal(v2.isBase64Encoded, true);
     // A base64 result of a binary media type reaches the client as bytes.
-    const got = new Uint8Array(await (await fetch(`http://127.0.0.1:${port}/bytes`, { signal: AbortSignal.timeout(10_000) })).arrayBuffer());
+    const got = new Uint8Array(
+      await (await fetch(`http://127.0.0.1:${port}/bytes`, { signal: AbortSignal.timeout(10_000) })).arrayBuffer(),
+    );
     assert.deepEqual(got, new Uint8Array([0, 255, 128, 13, 10]));
 
     // WebSocket-over-HTTP is a POST: a real client's handshake on the GET route fails, and the log says why.
@@ -145,7 +163,14 @@ describe('grip-lambda dev', () => {
     );
     ws.terminate();
     assert.notEqual(refused, 'open');
-    await waitFor(() => /POST \/socket 404 \(no POST route; serverless.yml declares GET \/socket \(sockets\); WebSocket-over-HTTP requests are POSTs/.test(run.stdout), 5_000, () => output(run));
+    await waitFor(
+      () =>
+        /POST \/socket 404 \(no POST route; serverless.yml declares GET \/socket \(sockets\); WebSocket-over-HTTP requests are POSTs/.test(
+          run.stdout,
+        ),
+      5_000,
+      () => output(run),
+    );
 
     signalGroup(run, 'SIGTERM');
     await within(run.exited, 30_000, () => `the CLI to stop on SIGTERM\n${output(run)}`);
@@ -154,10 +179,12 @@ describe('grip-lambda dev', () => {
 
   test('a handler file or export missing fails the start, naming it', { timeout: 60_000 }, async () => {
     const missingFile = project('missing-file', {
-      'serverless.yml': 'service: x\nprovider:\n  name: aws\nfunctions:\n  gone:\n    handler: functions/gone.handler\n    events:\n      - httpApi: POST /gone\n',
+      'serverless.yml':
+        'service: x\nprovider:\n  name: aws\nfunctions:\n  gone:\n    handler: functions/gone.handler\n    events:\n      - httpApi: POST /gone\n',
     });
     const noExport = project('missing-export', {
-      'serverless.yml': 'service: x\nprovider:\n  name: aws\nfunctions:\n  wrong:\n    handler: functions/wrong.main\n    events:\n      - httpApi: POST /wrong\n',
+      'serverless.yml':
+        'service: x\nprovider:\n  name: aws\nfunctions:\n  wrong:\n    handler: functions/wrong.main\n    events:\n      - httpApi: POST /wrong\n',
       'functions/wrong.mjs': 'export const handler = async () => ({ statusCode: 200 });\n',
     });
     for (const [dir, message] of [
@@ -177,7 +204,10 @@ describe('grip-lambda dev', () => {
     await within(run.exited, 20_000, () => `the CLI to exit\n${output(run)}`);
     const ms = performance.now() - run.startedAt;
     assert.equal(run.exit?.code, 1, output(run));
-    assert.match(run.stderr, /pushpin, zurl, condure not found on PATH\. Install with: (sudo )?apt-get update && (sudo )?apt-get install -y pushpin/);
+    assert.match(
+      run.stderr,
+      /pushpin, zurl, condure not found on PATH\. Install with: (sudo )?apt-get update && (sudo )?apt-get install -y pushpin/,
+    );
     t.diagnostic(`exited after ${Math.round(ms)} ms (node and tsx start included)`);
   });
 
@@ -189,7 +219,9 @@ describe('grip-lambda dev', () => {
     // The stack's processes (not tsx's esbuild, which ends with the CLI).
     const left = processesOf(first).filter((p) => /^(zurl|pushpin|condure|redis-server)/.test(p.name));
     assert.ok(left.some((p) => p.name === 'pushpin') && left.some((p) => p.name === 'condure'), JSON.stringify(left));
-    const runDir = /--config=(\/[^\0]*)\/pushpin\.conf/.exec(readFileSync(`/proc/${left.find((p) => p.name === 'pushpin')!.pid}/cmdline`, 'latin1'))![1]!;
+    const runDir = /--config=(\/[^\0]*)\/pushpin\.conf/.exec(
+      readFileSync(`/proc/${left.find((p) => p.name === 'pushpin')!.pid}/cmdline`, 'latin1'),
+    )![1]!;
     process.kill(first.child.pid!, 'SIGKILL'); // the CLI alone: no code of its own runs
     await within(first.exited, 10_000, 'the CLI to die');
     // Nothing stopped them: Pushpin, its children, zurl (and Redis) run on.
@@ -198,17 +230,27 @@ describe('grip-lambda dev', () => {
     const second = dev(dir, await args());
     await banner(second);
     assert.match(second.stdout, new RegExp(`cleaned up after a stack that ended without stopping \\(pid ${first.child.pid}\\)`));
-    await waitFor(() => stillRunning(left).length === 0, 10_000, () => `the first stack's processes to be gone: ${JSON.stringify(stillRunning(left))}`);
+    await waitFor(
+      () => stillRunning(left).length === 0,
+      10_000,
+      () => `the first stack's processes to be gone: ${JSON.stringify(stillRunning(left))}`,
+    );
     assert.equal(existsSync(runDir), false, `${runDir} removed`);
     const mine = processesOf(second);
     signalGroup(second, 'SIGINT');
     await within(second.exited, 30_000, () => output(second));
     assert.equal(second.exit?.code, 0, output(second));
-    await waitFor(() => stillRunning(mine).length === 0, 10_000, () => `every process to be gone: ${JSON.stringify(stillRunning(mine))}`);
+    await waitFor(
+      () => stillRunning(mine).length === 0,
+      10_000,
+      () => `every process to be gone: ${JSON.stringify(stillRunning(mine))}`,
+    );
   });
 });
 
-test('a process using startStack (ports 0), ended by Ctrl-C: none of its processes and no temp folder left; stop() twice is safe', { timeout: 60_000 }, async () => {
+test('a process using startStack (ports 0), ended by Ctrl-C: none of its processes and no temp folder left; stop() twice is safe', {
+  timeout: 60_000,
+}, async () => {
   const dir = project('library', { 'serverless.yml': SERVICE, 'functions/inspect.mjs': INSPECT, 'functions/bytes.cjs': BYTES });
   writeFileSync(
     join(dir, 'run.mts'),
@@ -223,7 +265,11 @@ setInterval(() => {}, 1000);
   );
   const run = startCli(process.execPath, ['--import', import.meta.resolve('tsx'), 'run.mts'], { cwd: dir, env: env() });
   runs.push(run);
-  await waitFor(() => run.stdout.includes('ready') || run.exit !== undefined, 60_000, () => output(run));
+  await waitFor(
+    () => run.stdout.includes('ready') || run.exit !== undefined,
+    60_000,
+    () => output(run),
+  );
   const [, httpUrl, controlUrl] = /ready (\S+) (\S+)/.exec(run.stdout)!;
   for (const url of [httpUrl!, controlUrl!]) assert.notEqual(new URL(url).port, '0', `${url}: port 0 picks a free port`);
   const page = await fetch(`${httpUrl}/bytes`, { signal: AbortSignal.timeout(10_000) });
@@ -236,14 +282,19 @@ setInterval(() => {}, 1000);
   signalGroup(run, 'SIGINT');
   await within(run.exited, 20_000, () => output(run));
   assert.equal(run.exit?.signal, 'SIGINT', 'it dies of the SIGINT, as without the stack');
-  await waitFor(() => stillRunning(started).length === 0, 10_000, () => `every process to be gone: ${JSON.stringify(stillRunning(started))}`);
+  await waitFor(
+    () => stillRunning(started).length === 0,
+    10_000,
+    () => `every process to be gone: ${JSON.stringify(stillRunning(started))}`,
+  );
   assert.equal(existsSync(runDir), false, `${runDir} removed`);
 });
 
 test('an uncaught error in the host stops everything: exit 1, no process left', { timeout: 60_000 }, async () => {
   // The handler's background work throws outside any invocation, once the stack is up.
   const dir = project('crash', {
-    'serverless.yml': 'service: x\nprovider:\n  name: aws\nfunctions:\n  boom:\n    handler: functions/boom.handler\n    events:\n      - httpApi: POST /boom\n',
+    'serverless.yml':
+      'service: x\nprovider:\n  name: aws\nfunctions:\n  boom:\n    handler: functions/boom.handler\n    events:\n      - httpApi: POST /boom\n',
     'functions/boom.mjs':
       "export const handler = async () => { setTimeout(() => { throw new Error('background failure'); }, 10); return { statusCode: 202 }; };\n",
   });
@@ -251,11 +302,18 @@ test('an uncaught error in the host stops everything: exit 1, no process left', 
   const run = dev(dir, ['--port', String(port), '--control-port', String(await freePort()), '--no-redis']);
   await banner(run);
   const started = processesOf(run);
-  assert.ok(started.some((p) => p.name === 'pushpin'), JSON.stringify(started));
+  assert.ok(
+    started.some((p) => p.name === 'pushpin'),
+    JSON.stringify(started),
+  );
   const answer = await fetch(`http://127.0.0.1:${port}/boom`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
   assert.equal(answer.status, 202);
   await within(run.exited, 30_000, () => `the CLI to stop after the uncaught error\n${output(run)}`);
   assert.equal(run.exit?.code, 1, output(run));
   assert.match(run.stderr, /uncaught error, stopping: Error: background failure/);
-  await waitFor(() => stillRunning(started).length === 0, 10_000, () => `every process to be gone: ${JSON.stringify(stillRunning(started))}`);
+  await waitFor(
+    () => stillRunning(started).length === 0,
+    10_000,
+    () => `every process to be gone: ${JSON.stringify(stillRunning(started))}`,
+  );
 });

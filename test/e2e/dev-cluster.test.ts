@@ -25,15 +25,41 @@ function env(): NodeJS.ProcessEnv {
   return { ...clean, FORCE_COLOR: '0' };
 }
 
-test('dev --proxies 3: three nodes behind one port, a client through it, and Ctrl-C leaves nothing running', { timeout: 90_000 }, async () => {
+test('dev --proxies 3: three nodes behind one port, a client through it, and Ctrl-C leaves nothing running', {
+  timeout: 90_000,
+}, async () => {
   const [port, controlPort] = [await freePort(), await freePort()];
-  const run = startCli(process.execPath, ['--import', 'tsx', join(ROOT, 'src/local/cli.ts'), 'dev', '--proxies', '3', '--port', String(port), '--control-port', String(controlPort), '--no-redis'], { cwd: ROOT, env: env() });
+  const run = startCli(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'src/local/cli.ts'),
+      'dev',
+      '--proxies',
+      '3',
+      '--port',
+      String(port),
+      '--control-port',
+      String(controlPort),
+      '--no-redis',
+    ],
+    { cwd: ROOT, env: env() },
+  );
   runs.push(run);
-  await waitFor(() => run.stdout.includes('Ctrl-C stops everything') || run.exit !== undefined, 60_000, () => `the banner\n${output(run)}`);
+  await waitFor(
+    () => run.stdout.includes('Ctrl-C stops everything') || run.exit !== undefined,
+    60_000,
+    () => `the banner\n${output(run)}`,
+  );
   assert.equal(run.exit, undefined, output(run));
   assert.match(run.stdout, new RegExp(`Proxies: +3 Pushpin nodes behind haproxy on :${port}`));
   const nodes = [...run.stdout.matchAll(/^ {4}node-(\d) {2}clients (\S+) {2}control (\S+)$/gm)];
-  assert.deepEqual(nodes.map((m) => m[1]), ['1', '2', '3'], output(run));
+  assert.deepEqual(
+    nodes.map((m) => m[1]),
+    ['1', '2', '3'],
+    output(run),
+  );
   assert.equal(nodes[0]![3], `http://127.0.0.1:${controlPort}`, 'node 1 takes --control-port');
   assert.match(run.stdout, new RegExp(`GRIP_URL: +${nodes.map((m) => m[3]).join(',')}$`, 'm'));
 
@@ -52,5 +78,9 @@ test('dev --proxies 3: three nodes behind one port, a client through it, and Ctr
   signalGroup(run, 'SIGINT');
   await within(run.exited, 30_000, () => `the CLI to stop after Ctrl-C\n${output(run)}`);
   assert.equal((run.exit as CliRun['exit'])?.code, 0, output(run));
-  assert.deepEqual(stillRunning(processes).map((p) => `${p.name} ${p.pid}`), [], 'every process stopped');
+  assert.deepEqual(
+    stillRunning(processes).map((p) => `${p.name} ${p.pid}`),
+    [],
+    'every process stopped',
+  );
 });

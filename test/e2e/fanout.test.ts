@@ -90,7 +90,7 @@ async function publish(message: string): Promise<{ status: number; body: string 
 }
 
 describe('Fastly Fanout walk-through (README, Deploying)', () => {
-  test('step 2: the GRIP URL buildFanoutGripUrl makes publishes to api.fastly.com with the token as Bearer, and trusts Fanout\'s key and issuer', async () => {
+  test("step 2: the GRIP URL buildFanoutGripUrl makes publishes to api.fastly.com with the token as Bearer, and trusts Fanout's key and issuer", async () => {
     const settings = readGripSettings({ GRIP_URL: buildFanoutGripUrl({ serviceId: SERVICE_ID, apiToken: API_TOKEN }) });
     assert.equal(settings.clients.length, 1);
     assert.equal(settings.clients[0]!.publishUri, `https://api.fastly.com/service/${SERVICE_ID}/publish/`);
@@ -100,7 +100,7 @@ describe('Fastly Fanout walk-through (README, Deploying)', () => {
     assert.equal(settings.verifyKeys[0]!.issuer, `fastly:${SERVICE_ID}`);
   });
 
-  test('step 2, by hand: Fanout\'s key as PEM in GRIP_VERIFY_KEY is the same key as the JWK', async () => {
+  test("step 2, by hand: Fanout's key as PEM in GRIP_VERIFY_KEY is the same key as the JWK", async () => {
     const settings = readGripSettings({
       GRIP_URL: `https://api.fastly.com/service/${SERVICE_ID}?key=${API_TOKEN}`,
       GRIP_VERIFY_KEY: PUBLIC_KEY_FASTLY_FANOUT_PEM,
@@ -112,13 +112,21 @@ describe('Fastly Fanout walk-through (README, Deploying)', () => {
     assert.equal(settings.verifyKeys[0]!.issuer, `fastly:${SERVICE_ID}`);
   });
 
-  test('step 3: the verifier loads Fanout\'s published key as an ES256 key; a token signed by any other key is refused as a signature mismatch', async () => {
-    const verifier = new GripSigVerifier(readGripSettings({ GRIP_URL: buildFanoutGripUrl({ serviceId: SERVICE_ID, apiToken: API_TOKEN }) }).verifyKeys);
+  test("step 3: the verifier loads Fanout's published key as an ES256 key; a token signed by any other key is refused as a signature mismatch", async () => {
+    const verifier = new GripSigVerifier(
+      readGripSettings({ GRIP_URL: buildFanoutGripUrl({ serviceId: SERVICE_ID, apiToken: API_TOKEN }) }).verifyKeys,
+    );
     const result = await verifier.verify(await fanoutSig());
     assert.deepEqual(result, { ok: false, reason: 'Grip-Sig signature does not match any configured key' });
     // The same token passes when the URL carries the key that signed it: the check is the key, nothing else.
     const withStandIn = new GripSigVerifier(
-      readGripSettings({ GRIP_URL: buildFanoutGripUrl({ serviceId: SERVICE_ID, apiToken: API_TOKEN, verifyKey: standIn.publicKey.export({ format: 'jwk' }) as JsonWebKey }) }).verifyKeys,
+      readGripSettings({
+        GRIP_URL: buildFanoutGripUrl({
+          serviceId: SERVICE_ID,
+          apiToken: API_TOKEN,
+          verifyKey: standIn.publicKey.export({ format: 'jwk' }) as JsonWebKey,
+        }),
+      }).verifyKeys,
     );
     assert.deepEqual(await withStandIn.verify(await fanoutSig()), { ok: true });
     // An HS256 token keyed with the public key's text (algorithm confusion) is refused too.
@@ -136,7 +144,7 @@ describe('Fastly Fanout walk-through (README, Deploying)', () => {
     assert.ok(answer.body.startsWith('OPEN'), answer.body);
   });
 
-  test('step 3: another service\'s issuer, an expired token, another key, or none at all answers 401', async () => {
+  test("step 3: another service's issuer, an expired token, another key, or none at all answers 401", async () => {
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     for (const [what, sig] of [
       ['another service', await fanoutSig({ iss: 'fastly:ANOTHER' })],
@@ -149,7 +157,7 @@ describe('Fastly Fanout walk-through (README, Deploying)', () => {
     }
   });
 
-  test('step 4: a publish is one POST /service/SERVICE_ID/publish/ with the token as Bearer and a body in Fanout\'s documented shape', async () => {
+  test("step 4: a publish is one POST /service/SERVICE_ID/publish/ with the token as Bearer and a body in Fanout's documented shape", async () => {
     const before = fanout.requests.length;
     const answer = await publish('hello fanout');
     assert.equal(answer.status, 202, answer.body);
@@ -162,7 +170,10 @@ describe('Fastly Fanout walk-through (README, Deploying)', () => {
     const { type, nick, text } = JSON.parse(String(room.formats['ws-message']!['content'])) as Record<string, unknown>;
     assert.deepEqual({ type, nick, text }, { type: 'message', nick: 'publish', text: 'hello fanout' });
     assert.equal(room.formats['http-stream']!['content'], 'hello fanout\n');
-    assert.ok(body.items.some((item) => item.channel === 'lobby.sse'), 'the SSE twin, in the same request');
+    assert.ok(
+      body.items.some((item) => item.channel === 'lobby.sse'),
+      'the SSE twin, in the same request',
+    );
   });
 
   test('step 4: a 503 from Fanout is retried and the message goes out once; a 401 (wrong token) is not retried and the caller hears of it', async () => {

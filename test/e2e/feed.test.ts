@@ -65,7 +65,10 @@ class ChatSession {
         reject(error);
       });
     });
-    await until(() => session.events.some((e) => e.type === 'welcome'), () => 'the welcome event');
+    await until(
+      () => session.events.some((e) => e.type === 'welcome'),
+      () => 'the welcome event',
+    );
     return session;
   }
 
@@ -76,7 +79,10 @@ class ChatSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.ws.close(1000);
-    await until(() => this.closed, () => 'the close handshake');
+    await until(
+      () => this.closed,
+      () => 'the close handshake',
+    );
   }
 }
 
@@ -231,7 +237,11 @@ describe('chat resume from the feed', () => {
     for (let k = 0; k < ids.length; k++) {
       const session = await ChatSession.open(room, ids[k]);
       const expected = ids.length - k - 1;
-      if (expected > 0) await until(() => session.messages().length >= expected, () => `${expected} replayed after p${k}`);
+      if (expected > 0)
+        await until(
+          () => session.messages().length >= expected,
+          () => `${expected} replayed after p${k}`,
+        );
       await sleep(100);
       assert.deepEqual(
         texts(session.messages()),
@@ -285,14 +295,20 @@ describe('chat resume from the feed', () => {
     for (const text of ['s1', 's2', 's3']) ids.push(await publish(room, text));
     const session = await ChatSession.open(room);
     session.ws.send(`/since ${ids[0]}`);
-    await until(() => session.events.some((e) => e.type === 'synced'), () => 'synced');
+    await until(
+      () => session.events.some((e) => e.type === 'synced'),
+      () => 'synced',
+    );
     const afterWelcome = session.events.filter((e) => e.type !== 'welcome' && e.type !== 'join');
     assert.deepEqual(
       afterWelcome.map((e) => (e.type === 'message' ? `${e.text}@${e.id}<${e.prevId}` : e.type)),
       [`s2@${ids[1]}<${ids[0]}`, `s3@${ids[2]}<${ids[1]}`, 'synced'],
     );
     session.ws.send('/since nonsense');
-    await until(() => session.events.filter((e) => e.type === 'synced').length === 2, () => 'a second synced');
+    await until(
+      () => session.events.filter((e) => e.type === 'synced').length === 2,
+      () => 'a second synced',
+    );
     assert.ok(session.events.some((e) => e.type === 'error'));
     await session.close();
   });
@@ -300,9 +316,15 @@ describe('chat resume from the feed', () => {
   test('a bad last-id gets an error event, and the connection stays usable', async () => {
     const room = roomName('bad');
     const session = await ChatSession.open(room, 'not-an-id');
-    await until(() => session.events.some((e) => e.type === 'error'), () => 'an error event');
+    await until(
+      () => session.events.some((e) => e.type === 'error'),
+      () => 'an error event',
+    );
     await publish(room, 'still here');
-    await until(() => session.messages().length === 1, () => 'the live message');
+    await until(
+      () => session.messages().length === 1,
+      () => 'the live message',
+    );
     await session.close();
   });
 });

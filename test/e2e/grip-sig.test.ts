@@ -37,7 +37,10 @@ function openEcho(headers: Record<string, string> = {}): Promise<{ status: numbe
   return postEcho('OPEN\r\n', headers);
 }
 
-async function postEcho(events: string, headers: Record<string, string> = {}): Promise<{ status: number; contentType: string | null; body: string }> {
+async function postEcho(
+  events: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; contentType: string | null; body: string }> {
   const response = await fetch(`${stack.originUrl}/echo`, {
     method: 'POST',
     headers: {

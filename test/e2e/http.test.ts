@@ -20,7 +20,11 @@ after(async () => {
 });
 
 /** POSTs to /publish/{channel}; `authorization` null sends no Authorization header. */
-async function post(channel: string, body: string, authorization: string | null = `Bearer ${TOKEN}`): Promise<{ status: number; headers: Headers; text: string }> {
+async function post(
+  channel: string,
+  body: string,
+  authorization: string | null = `Bearer ${TOKEN}`,
+): Promise<{ status: number; headers: Headers; text: string }> {
   const response = await fetch(`${stack.httpUrl}/publish/${channel}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', ...(authorization !== null ? { Authorization: authorization } : {}) },
@@ -45,7 +49,11 @@ function published(ws: WsClient): string[] {
 }
 
 const streamLines = (stream: StreamingResponse) => stream.lines().filter((line) => line !== ''); // '' is the keep-alive
-const sseData = (sse: StreamingResponse) => sse.events().filter((e) => e.event === 'message').map((e) => e.data);
+const sseData = (sse: StreamingResponse) =>
+  sse
+    .events()
+    .filter((e) => e.event === 'message')
+    .map((e) => e.data);
 const notProbe = (text: string) => !text.startsWith('probe-');
 
 describe('publishing over HTTP through Pushpin', () => {
@@ -61,7 +69,10 @@ describe('publishing over HTTP through Pushpin', () => {
 
       // The headers came once Pushpin held the streams; the WebSocket may be
       // subscribed a moment after its handshake. Probe until all three hear.
-      const heard = () => published(ws).some((t) => t.startsWith('probe-')) && streamLines(stream).some((t) => t.startsWith('probe-')) && sseData(sse).some((t) => t.startsWith('probe-'));
+      const heard = () =>
+        published(ws).some((t) => t.startsWith('probe-')) &&
+        streamLines(stream).some((t) => t.startsWith('probe-')) &&
+        sseData(sse).some((t) => t.startsWith('probe-'));
       for (let n = 0; !heard(); n++) {
         assert.ok(n < 30, 'the WebSocket, stream and SSE clients all receive a probe within 30 tries');
         await publish(channel, `probe-${n}`);
@@ -94,7 +105,11 @@ describe('publishing over HTTP through Pushpin', () => {
       // A last message as a barrier: a duplicate of anything before it would have come before it.
       await publish(channel, 'last');
       sent.push('last');
-      await waitFor(() => published(ws).includes('last'), 10_000, () => `"last" at the WebSocket (has ${JSON.stringify(published(ws))})`);
+      await waitFor(
+        () => published(ws).includes('last'),
+        10_000,
+        () => `"last" at the WebSocket (has ${JSON.stringify(published(ws))})`,
+      );
       await stream.waitFor((s) => streamLines(s).includes('last'), 10_000, '"last" on the HTTP stream');
       await sse.waitFor((s) => sseData(s).includes('last'), 10_000, '"last" on the SSE stream');
 

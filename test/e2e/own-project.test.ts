@@ -37,7 +37,8 @@ after(async () => {
 function userEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (/^(GRIP_|NODE_TEST|AWS_|npm_)/.test(name) || ['PUBLISH_TOKEN', 'REDIS_URL', 'NODE_OPTIONS', 'TSX_TSCONFIG_PATH'].includes(name)) continue;
+    if (/^(GRIP_|NODE_TEST|AWS_|npm_)/.test(name) || ['PUBLISH_TOKEN', 'REDIS_URL', 'NODE_OPTIONS', 'TSX_TSCONFIG_PATH'].includes(name))
+      continue;
     env[name] = value;
   }
   return { ...env, FORCE_COLOR: '0', NO_COLOR: '1', AWS_EC2_METADATA_DISABLED: 'true', npm_config_update_notifier: 'false' };
@@ -68,15 +69,23 @@ function readmeSection(): { commands: string[]; files: Map<string, string>; invo
   return { commands, files, invoke };
 }
 
-async function sh(command: string, args: readonly string[], cwd: string, timeoutMs = 120_000): Promise<{ stdout: string; stderr: string; ms: number }> {
+async function sh(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  timeoutMs = 120_000,
+): Promise<{ stdout: string; stderr: string; ms: number }> {
   const started = performance.now();
   try {
     const { stdout, stderr } = await execFile(command, args, { cwd, env: userEnv(), timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 });
-    if (process.env.GRIP_LAMBDA_TEST_TIMINGS) console.error(`${Math.round(performance.now() - started)} ms: ${command} ${args.join(' ').slice(0, 60)}`);
+    if (process.env.GRIP_LAMBDA_TEST_TIMINGS)
+      console.error(`${Math.round(performance.now() - started)} ms: ${command} ${args.join(' ').slice(0, 60)}`);
     return { stdout, stderr, ms: performance.now() - started };
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}: ${e.message}\nstdout: ${e.stdout?.slice(-3000)}\nstderr: ${e.stderr?.slice(-3000)}`);
+    throw new Error(
+      `${command} ${args.join(' ')} failed in ${cwd}: ${e.message}\nstdout: ${e.stdout?.slice(-3000)}\nstderr: ${e.stderr?.slice(-3000)}`,
+    );
   }
 }
 
@@ -94,7 +103,11 @@ test("README's own project: install, type-check, unit test, grip-lambda dev, Ctr
   const tarball = join(scratch, pack.stdout.trim().split('\n').at(-1)!);
   assert.ok(existsSync(tarball), `npm pack wrote ${tarball}`);
 
-  const { commands, files, invoke: { line: invokeLine, expected: invokeExpected } } = readmeSection();
+  const {
+    commands,
+    files,
+    invoke: { line: invokeLine, expected: invokeExpected },
+  } = readmeSection();
   mkdirSync(project, { recursive: true });
   // The section's commands, in order: setup as shown; the two installs as one npm install of the same
   // packages (the tarball for grip-lambda), which resolves the tree once.
@@ -136,7 +149,14 @@ test("README's own project: install, type-check, unit test, grip-lambda dev, Ctr
     sh('npx', ['tsc'], project).then((r) => (timings['npx tsc'] = r.ms)),
     sh('npm', ['test'], project).then((r) => (timings['npm test'] = r.ms)),
     // A CommonJS require() of every entry loads (Node.js 20.19+ requires ES modules).
-    sh(process.execPath, ['-e', "for (const e of ['grip-lambda','grip-lambda/feed','grip-lambda/local','grip-lambda/testing']) if (typeof require(e) !== 'object') throw new Error(e)"], project),
+    sh(
+      process.execPath,
+      [
+        '-e',
+        "for (const e of ['grip-lambda','grip-lambda/feed','grip-lambda/local','grip-lambda/testing']) if (typeof require(e) !== 'object') throw new Error(e)",
+      ],
+      project,
+    ),
     // Then (same build folder) the section's invoke-local line, whose output it shows as comments.
     sh('npx', ['serverless', 'package'], project).then(async (r) => {
       timings['serverless package'] = r.ms;
@@ -151,9 +171,16 @@ test("README's own project: install, type-check, unit test, grip-lambda dev, Ctr
   const port = await freePort();
   const controlPort = await freePort();
   const devStarted = performance.now();
-  const dev = startCli('npx', ['grip-lambda', 'dev', '--port', String(port), '--control-port', String(controlPort)], { cwd: project, env: userEnv() });
+  const dev = startCli('npx', ['grip-lambda', 'dev', '--port', String(port), '--control-port', String(controlPort)], {
+    cwd: project,
+    env: userEnv(),
+  });
   runs.push(dev);
-  await waitFor(() => dev.stdout.includes('Ctrl-C stops everything') || dev.exit !== undefined, 60_000, () => `the banner\n${output(dev)}`);
+  await waitFor(
+    () => dev.stdout.includes('Ctrl-C stops everything') || dev.exit !== undefined,
+    60_000,
+    () => `the banner\n${output(dev)}`,
+  );
   timings['grip-lambda dev start'] = performance.now() - devStarted;
   assert.equal(dev.exit, undefined, output(dev));
   assert.match(dev.stdout, /POST \/news +news/);
@@ -164,17 +191,32 @@ test("README's own project: install, type-check, unit test, grip-lambda dev, Ctr
   ws.on('message', (data) => received.push(String(data)));
   await within(new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject)), 10_000, 'the WebSocket to open');
   ws.send('hello');
-  await waitFor(() => received.includes('hello'), 10_000, () => `the echo; got ${JSON.stringify(received)}`);
-  const published = await fetch(`http://127.0.0.1:${port}/publish`, { method: 'POST', body: 'breaking', signal: AbortSignal.timeout(10_000) });
+  await waitFor(
+    () => received.includes('hello'),
+    10_000,
+    () => `the echo; got ${JSON.stringify(received)}`,
+  );
+  const published = await fetch(`http://127.0.0.1:${port}/publish`, {
+    method: 'POST',
+    body: 'breaking',
+    signal: AbortSignal.timeout(10_000),
+  });
   assert.equal(published.status, 202, await published.text());
-  await waitFor(() => received.includes('breaking'), 10_000, () => `the publish; got ${JSON.stringify(received)}`);
+  await waitFor(
+    () => received.includes('breaking'),
+    10_000,
+    () => `the publish; got ${JSON.stringify(received)}`,
+  );
   assert.match(dev.stdout, /news +POST \/news 200 conn=\w+ in=TEXT out=TEXT/);
 
   // What it started: zurl, Pushpin and Pushpin's children, Redis when installed.
   const started = processesOf(dev);
   const names = started.map((p) => p.name);
   for (const name of ['zurl', 'pushpin', 'condure', 'pushpin-proxy', 'pushpin-handl']) {
-    assert.ok(names.some((n) => n.startsWith(name)), `${name} runs: ${names.join(', ')}`);
+    assert.ok(
+      names.some((n) => n.startsWith(name)),
+      `${name} runs: ${names.join(', ')}`,
+    );
   }
   const runDirs = new Set(
     started.flatMap((p) => {
@@ -194,7 +236,11 @@ test("README's own project: install, type-check, unit test, grip-lambda dev, Ctr
   const devExit = dev.exit as CliRun['exit'];
   assert.ok(devExit?.code === 0 || devExit?.signal === 'SIGINT', `exit ${JSON.stringify(devExit)}\n${output(dev)}`);
   assert.match(dev.stdout, /Stopping/);
-  await waitFor(() => stillRunning(started).length === 0, 10_000, () => `every process to be gone: ${JSON.stringify(stillRunning(started))}`);
+  await waitFor(
+    () => stillRunning(started).length === 0,
+    10_000,
+    () => `every process to be gone: ${JSON.stringify(stillRunning(started))}`,
+  );
   assert.equal(await canConnect(port), false, 'nothing listens on --port');
   assert.equal(await canConnect(controlPort), false, 'nothing listens on --control-port');
   for (const dir of runDirs) assert.equal(existsSync(dir), false, `${dir} is removed`);
@@ -210,7 +256,12 @@ test("README's own project: install, type-check, unit test, grip-lambda dev, Ctr
       writeFileSync(join(dir, entry.name), entry.data);
     }
     const bundle = join(dir, 'functions', zip.replace('.zip', '.cjs'));
-    assert.ok(existsSync(bundle), `${zip} holds ${bundle}: ${readZip(readFileSync(join(project, '.serverless', zip))).map((e) => e.name).join(', ')}`);
+    assert.ok(
+      existsSync(bundle),
+      `${zip} holds ${bundle}: ${readZip(readFileSync(join(project, '.serverless', zip)))
+        .map((e) => e.name)
+        .join(', ')}`,
+    );
     // The event comes from grip-lambda/testing, required (CommonJS) from the project.
     const script = `
       const { handler } = require(${JSON.stringify(bundle)});

@@ -14,9 +14,13 @@ const outDir = mkdtempSync(join(ROOT, '.local', 'build-'));
 after(() => rmSync(outDir, { recursive: true, force: true }));
 
 test('the build emits every entry of the exports map, and each loads with its API', async () => {
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', outDir], {
-    stdio: 'pipe',
-  });
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', outDir],
+    {
+      stdio: 'pipe',
+    },
+  );
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     exports: Record<string, string | { types: string; import: string }>;
   };

@@ -47,7 +47,9 @@ class Member {
   }
 
   notices(type: 'join' | 'leave'): string[] {
-    return this.events().filter((e) => e.type === type).map((e) => e.nick!);
+    return this.events()
+      .filter((e) => e.type === type)
+      .map((e) => e.nick!);
   }
 
   /** Asks /who and returns the answer. */
@@ -67,7 +69,11 @@ describe('presence in chat rooms', () => {
     const cy = await Member.join(room, 'cy');
     assert.deepEqual(await ann.who(), ['ann', 'bea', 'cy']);
     assert.equal(await presence.count(room), 3);
-    await waitFor(() => ann.notices('join').length === 2, 10_000, () => `ann hears two joins: ${JSON.stringify(ann.notices('join'))}`);
+    await waitFor(
+      () => ann.notices('join').length === 2,
+      10_000,
+      () => `ann hears two joins: ${JSON.stringify(ann.notices('join'))}`,
+    );
     assert.deepEqual(ann.notices('join'), ['bea', 'cy']);
 
     await cy.ws.close(1000);
@@ -85,7 +91,9 @@ describe('presence in chat rooms', () => {
     assert.deepEqual(member?.data, { nick: 'anna' });
   });
 
-  test('members lost in a proxy restart leave within PRESENCE_LEAVE_SECONDS; quiet members who came back stay', { timeout: 120_000 }, async () => {
+  test('members lost in a proxy restart leave within PRESENCE_LEAVE_SECONDS; quiet members who came back stay', {
+    timeout: 120_000,
+  }, async () => {
     const room = uniqueName('restart');
     await Member.join(room, 'x');
     await Member.join(room, 'y');
@@ -97,7 +105,11 @@ describe('presence in chat rooms', () => {
     const y2 = await Member.join(room, 'y2');
     const backAt = Date.now();
     // Nobody has asked yet: the vanished entries are still there.
-    await waitFor(() => x2.notices('leave').length === 2, (LEAVE_SECONDS + 10) * 1000, () => `x2 hears x and y leave (has ${JSON.stringify(x2.notices('leave'))})`);
+    await waitFor(
+      () => x2.notices('leave').length === 2,
+      (LEAVE_SECONDS + 10) * 1000,
+      () => `x2 hears x and y leave (has ${JSON.stringify(x2.notices('leave'))})`,
+    );
     const leftAfter = (Date.now() - cutAt) / 1000;
     assert.deepEqual(x2.notices('leave').sort(), ['x', 'y']);
     assert.ok(leftAfter <= LEAVE_SECONDS + 5, `the vanished members' leaves came ${leftAfter.toFixed(1)} s after the restart`);
@@ -108,7 +120,11 @@ describe('presence in chat rooms', () => {
     assert.deepEqual(await x2.who(), ['x2', 'y2']);
     assert.deepEqual(y2.notices('leave').sort(), ['x', 'y']);
     // Quiet for over 25 s: the proxy's keep-alive text reached them (what grip-lambda/client's idle timer sees).
-    for (const member of [x2, y2]) assert.ok(member.events().some((e) => e.type === 'ping'), 'a keep-alive ping');
+    for (const member of [x2, y2])
+      assert.ok(
+        member.events().some((e) => e.type === 'ping'),
+        'a keep-alive ping',
+      );
   });
 });
 
@@ -125,10 +141,19 @@ describe('client message ids', () => {
     assert.equal(answers[0]!.id, answers[1]!.id);
     await sender.ws.send('fence');
     await waitFor(() => listener.events().some((e) => e.text === 'fence'), 10_000, 'the fence at the listener');
-    assert.deepEqual(listener.events().filter((e) => e.type === 'message').map((e) => e.text), ['only once', 'fence']);
+    assert.deepEqual(
+      listener
+        .events()
+        .filter((e) => e.type === 'message')
+        .map((e) => e.text),
+      ['only once', 'fence'],
+    );
     const feed = new RedisFeed(stack.redisUrl!);
     try {
-      assert.deepEqual((await feed.after(room, '0-0')).map((item) => (JSON.parse(item.data) as Event).text), ['only once', 'fence']);
+      assert.deepEqual(
+        (await feed.after(room, '0-0')).map((item) => (JSON.parse(item.data) as Event).text),
+        ['only once', 'fence'],
+      );
     } finally {
       await feed.close();
     }

@@ -29,7 +29,11 @@ after(async () => {
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await proxyConfigCommand(args, (l) => out.push(l), (l) => err.push(l));
+  const code = await proxyConfigCommand(
+    args,
+    (l) => out.push(l),
+    (l) => err.push(l),
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -81,7 +85,8 @@ describe('proxy-config', () => {
       assert.equal(s['handler.message_rate'], undefined);
       assert.equal(s['handler.message_hwm'], '1000000');
       // ZeroMQ inputs are IPC sockets: nothing else listens on the network.
-      for (const key of ['handler.push_in_spec', 'handler.push_in_sub_specs', 'handler.command_spec', 'handler.stats_spec']) assert.match(s[key]!, /^ipc:\/\/\/run\/pushpin\//, key);
+      for (const key of ['handler.push_in_spec', 'handler.push_in_sub_specs', 'handler.command_spec', 'handler.stats_spec'])
+        assert.match(s[key]!, /^ipc:\/\/\/run\/pushpin\//, key);
       assert.match(conf, /up to 500 MiB per 1,000 connections/);
       assert.equal(
         await readFile(join(node, 'routes'), 'utf8'),
@@ -102,7 +107,7 @@ describe('proxy-config', () => {
     assert.equal(createPublicKey(signing).export({ type: 'spki', format: 'pem' }), publicPem);
   });
 
-  test('--client-buffer-size: the nodes\' buffer and the functions\' message cap follow it; one Pushpin cannot use is refused', async () => {
+  test("--client-buffer-size: the nodes' buffer and the functions' message cap follow it; one Pushpin cannot use is refused", async () => {
     const out = join(dir, 'chat-sized');
     assert.equal((await run(['--origin', API, '--out', out, '--client-buffer-size', '65536'])).code, 0);
     assert.equal(settings(await readFile(join(out, 'node-1', 'pushpin.conf'), 'utf8'))['runner.client_buffer_size'], '65536');
@@ -139,14 +144,25 @@ describe('proxy-config', () => {
     });
     after(() => new Promise<void>((resolve) => origin.close(() => resolve())));
 
-    test('a node from the generated files proxies to the origin with a Grip-Sig the functions\' settings verify, and its control API takes publishes', async () => {
+    test("a node from the generated files proxies to the origin with a Grip-Sig the functions' settings verify, and its control API takes publishes", async () => {
       const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
       const [httpPort, controlPort] = [await freePort(), await freePort()];
       const out = join(dir, 'local');
       const result = await run([
-        '--origin', `${originUrl}/stage`, '--out', out, '--private-addrs', '127.0.0.1',
-        '--http-port', String(httpPort), '--control-port', String(controlPort),
-        '--run-dir', join(out, 'run'), '--log-dir', join(out, 'log'),
+        '--origin',
+        `${originUrl}/stage`,
+        '--out',
+        out,
+        '--private-addrs',
+        '127.0.0.1',
+        '--http-port',
+        String(httpPort),
+        '--control-port',
+        String(controlPort),
+        '--run-dir',
+        join(out, 'run'),
+        '--log-dir',
+        join(out, 'log'),
       ]);
       assert.equal(result.code, 0, result.err);
       const node = await runPushpin(join(out, 'node-1'), { httpPort, controlPort, logDir: join(out, 'log') });
@@ -155,8 +171,13 @@ describe('proxy-config', () => {
         assert.equal(await answer.text(), 'origin\n');
         const request = seen.filter((r) => r.path.startsWith('/stage/hello')).at(-1)!;
         assert.equal(request.path, '/stage/hello?x=1', 'the stage prefix is added');
-        assert.equal(request.host, new URL(originUrl).host, 'the origin\'s own Host');
-        const env = Object.fromEntries((await readFile(join(out, 'functions.env'), 'utf8')).trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+        assert.equal(request.host, new URL(originUrl).host, "the origin's own Host");
+        const env = Object.fromEntries(
+          (await readFile(join(out, 'functions.env'), 'utf8'))
+            .trim()
+            .split('\n')
+            .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+        );
         const verifier = new GripSigVerifier(readVerifyKeys(env));
         assert.deepEqual(await verifier.verify(request.gripSig), { ok: true });
         assert.equal(JSON.parse(Buffer.from(request.gripSig!.split('.')[0]!, 'base64url').toString()).alg, 'ES256');
@@ -179,9 +200,20 @@ describe('proxy-config', () => {
       const [httpPort, controlPort] = [await freePort(), await freePort()];
       const out = join(dir, 'tls');
       const result = await run([
-        '--origin', `${API}/prod`, '--out', out, '--private-addrs', '127.0.0.1',
-        '--http-port', String(httpPort), '--control-port', String(controlPort),
-        '--run-dir', join(out, 'run'), '--log-dir', join(out, 'log'),
+        '--origin',
+        `${API}/prod`,
+        '--out',
+        out,
+        '--private-addrs',
+        '127.0.0.1',
+        '--http-port',
+        String(httpPort),
+        '--control-port',
+        String(controlPort),
+        '--run-dir',
+        join(out, 'run'),
+        '--log-dir',
+        join(out, 'log'),
       ]);
       assert.equal(result.code, 0, result.err);
       const node = await runPushpin(join(out, 'node-1'), { httpPort, controlPort, logDir: join(out, 'log') });

@@ -36,7 +36,9 @@ async function subscriber(channel: string): Promise<WsClient> {
 
 describe('the local stack at the proxy’s limits', () => {
   test('a 10 KB Last-Event-ID reaches the function, and its 400 reaches the client', async () => {
-    const sse = await StreamingResponse.get(`${stack.httpUrl}/sse/${uniqueName('long-id')}`, 10_000, { 'Last-Event-ID': 'x'.repeat(10_000) });
+    const sse = await StreamingResponse.get(`${stack.httpUrl}/sse/${uniqueName('long-id')}`, 10_000, {
+      'Last-Event-ID': 'x'.repeat(10_000),
+    });
     try {
       assert.equal(sse.status, 400);
       assert.match(await sse.body(5_000), /is not a feed id/);
@@ -73,7 +75,11 @@ describe('the local stack at the proxy’s limits', () => {
       const texts = Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(4, '0')}:${'p'.repeat(195)}`);
       const items: ChannelItem[] = texts.map((text) => ({ channel, formats: wsMessage(text) }));
       await getPublisher().publishBatch(items);
-      await waitFor(() => client.messages.length >= texts.length, 10_000, () => `1,000 messages (have ${client.messages.length})`).catch(() => undefined);
+      await waitFor(
+        () => client.messages.length >= texts.length,
+        10_000,
+        () => `1,000 messages (have ${client.messages.length})`,
+      ).catch(() => undefined);
       await waitFor(() => false, 300, 'anything more').catch(() => undefined);
       assert.equal(client.messages.length, texts.length, `received ${client.messages.length} of ${texts.length}`);
       assert.deepEqual(client.texts(), texts);
@@ -89,14 +95,24 @@ describe('the local stack at the proxy’s limits', () => {
       // Its own message back means the open's answer (and its subscription) has been handled.
       await client.send('ready');
       await waitFor(() => client.texts().some((t) => t.includes('"ready"')), 5_000, 'its own message');
-      const marks = () => client.texts().map((t) => JSON.parse(t) as { type: string; text?: string; pub?: string; seq?: number }).filter((e) => e.type === 'message' && e.pub !== undefined);
+      const marks = () =>
+        client
+          .texts()
+          .map((t) => JSON.parse(t) as { type: string; text?: string; pub?: string; seq?: number })
+          .filter((e) => e.type === 'message' && e.pub !== undefined);
       const before = marks().length;
       // 100 at a time: each message is appended to the room's feed first, and a thousand Lua appends
       // at once could outlast the feed's 1 s budget on a busy machine; the publishes still come in bursts.
       for (let start = 0; start < 1000; start += 100) {
-        await Promise.all(Array.from({ length: 100 }, (_, i) => publishMessage(room, { nick: 'burst', text: `${start + i}:${'q'.repeat(150)}` })));
+        await Promise.all(
+          Array.from({ length: 100 }, (_, i) => publishMessage(room, { nick: 'burst', text: `${start + i}:${'q'.repeat(150)}` })),
+        );
       }
-      await waitFor(() => marks().length >= before + 1000, 10_000, () => `1,000 messages (have ${marks().length - before})`);
+      await waitFor(
+        () => marks().length >= before + 1000,
+        10_000,
+        () => `1,000 messages (have ${marks().length - before})`,
+      );
       const watcher = new SequenceWatcher();
       for (const e of marks()) watcher.see(room, { pub: e.pub!, seq: e.seq! });
       assert.equal(watcher.missed, 0);

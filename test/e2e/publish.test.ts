@@ -32,7 +32,11 @@ function bodyOf(bytes: number, channel: string): string {
 describe('control requests under the proxy body limit', () => {
   test(`Pushpin's control API takes a body of ${PUSHPIN_MAX_CONTROL_BODY_BYTES} bytes and refuses one byte more (the publisher's default limit)`, async () => {
     const post = (bytes: number) =>
-      fetch(`${stack.controlUrl}/publish/`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: bodyOf(bytes, uniqueName('limit')) });
+      fetch(`${stack.controlUrl}/publish/`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: bodyOf(bytes, uniqueName('limit')),
+      });
     const taken = await post(PUSHPIN_MAX_CONTROL_BODY_BYTES);
     assert.equal(taken.status, 200, await taken.text());
     const refused = await post(PUSHPIN_MAX_CONTROL_BODY_BYTES + 1);
@@ -51,7 +55,9 @@ describe('control requests under the proxy body limit', () => {
     // Opened 20 at a time: Pushpin refuses some handshakes (502) when hundreds arrive at once.
     const subscribers: WsClient[] = [];
     for (let i = 0; i < channels.length; i += 20) {
-      subscribers.push(...(await Promise.all(channels.slice(i, i + 20).map((channel) => WsClient.open(`${stack.wsUrl}/subscribe/${channel}`)))));
+      subscribers.push(
+        ...(await Promise.all(channels.slice(i, i + 20).map((channel) => WsClient.open(`${stack.wsUrl}/subscribe/${channel}`)))),
+      );
     }
     const publisher = new GripPublisher(readGripSettings({ GRIP_URL: stack.gripUrl }).clients);
     // Every subscription is in place once its probe arrives.
@@ -156,14 +162,22 @@ describe('POST /publish/{channel} (Redis feed)', () => {
     assert.equal(failed.status, 503, failed.text);
     assert.equal(failed.headers.get('retry-after'), '1');
     await publishMessage(stack.httpUrl, channel, 'after the outage');
-    assert.deepEqual(await resumedSse(channel, first!, 'after the outage'), ['after the outage'], 'the failed message is not in the history');
+    assert.deepEqual(
+      await resumedSse(channel, first!, 'after the outage'),
+      ['after the outage'],
+      'the failed message is not in the history',
+    );
 
     const live = await StreamingResponse.get(`${stack.httpUrl}/sse/${channel}`);
     const retried = await post(channel, 'during the outage', { 'Idempotency-Key': key });
     assert.equal(retried.status, 202, retried.text);
     const again = await post(channel, 'during the outage', { 'Idempotency-Key': key });
     assert.equal(again.status, 202, again.text);
-    assert.equal((JSON.parse(again.text) as { id: string }).id, (JSON.parse(retried.text) as { id: string }).id, 'the repeat is answered with the same id');
+    assert.equal(
+      (JSON.parse(again.text) as { id: string }).id,
+      (JSON.parse(retried.text) as { id: string }).id,
+      'the repeat is answered with the same id',
+    );
     await publishMessage(stack.httpUrl, channel, 'last');
     await live.waitFor((s) => s.events().some((e) => e.data === 'last'), 10_000, 'the last event');
     assert.deepEqual(

@@ -91,9 +91,15 @@ async function joinRoom(room: string, lastId?: string): Promise<WsClient> {
 async function say(sender: WsClient, other: WsClient, text: string): Promise<number> {
   const started = performance.now();
   await sender.send(text);
-  await until(() => byText(sender, text) !== undefined, () => `${text} back at its sender`);
+  await until(
+    () => byText(sender, text) !== undefined,
+    () => `${text} back at its sender`,
+  );
   const took = performance.now() - started;
-  await until(() => byText(other, text) !== undefined, () => `${text} at the other client`);
+  await until(
+    () => byText(other, text) !== undefined,
+    () => `${text} at the other client`,
+  );
   return took;
 }
 
@@ -146,18 +152,28 @@ test('Redis down: chat goes on live, publish answers 503 quickly, SSE holds; all
 
   // A client resuming meanwhile is told history is unavailable, and stays connected.
   const carol = await joinRoom(room, lastStored);
-  await until(() => events(carol).some((e) => e.type === 'error' && /history is unavailable/.test(e.text ?? '')), 'the resume to report history unavailable');
+  await until(
+    () => events(carol).some((e) => e.type === 'error' && /history is unavailable/.test(e.text ?? '')),
+    'the resume to report history unavailable',
+  );
   await say(alice, carol, 'down-4');
 
   // The SSE stream still holds, and live messages reach it (the first id-less one
   // makes Pushpin ask the function to fill a gap; see README, Delivery guarantees).
   await sse.waitFor((s) => s.events().some((e) => e.data === 'down-4'), 10_000, 'down-4 live on the SSE stream');
   assert.equal(sse.ended, false, 'the SSE stream is still open');
-  await lateSse.waitFor((s) => s.events().some((e) => e.data === 'down-4'), 10_000, 'down-4 live on the SSE stream opened while Redis was down');
+  await lateSse.waitFor(
+    (s) => s.events().some((e) => e.data === 'down-4'),
+    10_000,
+    'down-4 live on the SSE stream opened while Redis was down',
+  );
 
   const duringOutage = invocations.slice(downFrom);
   const slowest = Math.max(...duringOutage.map((i) => i.durationMs));
-  assert.ok(duringOutage.every((i) => i.status < 500 || (i.functionName === 'publish' && i.status === 503)), JSON.stringify(duringOutage.map((i) => [i.functionName, i.status])));
+  assert.ok(
+    duringOutage.every((i) => i.status < 500 || (i.functionName === 'publish' && i.status === 503)),
+    JSON.stringify(duringOutage.map((i) => [i.functionName, i.status])),
+  );
   // The function timeout is 10 s; a feed operation gives up within 1 s.
   assert.ok(slowest < 3_000, `no invocation waited for the function timeout (slowest ${slowest.toFixed(0)} ms)`);
   for (const client of [alice, bob, carol]) assert.equal(client.closeEvent, undefined, 'no connection dropped');
@@ -181,13 +197,21 @@ test('Redis down: chat goes on live, publish answers 503 quickly, SSE holds; all
   const dave = await joinRoom(room, lastStored);
   await until(() => messages(dave).some((m) => m.text === 'after-publish'), 'the replay up to after-publish');
   const replayed = messages(dave).map((m) => m.text);
-  assert.deepEqual(replayed, [stored.text, 'after-publish'], 'the replay holds what was stored after before-2, and nothing sent while Redis was down');
+  assert.deepEqual(
+    replayed,
+    [stored.text, 'after-publish'],
+    'the replay holds what was stored after before-2, and nothing sent while Redis was down',
+  );
   assert.equal(messages(dave)[0]!.prevId, lastStored, 'the chain of ids goes on from before the outage');
-  for (const stream of [sse, lateSse]) await stream.waitFor((s) => s.events().some((e) => e.data === 'after-publish'), 10_000, 'after-publish on the SSE streams');
+  for (const stream of [sse, lateSse])
+    await stream.waitFor((s) => s.events().some((e) => e.data === 'after-publish'), 10_000, 'after-publish on the SSE streams');
 
   for (const client of [alice, bob, carol]) assert.equal(client.closeEvent, undefined, 'no connection dropped');
   assert.equal(feedLogs.length, 2, `one log line when Redis went away, one when it came back (${JSON.stringify(feedLogs)})`);
-  const sseDown = sse.events().filter((e) => e.data.startsWith('down-')).map((e) => e.data);
+  const sseDown = sse
+    .events()
+    .filter((e) => e.data.startsWith('down-'))
+    .map((e) => e.data);
   t.diagnostic(
     `Redis outage: chat message back at its sender in ${chatMs.map((ms) => ms.toFixed(0)).join('/')} ms; ` +
       `publish 503 in ${published.ms.toFixed(0)} ms; slowest invocation ${slowest.toFixed(0)} ms; ` +
@@ -229,7 +253,9 @@ test('RedisFeed: a Redis that stops answering fails each operation within the bu
       items = await feed.after(channel, FEED_START).catch(() => sleep(50).then(() => undefined));
     }
     assert.equal(items[0]?.data, 'up');
-    t.diagnostic(`Redis not answering: append failed in ${first.ms.toFixed(0)} ms, then ${second.ms.toFixed(0)} and ${third.ms.toFixed(0)} ms; answering again ${(performance.now() - back).toFixed(0)} ms after SIGCONT`);
+    t.diagnostic(
+      `Redis not answering: append failed in ${first.ms.toFixed(0)} ms, then ${second.ms.toFixed(0)} and ${third.ms.toFixed(0)} ms; answering again ${(performance.now() - back).toFixed(0)} ms after SIGCONT`,
+    );
   } finally {
     process.kill(pid, 'SIGCONT');
     await feed.close();

@@ -155,7 +155,10 @@ test('relay burst across a proxy outage: every client gets every record exactly 
     clients.push(client);
     client.start();
   }
-  await until(() => clients.every((c) => c.welcomed), () => 'every client to be welcomed');
+  await until(
+    () => clients.every((c) => c.welcomed),
+    () => 'every client to be welcomed',
+  );
 
   const queue = new FifoQueue(10);
   for (let seq = 0; seq < RECORDS; seq++) queue.send(JSON.stringify({ channel: room, message: `r${seq}` }), 'room-group');
@@ -184,7 +187,10 @@ test('relay burst across a proxy outage: every client gets every record exactly 
     overall();
     await invoke();
   }
-  await until(() => clients.every((c) => c.seen.length >= 90), () => 'clients to receive the first records live');
+  await until(
+    () => clients.every((c) => c.seen.length >= 90),
+    () => 'clients to receive the first records live',
+  );
 
   // Phase 2: the proxy goes down in the middle of the burst; the relay keeps being invoked.
   const stopping = stack.stopProxy();
@@ -197,7 +203,10 @@ test('relay burst across a proxy outage: every client gets every record exactly 
     const result = await invoke();
     assert.equal(result.batchItemFailures.length, 10, 'with the proxy down, every record of the batch is reported failed');
   }
-  await until(() => clients.every((c) => !c.welcomed), () => 'clients to notice the outage');
+  await until(
+    () => clients.every((c) => !c.welcomed),
+    () => 'clients to notice the outage',
+  );
   proxyDown = false;
 
   // Phase 3: the proxy is back; the rest of the burst, with failed records re-delivered first.

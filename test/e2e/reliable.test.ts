@@ -45,7 +45,10 @@ class HeldStream {
   static async open(path: string, headers: Record<string, string> = {}): Promise<HeldStream> {
     const stream = new HeldStream();
     streams.push(stream);
-    const response = await fetch(`${stack.httpUrl}${path}`, { headers, signal: AbortSignal.any([stream.#abort.signal, AbortSignal.timeout(60_000)]) });
+    const response = await fetch(`${stack.httpUrl}${path}`, {
+      headers,
+      signal: AbortSignal.any([stream.#abort.signal, AbortSignal.timeout(60_000)]),
+    });
     stream.status = response.status;
     stream.headers = response.headers;
     void stream.#pump(response);
@@ -118,16 +121,27 @@ describe('reliable delivery through Pushpin', () => {
     assert.equal(stream.status, 200);
 
     await publish(channel, 'one');
-    await until(() => stream.lines().length >= 1, () => `"one" on the stream (have ${JSON.stringify(stream.text)})`);
+    await until(
+      () => stream.lines().length >= 1,
+      () => `"one" on the stream (have ${JSON.stringify(stream.text)})`,
+    );
     await storeOnly(channel, 'two');
     await publish(channel, 'three');
-    await until(() => stream.lines().length >= 3, () => `three lines (have ${JSON.stringify(stream.text)})`, RECOVERY_MS);
+    await until(
+      () => stream.lines().length >= 3,
+      () => `three lines (have ${JSON.stringify(stream.text)})`,
+      RECOVERY_MS,
+    );
     await sleep(300); // a duplicate would arrive by now
     assert.deepEqual(stream.lines(), ['one', 'two', 'three']);
 
     // The stream stays held: the next item comes live, in order.
     await publish(channel, 'four');
-    await until(() => stream.lines().length >= 4, () => `"four" (have ${JSON.stringify(stream.text)})`, RECOVERY_MS);
+    await until(
+      () => stream.lines().length >= 4,
+      () => `"four" (have ${JSON.stringify(stream.text)})`,
+      RECOVERY_MS,
+    );
     await sleep(200);
     assert.deepEqual(stream.lines(), ['one', 'two', 'three', 'four']);
     assert.equal(stream.ended, false);
@@ -137,10 +151,17 @@ describe('reliable delivery through Pushpin', () => {
     const channel = name('gaps');
     const stream = await HeldStream.open(`/stream/${channel}`);
     await publish(channel, 'a');
-    await until(() => stream.lines().length >= 1, () => `"a" (have ${JSON.stringify(stream.text)})`);
+    await until(
+      () => stream.lines().length >= 1,
+      () => `"a" (have ${JSON.stringify(stream.text)})`,
+    );
     for (const text of ['b', 'c', 'd']) await storeOnly(channel, text);
     await publish(channel, 'e');
-    await until(() => stream.lines().length >= 5, () => `five lines (have ${JSON.stringify(stream.text)})`, RECOVERY_MS);
+    await until(
+      () => stream.lines().length >= 5,
+      () => `five lines (have ${JSON.stringify(stream.text)})`,
+      RECOVERY_MS,
+    );
     await sleep(300);
     assert.deepEqual(stream.lines(), ['a', 'b', 'c', 'd', 'e']);
   });
@@ -152,10 +173,17 @@ describe('reliable delivery through Pushpin', () => {
     assert.match(stream.headers.get('content-type') ?? '', /^text\/event-stream/);
 
     const id1 = await publish(channel, 'one');
-    await until(() => stream.events().length >= 1, () => `event "one" (have ${JSON.stringify(stream.text)})`);
+    await until(
+      () => stream.events().length >= 1,
+      () => `event "one" (have ${JSON.stringify(stream.text)})`,
+    );
     const id2 = await storeOnly(channel, 'two');
     const id3 = await publish(channel, 'three');
-    await until(() => stream.events().length >= 3, () => `three events (have ${JSON.stringify(stream.text)})`, RECOVERY_MS);
+    await until(
+      () => stream.events().length >= 3,
+      () => `three events (have ${JSON.stringify(stream.text)})`,
+      RECOVERY_MS,
+    );
     await sleep(300);
     assert.deepEqual(stream.events(), [
       { id: id1, event: 'message', data: 'one' },
@@ -173,14 +201,20 @@ describe('reliable delivery through Pushpin', () => {
 
     const resumed = await HeldStream.open(`/sse/${channel}`, { 'Last-Event-ID': id1 });
     assert.equal(resumed.status, 200);
-    await until(() => resumed.events().length >= 2, () => `two replayed events (have ${JSON.stringify(resumed.text)})`);
+    await until(
+      () => resumed.events().length >= 2,
+      () => `two replayed events (have ${JSON.stringify(resumed.text)})`,
+    );
     assert.deepEqual(resumed.events(), [
       { id: id2, event: 'message', data: 'two' },
       { id: id3, event: 'message', data: 'three' },
     ]);
 
     const id4 = await publish(channel, 'four');
-    await until(() => resumed.events().length >= 3, () => `live event "four" (have ${JSON.stringify(resumed.text)})`);
+    await until(
+      () => resumed.events().length >= 3,
+      () => `live event "four" (have ${JSON.stringify(resumed.text)})`,
+    );
     await sleep(200);
     assert.deepEqual(
       resumed.events().map((e) => [e.id, e.data]),
@@ -198,7 +232,10 @@ describe('reliable delivery through Pushpin', () => {
     const id2 = await publish(channel, 'two');
     const resumed = await HeldStream.open(`/sse/${channel}`, { 'Last-Event-ID': id2 });
     const id3 = await publish(channel, 'three');
-    await until(() => resumed.events().length >= 1, () => `live event (have ${JSON.stringify(resumed.text)})`);
+    await until(
+      () => resumed.events().length >= 1,
+      () => `live event (have ${JSON.stringify(resumed.text)})`,
+    );
     await sleep(200);
     assert.deepEqual(
       resumed.events().map((e) => [e.id, e.data]),

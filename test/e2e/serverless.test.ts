@@ -106,7 +106,11 @@ const WS_HEADERS = {
 };
 
 /** An HTTP API (payload 2.0) event. */
-function httpEvent(method: string, path: string, options: { params?: Record<string, string>; headers?: Record<string, string>; body?: string } = {}) {
+function httpEvent(
+  method: string,
+  path: string,
+  options: { params?: Record<string, string>; headers?: Record<string, string>; body?: string } = {},
+) {
   return {
     version: '2.0',
     routeKey: `${method} ${path}`,
@@ -165,7 +169,9 @@ const ECHOED = [
   { type: 'TEXT', text: 'm:hello' },
 ];
 
-test('serverless package: every function is one CommonJS bundle (and ioredis and the publishing client on demand), zipped within the budget', { timeout: 90_000 }, async (t) => {
+test('serverless package: every function is one CommonJS bundle (and ioredis and the publishing client on demand), zipped within the budget', {
+  timeout: 90_000,
+}, async (t) => {
   const out = await packaged(t);
   const sizes: string[] = [];
   for (const [name, fn] of declaredFunctions()) {
@@ -189,14 +195,20 @@ test('serverless package: every function is one CommonJS bundle (and ioredis and
       const source = entry.data.toString('utf8');
       // Self-contained: nothing but Node.js built-ins (and the function's own on-demand files) is loaded at run time.
       const loaded = new Set([...source.matchAll(/\b(?:require|import)\("([^"]+)"\)/g)].map((match) => match[1]!));
-      const foreign = [...loaded].filter((id) => !builtinModules.includes(id.replace(/^node:/, '')) && !onDemand.includes(`functions/${id.replace(/^\.\//, '')}`));
+      const foreign = [...loaded].filter(
+        (id) => !builtinModules.includes(id.replace(/^node:/, '')) && !onDemand.includes(`functions/${id.replace(/^\.\//, '')}`),
+      );
       assert.deepEqual(foreign, [], `${entry.name} loads modules Lambda does not have`);
       // esbuild turns import.meta into an empty object in CommonJS output; nothing may depend on it.
       assert.doesNotMatch(source, /\bimport_meta\b/, `${entry.name} uses import.meta, which is empty in a CommonJS bundle`);
     }
     for (const suffix of ON_DEMAND) {
       if (!names.includes(file.replace(/\.cjs$/, `.${suffix}.cjs`))) continue;
-      assert.match(entries[0]!.data.toString('utf8'), new RegExp(`import\\("\\./${name}\\.${suffix}\\.cjs"\\)`), `${name} loads its ${suffix} file on demand`);
+      assert.match(
+        entries[0]!.data.toString('utf8'),
+        new RegExp(`import\\("\\./${name}\\.${suffix}\\.cjs"\\)`),
+        `${name} loads its ${suffix} file on demand`,
+      );
     }
   }
   // Functions that keep feeds carry ioredis in a file of their own; the others have none.
@@ -213,7 +225,10 @@ test('serverless package: every function is one CommonJS bundle (and ioredis and
 
   // The CloudFormation template takes GRIP settings from stage parameters: packaged without any, they are empty.
   const template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as {
-    Resources: Record<string, { Type: string; Properties: { Handler?: string; Runtime?: string; Environment?: { Variables?: Record<string, unknown> } } }>;
+    Resources: Record<
+      string,
+      { Type: string; Properties: { Handler?: string; Runtime?: string; Environment?: { Variables?: Record<string, unknown> } } }
+    >;
   };
   const lambdas = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
   assert.deepEqual(
@@ -229,13 +244,18 @@ test('serverless package: every function is one CommonJS bundle (and ioredis and
   }
 });
 
-test('no packaged function loads node:crypto at init: the publishing client (jose) waits for the first publish', { timeout: 90_000 }, async (t) => {
+test('no packaged function loads node:crypto at init: the publishing client (jose) waits for the first publish', {
+  timeout: 90_000,
+}, async (t) => {
   const out = await packaged(t);
   const root = join(scratch, 'init-modules');
   mkdirSync(root, { recursive: true });
   // A script file, not `node -e`, which loads node:crypto itself before running anything.
   const probe = join(root, 'probe.cjs');
-  writeFileSync(probe, "require(process.argv[2]); process.stdout.write(JSON.stringify(process.moduleLoadList.filter((m) => /^NativeModule (crypto|internal\\/crypto)/.test(m))));\n");
+  writeFileSync(
+    probe,
+    'require(process.argv[2]); process.stdout.write(JSON.stringify(process.moduleLoadList.filter((m) => /^NativeModule (crypto|internal\\/crypto)/.test(m))));\n',
+  );
   const loadedCrypto: string[] = [];
   for (const [name, fn] of declaredFunctions()) {
     for (const entry of readZip(readFileSync(join(out, `${name}.zip`)))) {
@@ -244,7 +264,9 @@ test('no packaged function loads node:crypto at init: the publishing client (jos
     }
     const env: NodeJS.ProcessEnv = { ...process.env, GRIP_URL: 'http://127.0.0.1:9/?iss=pushpin&key=changeme', GRIP_VERIFY_ISS: 'pushpin' };
     delete env.REDIS_URL;
-    const modules = JSON.parse(execFileSync(process.execPath, [probe, join(root, bundleOf(fn.handler).file)], { encoding: 'utf8', env })) as string[];
+    const modules = JSON.parse(
+      execFileSync(process.execPath, [probe, join(root, bundleOf(fn.handler).file)], { encoding: 'utf8', env }),
+    ) as string[];
     if (modules.length > 0) loadedCrypto.push(`${name}: ${modules.join(', ')}`);
   }
   assert.deepEqual(loadedCrypto, []);
@@ -285,9 +307,7 @@ test('the packaged handlers load with require() and answer', { timeout: 90_000 }
   t.mock.method(console, 'warn', () => {});
   t.mock.method(console, 'error', () => {});
 
-  const echo = asHttpResult(
-    await call('echo', httpEvent('POST', '/echo', { headers: WS_HEADERS, body: 'OPEN\r\nTEXT 5\r\nhello\r\n' })),
-  );
+  const echo = asHttpResult(await call('echo', httpEvent('POST', '/echo', { headers: WS_HEADERS, body: 'OPEN\r\nTEXT 5\r\nhello\r\n' })));
   assert.equal(echo.statusCode, 200);
   assert.equal(echo.headers?.['Content-Type'], 'application/websocket-events');
   assert.deepEqual(wsEvents(echo), ECHOED);
@@ -316,7 +336,14 @@ test('the packaged handlers load with require() and answer', { timeout: 90_000 }
   assert.equal(wsEvents(subscribe)[0]?.type, 'OPEN');
 
   const publish = asHttpResult(
-    await call('publish', httpEvent('POST', '/publish/news', { params: { channel: 'news' }, headers: { 'content-type': 'application/json' }, body: '{"message": ' })),
+    await call(
+      'publish',
+      httpEvent('POST', '/publish/news', {
+        params: { channel: 'news' },
+        headers: { 'content-type': 'application/json' },
+        body: '{"message": ',
+      }),
+    ),
   );
   assert.equal(publish.statusCode, 400);
 
@@ -397,7 +424,16 @@ test('serverless invoke local -f echo with a GRIP URL carrying iss and key, with
   // --env sets the variable over serverless.yml's `GRIP_URL: ${param:gripUrl}`
   // (an exported GRIP_URL would not: the provider environment overrides it);
   // `--param gripUrl=...` works as well, as in a deploy.
-  const args = ['invoke', 'local', '-f', 'echo', '--path', join(ROOT, 'test/events/serverless-invoke-echo.json'), '--env', `GRIP_URL=${GRIP_URL}`];
+  const args = [
+    'invoke',
+    'local',
+    '-f',
+    'echo',
+    '--path',
+    join(ROOT, 'test/events/serverless-invoke-echo.json'),
+    '--env',
+    `GRIP_URL=${GRIP_URL}`,
+  ];
   const run = await serverless(t, args);
   assert.equal(run.code, 0, describeRun(args, run));
   const result = asHttpResult(parseInvokeResult(run.stdout));

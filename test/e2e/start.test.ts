@@ -36,7 +36,12 @@ function cliEnv(port: number, controlPort: number): NodeJS.ProcessEnv {
 
 function start(env: NodeJS.ProcessEnv): Run {
   // Its own process group, as in a terminal: SIGINT to the group is Ctrl-C.
-  const child = spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const run: Run = {
     child,
     stdout: '',
@@ -77,7 +82,9 @@ function descendants(pid: number): { pid: number; args: string }[] {
       }
     }
   }
-  return rows.filter((row) => row.pid !== pid && found.has(row.pid) && !row.stat.startsWith('Z')).map(({ pid: p, args }) => ({ pid: p, args }));
+  return rows
+    .filter((row) => row.pid !== pid && found.has(row.pid) && !row.stat.startsWith('Z'))
+    .map(({ pid: p, args }) => ({ pid: p, args }));
 }
 
 function isRunning(pid: number): boolean {
@@ -122,14 +129,20 @@ after(async () => {
 
 const holder = lockHolder();
 
-describe('npm start (scripts/start.mjs)', { skip: holder !== undefined ? `a local stack is running already (pid ${holder} in .local/stack.pid)` : false }, () => {
+describe('npm start (scripts/start.mjs)', {
+  skip: holder !== undefined ? `a local stack is running already (pid ${holder} in .local/stack.pid)` : false,
+}, () => {
   test('starts, serves the chat page, refuses a second start, and stops everything on Ctrl-C', { timeout: 120_000 }, async () => {
     const port = await freePort();
     const controlPort = await freePort();
     const env = cliEnv(port, controlPort);
 
     const first = start(env);
-    await waitFor(() => first.stdout.includes('Ctrl-C stops everything') || first.exit !== undefined, 60_000, () => `the banner in the output\n${output(first)}`);
+    await waitFor(
+      () => first.stdout.includes('Ctrl-C stops everything') || first.exit !== undefined,
+      60_000,
+      () => `the banner in the output\n${output(first)}`,
+    );
     assert.equal(first.exit, undefined, `the CLI exited early\n${output(first)}`);
     // Each route served, with its URL; the SQS relay listed as not served, with why.
     assert.match(first.stdout, new RegExp(`GET / +page +HTTP API +http://localhost:${port}/`));
@@ -146,7 +159,10 @@ describe('npm start (scripts/start.mjs)', { skip: holder !== undefined ? `a loca
     assert.match(names, /pushpin/, names);
     assert.match(names, /zurl/, names);
     const lockPid = lockHolder();
-    assert.ok(lockPid !== undefined && started.some((p) => p.pid === lockPid), `the lock file names a running process of this stack (${lockPid})`);
+    assert.ok(
+      lockPid !== undefined && started.some((p) => p.pid === lockPid),
+      `the lock file names a running process of this stack (${lockPid})`,
+    );
 
     // A second one, same settings: refused while the first runs.
     const second = start(env);
@@ -168,7 +184,11 @@ describe('npm start (scripts/start.mjs)', { skip: holder !== undefined ? `a loca
 
     assert.equal(await canConnect(port), false, `nothing listens on PORT ${port} any more`);
     assert.equal(await canConnect(controlPort), false, `nothing listens on CONTROL_PORT ${controlPort} any more`);
-    await waitFor(() => started.every((p) => !isRunning(p.pid)), 10_000, () => `every process of the stack to be gone: ${JSON.stringify(started.filter((p) => isRunning(p.pid)))}`);
+    await waitFor(
+      () => started.every((p) => !isRunning(p.pid)),
+      10_000,
+      () => `every process of the stack to be gone: ${JSON.stringify(started.filter((p) => isRunning(p.pid)))}`,
+    );
     assert.equal(lockHolder(), undefined, 'the lock is released');
   });
 });

@@ -50,7 +50,11 @@ describe("the local stack with Pushpin's stock buffer", () => {
     assert.deepEqual(client.errors, []);
     assert.equal(client.messages.length, 0);
     assert.ok(
-      errors.some((e) => /RangeError: connection \S+: a message of 32767 bytes is over the proxy's limit of 32766 bytes per message \(GRIP_MAX_MESSAGE_BYTES\)/.test(e)),
+      errors.some((e) =>
+        /RangeError: connection \S+: a message of 32767 bytes is over the proxy's limit of 32766 bytes per message \(GRIP_MAX_MESSAGE_BYTES\)/.test(
+          e,
+        ),
+      ),
       errors.join('\n'),
     );
   });
@@ -62,7 +66,11 @@ describe("the local stack with Pushpin's stock buffer", () => {
       await client.send('ready');
       await waitFor(() => client.texts().some((t) => t.includes('"ready"')), 5_000, 'its own message');
       type Marked = { type: string; text: string; pub?: string; seq?: number };
-      const marks = () => client.texts().map((t) => JSON.parse(t) as Marked).filter((e) => e.type === 'message' && e.pub !== undefined);
+      const marks = () =>
+        client
+          .texts()
+          .map((t) => JSON.parse(t) as Marked)
+          .filter((e) => e.type === 'message' && e.pub !== undefined);
       // 1,000 × ~160 B in one control request: far over an 8 KiB buffer.
       await Promise.all(Array.from({ length: 1000 }, (_, i) => publishMessage(room, { nick: 'burst', text: `${i}:${'q'.repeat(150)}` })));
       await waitFor(() => false, 1_000, 'the burst to settle').catch(() => undefined);

@@ -36,7 +36,12 @@ async function connect(query = ''): Promise<{ ws: WsClient; id: string }> {
 const received = (ws: WsClient): string[] => ws.texts().slice(1);
 
 /** Waits until `ws` has received `text`. */
-const arrives = (ws: WsClient, text: string) => waitFor(() => ws.texts().includes(text), 10_000, () => `"${text}" (have ${JSON.stringify(ws.texts())})`);
+const arrives = (ws: WsClient, text: string) =>
+  waitFor(
+    () => ws.texts().includes(text),
+    10_000,
+    () => `"${text}" (have ${JSON.stringify(ws.texts())})`,
+  );
 
 describe('targeted sends through Pushpin', () => {
   test('a send to connection A reaches A only', async () => {
@@ -59,7 +64,12 @@ describe('targeted sends through Pushpin', () => {
 
   test('a user with three connections gets the message on all three, another user on none', async () => {
     const user = `u-${process.pid}-${Date.now()}`;
-    const [one, two, three, other] = await Promise.all([connect(`?user=${user}`), connect(`?user=${user}`), connect(), connect('?user=someone-else')]);
+    const [one, two, three, other] = await Promise.all([
+      connect(`?user=${user}`),
+      connect(`?user=${user}`),
+      connect(),
+      connect('?user=someone-else'),
+    ]);
     // The third says who it is after opening.
     await three.ws.send(`/user ${user}`);
     await arrives(three.ws, JSON.stringify({ type: 'user', user }));

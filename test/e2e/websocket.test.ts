@@ -37,7 +37,10 @@ describe('WebSocket echo through Pushpin', () => {
       const text = 'hello, wörld ✓ 😀';
       await client.send(text);
       await client.waitForMessages(1, 10_000);
-      assert.deepEqual(client.messages.map((m) => ({ isBinary: m.isBinary, text: m.data.toString('utf8') })), [{ isBinary: false, text }]);
+      assert.deepEqual(
+        client.messages.map((m) => ({ isBinary: m.isBinary, text: m.data.toString('utf8') })),
+        [{ isBinary: false, text }],
+      );
     } finally {
       await client.close(1000);
     }

@@ -44,7 +44,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function short(value: unknown, max = 300): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   return text.length > max ? `${text.slice(0, max)}... (${text.length} chars)` : text;
 }
 
@@ -56,7 +56,8 @@ function headerPairs(result: Record<string, unknown>, out: Violation[], fn: stri
     else for (const [name, value] of Object.entries(result.headers)) pairs.push([name, value]);
   }
   if (result.multiValueHeaders !== undefined) {
-    if (!isObject(result.multiValueHeaders)) out.push({ fn, kind: 'bad-result', detail: `multiValueHeaders is ${short(result.multiValueHeaders)}` });
+    if (!isObject(result.multiValueHeaders))
+      out.push({ fn, kind: 'bad-result', detail: `multiValueHeaders is ${short(result.multiValueHeaders)}` });
     else
       for (const [name, values] of Object.entries(result.multiValueHeaders)) {
         if (!Array.isArray(values)) out.push({ fn, kind: 'bad-result', detail: `multiValueHeaders[${short(name)}] is not an array` });
@@ -74,9 +75,14 @@ function headerValue(pairs: readonly [string, unknown][], name: string): string 
 export function checkHttp(fn: string, outcome: Outcome): Checked {
   const violations: Violation[] = [];
   const known: string[] = [];
-  if (outcome.status === 'timeout') return { label: 'timeout', violations: [{ fn, kind: 'hang', detail: `no answer within ${Math.round(outcome.ms)} ms` }], known };
+  if (outcome.status === 'timeout')
+    return { label: 'timeout', violations: [{ fn, kind: 'hang', detail: `no answer within ${Math.round(outcome.ms)} ms` }], known };
   if (outcome.status === 'threw') {
-    return { label: 'threw', violations: [{ fn, kind: 'threw', detail: `${outcome.error.name}: ${outcome.error.message}\n${outcome.error.stack}` }], known };
+    return {
+      label: 'threw',
+      violations: [{ fn, kind: 'threw', detail: `${outcome.error.name}: ${outcome.error.message}\n${outcome.error.stack}` }],
+      known,
+    };
   }
   const result = outcome.value;
   if (!isObject(result) || typeof result.statusCode !== 'number' || !Number.isInteger(result.statusCode)) {
@@ -101,7 +107,11 @@ export function checkHttp(fn: string, outcome: Outcome): Checked {
     if (/^set-meta-/i.test(name)) {
       if (!VISIBLE.test(value)) violations.push({ fn, kind: 'meta-injection', detail: `${name}: ${short(value)}` });
       if (Buffer.byteLength(value) > MAX_META_VALUE_BYTES) {
-        violations.push({ fn, kind: 'meta-too-long', detail: `${name} is ${Buffer.byteLength(value)} bytes (max ${MAX_META_VALUE_BYTES})` });
+        violations.push({
+          fn,
+          kind: 'meta-too-long',
+          detail: `${name} is ${Buffer.byteLength(value)} bytes (max ${MAX_META_VALUE_BYTES})`,
+        });
       }
     }
   }
@@ -136,7 +146,11 @@ export function checkHttp(fn: string, outcome: Outcome): Checked {
         // An echo of the client's own 1011 carries no reason; the toolkit's close after a throw does.
         if (code === CLOSE_INTERNAL_ERROR && event.content.length > 2) {
           const reason = Buffer.from(event.content.subarray(2)).toString('utf8');
-          violations.push({ fn, kind: 'internal-error-close', detail: `the function closed the connection with 1011 (${JSON.stringify(reason)}): its code threw` });
+          violations.push({
+            fn,
+            kind: 'internal-error-close',
+            detail: `the function closed the connection with 1011 (${JSON.stringify(reason)}): its code threw`,
+          });
         }
       }
     }
@@ -161,7 +175,13 @@ function checkControl(fn: string, json: string, violations: Violation[]): void {
   }
   if (message.type === 'set-meta') {
     const { name, value } = message;
-    if (typeof name !== 'string' || !TOKEN.test(name) || typeof value !== 'string' || !VISIBLE.test(value) || Buffer.byteLength(value) > MAX_META_VALUE_BYTES) {
+    if (
+      typeof name !== 'string' ||
+      !TOKEN.test(name) ||
+      typeof value !== 'string' ||
+      !VISIBLE.test(value) ||
+      Buffer.byteLength(value) > MAX_META_VALUE_BYTES
+    ) {
       violations.push({ fn, kind: 'meta-injection', detail: `set-meta control message ${short(json)}` });
     }
   }
@@ -172,15 +192,22 @@ const NOT_A_RELAY_EVENT = /^relay event /;
 const KAFKA_BATCH_FAILED = /^relay: \d+ Kafka record\(s\) failed/;
 
 export function checkEvent(fn: string, outcome: Outcome, itemIds: readonly string[] | undefined): Checked {
-  if (outcome.status === 'timeout') return { label: 'timeout', violations: [{ fn, kind: 'hang', detail: `no answer within ${Math.round(outcome.ms)} ms` }], known: [] };
+  if (outcome.status === 'timeout')
+    return { label: 'timeout', violations: [{ fn, kind: 'hang', detail: `no answer within ${Math.round(outcome.ms)} ms` }], known: [] };
   if (outcome.status === 'threw') {
     const message = outcome.error.message;
-    if (NOT_A_RELAY_EVENT.test(message) || (itemIds !== undefined && KAFKA_BATCH_FAILED.test(message))) return { label: 'rejected', violations: [], known: [] };
-    return { label: 'threw', violations: [{ fn, kind: 'threw', detail: `${outcome.error.name}: ${outcome.error.message}\n${outcome.error.stack}` }], known: [] };
+    if (NOT_A_RELAY_EVENT.test(message) || (itemIds !== undefined && KAFKA_BATCH_FAILED.test(message)))
+      return { label: 'rejected', violations: [], known: [] };
+    return {
+      label: 'threw',
+      violations: [{ fn, kind: 'threw', detail: `${outcome.error.name}: ${outcome.error.message}\n${outcome.error.stack}` }],
+      known: [],
+    };
   }
   const result = outcome.value;
   const failures = isObject(result) ? result.batchItemFailures : undefined;
-  if (!Array.isArray(failures)) return { label: 'bad-result', violations: [{ fn, kind: 'bad-result', detail: `not a batch response: ${short(result)}` }], known: [] };
+  if (!Array.isArray(failures))
+    return { label: 'bad-result', violations: [{ fn, kind: 'bad-result', detail: `not a batch response: ${short(result)}` }], known: [] };
   const violations: Violation[] = [];
   for (const failure of failures) {
     const id = isObject(failure) ? failure.itemIdentifier : undefined;

@@ -14,17 +14,7 @@ import fc from 'fast-check';
 export type Variant = 'open' | 'keyed';
 export type Door = 'rest' | 'http' | 'url' | 'alb' | 'alb-mv';
 export type BodyEncoding = 'base64' | 'text' | 'bad-base64';
-export type SigKind =
-  | 'valid'
-  | 'none'
-  | 'empty'
-  | 'expired'
-  | 'wrong-key'
-  | 'wrong-iss'
-  | 'no-exp'
-  | 'alg-none'
-  | 'hs512'
-  | 'garbage';
+export type SigKind = 'valid' | 'none' | 'empty' | 'expired' | 'wrong-key' | 'wrong-iss' | 'no-exp' | 'alg-none' | 'hs512' | 'garbage';
 export type ContextKind = 'lambda' | 'none';
 
 /** Where a structural mutation of the rendered event applies. */
@@ -142,7 +132,9 @@ export const hostileString: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: long },
   {
     weight: 2,
-    arbitrary: fc.array(fc.oneof(fc.constantFrom(...NASTY), fc.string({ maxLength: 6 })), { minLength: 2, maxLength: 4 }).map((parts) => parts.join('')),
+    arbitrary: fc
+      .array(fc.oneof(fc.constantFrom(...NASTY), fc.string({ maxLength: 6 })), { minLength: 2, maxLength: 4 })
+      .map((parts) => parts.join('')),
   },
 );
 
@@ -162,7 +154,21 @@ export const roomName: fc.Arbitrary<string> = fc.oneof(
 /** A nickname for `/nick`: valid, or with CRLF, 10 KB, control characters, non-ASCII. */
 const nickValue = fc.oneof(
   { weight: 4, arbitrary: fc.stringMatching(/^[\x21-\x7e][\x20-\x7e]{0,31}$/) },
-  { weight: 1, arbitrary: fc.constantFrom('bob\r\nSet-Meta-user: evil', 'bob\r\n', '\r\nbob', 'a'.repeat(33), 'n'.repeat(10_240), 'é', ' ', '', 'bob\u0000', 'x\ty') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'bob\r\nSet-Meta-user: evil',
+      'bob\r\n',
+      '\r\nbob',
+      'a'.repeat(33),
+      'n'.repeat(10_240),
+      'é',
+      ' ',
+      '',
+      'bob\u0000',
+      'x\ty',
+    ),
+  },
   { weight: 2, arbitrary: hostileString },
 );
 
@@ -180,7 +186,10 @@ export const chatText: fc.Arbitrary<string> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc
-      .tuple(fc.constantFrom('/since ', '/since\t', '/since  '), fc.oneof(fc.constantFrom('0-0', '1-1', '99999999999999-0', '0'), hostileString))
+      .tuple(
+        fc.constantFrom('/since ', '/since\t', '/since  '),
+        fc.oneof(fc.constantFrom('0-0', '1-1', '99999999999999-0', '0'), hostileString),
+      )
       .map(([command, id]) => command + id),
   },
 );
@@ -204,9 +213,9 @@ const closeCode = fc.oneof(
 const closeContent = fc.oneof(
   fc.constant(undefined),
   bytes(1),
-  fc.tuple(closeCode, fc.oneof(fc.constant(''), hostileString.map(utf8), bytes(8))).map(
-    ([code, reason]) => String.fromCharCode(code >> 8, code & 0xff) + reason,
-  ),
+  fc
+    .tuple(closeCode, fc.oneof(fc.constant(''), hostileString.map(utf8), bytes(8)))
+    .map(([code, reason]) => String.fromCharCode(code >> 8, code & 0xff) + reason),
 );
 
 const eventSpec: fc.Arbitrary<EventSpec> = fc.oneof(
@@ -251,7 +260,11 @@ const fraction = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
 
 const byteOp: fc.Arbitrary<ByteOp> = fc.oneof(
   fc.record({ op: fc.constant('flip' as const), at: fraction, bit: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ op: fc.constant('set' as const), at: fraction, byte: fc.constantFrom(0x00, 0x0a, 0x0d, 0x20, 0x30, 0x46, 0x47, 0x7f, 0x80, 0xff) }),
+  fc.record({
+    op: fc.constant('set' as const),
+    at: fraction,
+    byte: fc.constantFrom(0x00, 0x0a, 0x0d, 0x20, 0x30, 0x46, 0x47, 0x7f, 0x80, 0xff),
+  }),
   fc.record({
     op: fc.constant('insert' as const),
     at: fraction,
@@ -309,7 +322,14 @@ export function applyByteOps(body: string, ops: readonly ByteOp[]): string {
 
 /** A WebSocket-over-HTTP body: valid events, damaged half of the time. */
 export const webSocketBody: fc.Arbitrary<string> = fc
-  .tuple(eventList, fc.oneof({ withCrossShrink: true }, { weight: 1, arbitrary: fc.constant([] as ByteOp[]) }, { weight: 1, arbitrary: fc.array(byteOp, { minLength: 1, maxLength: 3 }) }))
+  .tuple(
+    eventList,
+    fc.oneof(
+      { withCrossShrink: true },
+      { weight: 1, arbitrary: fc.constant([] as ByteOp[]) },
+      { weight: 1, arbitrary: fc.array(byteOp, { minLength: 1, maxLength: 3 }) },
+    ),
+  )
   .map(([events, ops]) => applyByteOps(encodeSpec(events), ops));
 
 /** A publish function body: valid JSON of the right shape, the wrong shape, or not JSON at all. */
@@ -330,7 +350,7 @@ export const publishBody: fc.Arbitrary<string> = fc
         '{"__proto__": {"message": "x"}}',
         '{"message": "x"}garbage',
         '\ufeff{"message": "bom"}',
-        '[' .repeat(20_000),
+        '['.repeat(20_000),
         `{"message": "${'x'.repeat(200_000)}"}`,
         'null',
         '"message"',
@@ -338,22 +358,22 @@ export const publishBody: fc.Arbitrary<string> = fc
     },
     {
       weight: 1,
-      arbitrary: hostileString.map((message) => JSON.stringify({ message })).chain((json) =>
-        fc.nat(json.length).map((cut) => json.slice(0, cut)),
-      ),
+      arbitrary: hostileString
+        .map((message) => JSON.stringify({ message }))
+        .chain((json) => fc.nat(json.length).map((cut) => json.slice(0, cut))),
     },
   )
   .map(utf8);
 
 // ---------------------------------------------------------------- requests
 
-const connectionId = fc.oneof(
-  { weight: 8, arbitrary: fc.stringMatching(/^[0-9a-f]{8,16}$/) },
-  { weight: 2, arbitrary: hostileString },
-);
+const connectionId = fc.oneof({ weight: 8, arbitrary: fc.stringMatching(/^[0-9a-f]{8,16}$/) }, { weight: 2, arbitrary: hostileString });
 
 const metaHeader = fc.tuple(
-  fc.oneof(fc.constantFrom('meta-nick', 'meta-user', 'Meta-Nick', 'META-USER', 'meta-', 'meta-x y', 'meta-é'), token.map((t) => `meta-${t}`)),
+  fc.oneof(
+    fc.constantFrom('meta-nick', 'meta-user', 'Meta-Nick', 'META-USER', 'meta-', 'meta-x y', 'meta-é'),
+    token.map((t) => `meta-${t}`),
+  ),
   fc.oneof({ weight: 1, arbitrary: fc.stringMatching(/^[\x21-\x7e]{1,16}$/) }, { weight: 2, arbitrary: hostileString }),
 );
 
@@ -407,12 +427,33 @@ type Profile = 'chat' | 'echo' | 'subscribe' | 'publish' | 'stream' | 'sse' | 'p
 
 const methodArb = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom('GET', 'POST') },
-  { weight: 1, arbitrary: fc.constantFrom('post', 'PUT', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH', 'CONNECT', 'TRACE', '', ' POST', 'POST\r\nX: y', 'GET /x HTTP/1.1', 'M'.repeat(5000), 'PÖST') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'post',
+      'PUT',
+      'DELETE',
+      'OPTIONS',
+      'HEAD',
+      'PATCH',
+      'CONNECT',
+      'TRACE',
+      '',
+      ' POST',
+      'POST\r\nX: y',
+      'GET /x HTTP/1.1',
+      'M'.repeat(5000),
+      'PÖST',
+    ),
+  },
   { weight: 1, arbitrary: hostileString },
 );
 
 const queryPair = fc.oneof(
-  fc.tuple(fc.constantFrom('last-id', 'timeout', 'lastEventId', 'recover'), fc.oneof(fc.constantFrom('1', '0', '-5', '60', '1e309', 'NaN', 'abc', '0-0', '1-1', '99999999999999-0', ''), hostileString)),
+  fc.tuple(
+    fc.constantFrom('last-id', 'timeout', 'lastEventId', 'recover'),
+    fc.oneof(fc.constantFrom('1', '0', '-5', '60', '1e309', 'NaN', 'abc', '0-0', '1-1', '99999999999999-0', ''), hostileString),
+  ),
   fc.tuple(fc.oneof(token, hostileString), hostileString),
 );
 
@@ -465,16 +506,21 @@ function profileParts(profile: Profile): fc.Arbitrary<ProfileParts> {
           encoding,
         }));
     case 'publish':
-      return fc.record({ where: routed('publish'), method: methodArb, body: publishBody, encoding: fc.constantFrom<BodyEncoding>('text', 'text', 'base64', 'bad-base64') }).map(
-        ({ where, method, body, encoding }) => ({
+      return fc
+        .record({
+          where: routed('publish'),
+          method: methodArb,
+          body: publishBody,
+          encoding: fc.constantFrom<BodyEncoding>('text', 'text', 'base64', 'bad-base64'),
+        })
+        .map(({ where, method, body, encoding }) => ({
           method: method === 'GET' ? 'POST' : method,
           path: where.path,
           params: where.params,
           headers: [['content-type', 'application/json']],
           body,
           encoding,
-        }),
-      );
+        }));
     case 'stream':
     case 'sse':
     case 'poll':
@@ -491,7 +537,10 @@ function profileParts(profile: Profile): fc.Arbitrary<ProfileParts> {
     case 'random':
       return fc.record({
         method: methodArb,
-        path: fc.oneof(fc.constantFrom('/', '/chat/', '/chat', '//chat//x', '/chat/a/b', '/%', '/chat/%E0%A4%A', '', 'chat/x'), hostileString.map((s) => `/${s}`)),
+        path: fc.oneof(
+          fc.constantFrom('/', '/chat/', '/chat', '//chat//x', '/chat/a/b', '/%', '/chat/%E0%A4%A', '', 'chat/x'),
+          hostileString.map((s) => `/${s}`),
+        ),
         params: fc.option(fc.dictionary(fc.constantFrom('room', 'channel', 'proxy+'), hostileString, { maxKeys: 2 }), { nil: null }),
         headers: fc.array(fc.tuple(fc.constantFrom('content-type', 'connection-id'), headerValue), { maxLength: 2 }),
         body: fc.option(fc.oneof(webSocketBody, publishBody, bytes(64)), { nil: null }),
@@ -500,11 +549,28 @@ function profileParts(profile: Profile): fc.Arbitrary<ProfileParts> {
   }
 }
 
-const profile = fc.constantFrom<Profile>('chat', 'chat', 'chat', 'echo', 'echo', 'subscribe', 'publish', 'publish', 'stream', 'sse', 'poll', 'page', 'random');
+const profile = fc.constantFrom<Profile>(
+  'chat',
+  'chat',
+  'chat',
+  'echo',
+  'echo',
+  'subscribe',
+  'publish',
+  'publish',
+  'stream',
+  'sse',
+  'poll',
+  'page',
+  'random',
+);
 
 const sigKind = fc.oneof(
   { weight: 16, arbitrary: fc.constant<SigKind>('valid') },
-  { weight: 3, arbitrary: fc.constantFrom<SigKind>('none', 'empty', 'expired', 'wrong-key', 'wrong-iss', 'no-exp', 'alg-none', 'hs512', 'garbage') },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom<SigKind>('none', 'empty', 'expired', 'wrong-key', 'wrong-iss', 'no-exp', 'alg-none', 'hs512', 'garbage'),
+  },
 );
 
 const jsonJunk: fc.Arbitrary<unknown> = fc.oneof(
@@ -560,13 +626,25 @@ export const httpCase: fc.Arbitrary<HttpCase> = fc
     context: fc.constantFrom<ContextKind>('lambda', 'lambda', 'none'),
     door: fc.constantFrom<Door>('rest', 'http', 'http', 'url', 'alb', 'alb-mv'),
     parts: profile.chain(profileParts),
-    meta: fc.oneof({ withCrossShrink: true }, { weight: 2, arbitrary: fc.constant([] as (readonly [string, string])[]) }, { weight: 3, arbitrary: fc.array(extraHeader, { minLength: 1, maxLength: 4 }) }),
-    many: fc.oneof({ withCrossShrink: true }, { weight: 20, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(100, 500) }),
+    meta: fc.oneof(
+      { withCrossShrink: true },
+      { weight: 2, arbitrary: fc.constant([] as (readonly [string, string])[]) },
+      { weight: 3, arbitrary: fc.array(extraHeader, { minLength: 1, maxLength: 4 }) },
+    ),
+    many: fc.oneof(
+      { withCrossShrink: true },
+      { weight: 20, arbitrary: fc.constant(0) },
+      { weight: 1, arbitrary: fc.constantFrom(100, 500) },
+    ),
     query: fc.array(queryPair, { maxLength: 3 }),
     sig: sigKind,
     sigIndex: fc.nat(63),
     bearer: fc.constantFrom<'right' | 'wrong' | 'none'>('right', 'right', 'right', 'wrong', 'none'),
-    fixes: fc.oneof({ withCrossShrink: true }, { weight: 5, arbitrary: fc.constant([] as Fix[]) }, { weight: 2, arbitrary: fc.array(fixArb, { minLength: 1, maxLength: 3 }) }),
+    fixes: fc.oneof(
+      { withCrossShrink: true },
+      { weight: 5, arbitrary: fc.constant([] as Fix[]) },
+      { weight: 2, arbitrary: fc.array(fixArb, { minLength: 1, maxLength: 3 }) },
+    ),
     replace: fc.oneof({ withCrossShrink: true }, { weight: 60, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: jsonJunk }),
   })
   .map(({ variant, context, door, parts, meta, many, query, sig, sigIndex, bearer, fixes, replace }) => {

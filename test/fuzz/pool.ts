@@ -61,7 +61,12 @@ class Container {
 
   start(): Promise<readonly FunctionInfo[]> {
     const init: WorkerInit = { root: PROJECT_ROOT, handlerTimeoutMs: this.handlerTimeoutMs };
-    const worker = new Worker(bootstrap(), { workerData: init, env: variantEnv(this.variant, this.controlUrl), stdout: true, stderr: true });
+    const worker = new Worker(bootstrap(), {
+      workerData: init,
+      env: variantEnv(this.variant, this.controlUrl),
+      stdout: true,
+      stderr: true,
+    });
     // The functions' own logging is captured in the worker; drop anything else it prints.
     worker.stdout.resume();
     worker.stderr.resume();

@@ -192,13 +192,23 @@ export function renderHttpEvent(c: HttpCase, tokens: Tokens): unknown {
     }
     case 'alb':
     case 'alb-mv': {
-      const requestContext = { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/fuzz/0123456789abcdef' } };
+      const requestContext = {
+        elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/fuzz/0123456789abcdef' },
+      };
       if (c.door === 'alb') {
         const single = dict();
         for (const [name, value] of headers) single[name.toLowerCase()] = value;
         const query = dict();
         for (const [name, value] of c.query) query[escapeText(name)] = escapeText(value);
-        event = { requestContext, httpMethod: c.method, path: c.path, queryStringParameters: query, headers: single, body: body ?? '', isBase64Encoded };
+        event = {
+          requestContext,
+          httpMethod: c.method,
+          path: c.path,
+          queryStringParameters: query,
+          headers: single,
+          body: body ?? '',
+          isBase64Encoded,
+        };
       } else {
         const multi = dict();
         for (const [name, value] of headers) {
@@ -206,7 +216,8 @@ export function renderHttpEvent(c: HttpCase, tokens: Tokens): unknown {
           multi[key] = [...((multi[key] as string[] | undefined) ?? []), value];
         }
         const query = dict();
-        for (const [name, value] of c.query) query[escapeText(name)] = [...((query[escapeText(name)] as string[] | undefined) ?? []), escapeText(value)];
+        for (const [name, value] of c.query)
+          query[escapeText(name)] = [...((query[escapeText(name)] as string[] | undefined) ?? []), escapeText(value)];
         event = {
           requestContext,
           httpMethod: c.method,
@@ -236,9 +247,13 @@ function applyFix(event: Record<string, unknown>, fix: Fix): void {
       : fix.target === 'requestContext'
         ? context
         : fix.target === 'http'
-          ? isObject(context) ? context.http : undefined
+          ? isObject(context)
+            ? context.http
+            : undefined
           : fix.target === 'elb'
-            ? isObject(context) ? context.elb : undefined
+            ? isObject(context)
+              ? context.elb
+              : undefined
             : event[fix.target];
   if (!isObject(target) || Array.isArray(target)) return;
   const keys = Object.keys(target);
@@ -294,7 +309,9 @@ export function renderRelayEvent(c: RelayCase): RenderedRelay {
               SentTimestamp: String(now),
               SenderId: 'AIDAFUZZ',
               ApproximateFirstReceiveTimestamp: String(now),
-              ...(c.source === 'sqs-fifo' ? { MessageGroupId: `g${i % 2}`, MessageDeduplicationId: `d${i}`, SequenceNumber: String(1000 + i) } : {}),
+              ...(c.source === 'sqs-fifo'
+                ? { MessageGroupId: `g${i % 2}`, MessageDeduplicationId: `d${i}`, SequenceNumber: String(1000 + i) }
+                : {}),
             },
             messageAttributes: {},
             md5OfBody: '',
@@ -341,14 +358,23 @@ export function renderRelayEvent(c: RelayCase): RenderedRelay {
             } catch {
               parsed = undefined;
             }
-            const image = isObject(parsed) && !Array.isArray(parsed) ? (marshall(parsed).M as Record<string, Attribute>) : { message: { S: payload.toString('utf8') } };
+            const image =
+              isObject(parsed) && !Array.isArray(parsed)
+                ? (marshall(parsed).M as Record<string, Attribute>)
+                : { message: { S: payload.toString('utf8') } };
             return {
               eventID: `ev${i}`,
               eventName: 'INSERT',
               eventVersion: '1.1',
               eventSource: 'aws:dynamodb',
               awsRegion: 'us-east-1',
-              dynamodb: { Keys: { id: { S: `k${i}` } }, NewImage: image, SequenceNumber: ids[i], SizeBytes: payload.length, StreamViewType: 'NEW_IMAGE' },
+              dynamodb: {
+                Keys: { id: { S: `k${i}` } },
+                NewImage: image,
+                SequenceNumber: ids[i],
+                SizeBytes: payload.length,
+                StreamViewType: 'NEW_IMAGE',
+              },
               eventSourceARN: ARN.dynamodb,
             };
           }),

@@ -110,7 +110,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       }
       const reply = await containers.run(c.variant, event, c.context, handlerTimeoutMs * 3);
       if ('failure' in reply) {
-        const detail = reply.failure === 'crashed' ? `the worker died: ${reply.error}` : 'the worker stopped answering: a handler blocks the event loop';
+        const detail =
+          reply.failure === 'crashed' ? `the worker died: ${reply.error}` : 'the worker stopped answering: a handler blocks the event loop';
         return {
           event,
           violations: [{ fn: '*', kind: reply.failure === 'crashed' ? 'crash' : 'hang', detail }],
@@ -213,7 +214,11 @@ export function formatReport(report: FuzzReport, verbose = false): string {
   const seconds = (report.durationMs / 1000).toFixed(1);
   lines.push(`fuzz: seed ${report.seed}, ${report.executed}/${report.runs} inputs, ${report.calls} handler calls in ${seconds} s`);
   lines.push(`functions: ${report.functions.join(', ')}`);
-  lines.push(`variants: ${Object.entries(report.byVariant).map(([v, n]) => `${v} ${n}`).join(', ')}`);
+  lines.push(
+    `variants: ${Object.entries(report.byVariant)
+      .map(([v, n]) => `${v} ${n}`)
+      .join(', ')}`,
+  );
   lines.push('answers by function:');
   for (const [fn, row] of Object.entries(report.totals)) {
     const cells = Object.entries(row)
@@ -223,17 +228,31 @@ export function formatReport(report: FuzzReport, verbose = false): string {
   }
   const all: Record<string, number> = {};
   for (const row of Object.values(report.totals)) for (const [label, n] of Object.entries(row)) all[label] = (all[label] ?? 0) + n;
-  lines.push(`  ${'all'.padEnd(8)} ${Object.entries(all).sort(([a], [b]) => a.localeCompare(b)).map(([l, n]) => `${l}: ${n}`).join(', ')}`);
+  lines.push(
+    `  ${'all'.padEnd(8)} ${Object.entries(all)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([l, n]) => `${l}: ${n}`)
+      .join(', ')}`,
+  );
   if (verbose) {
     lines.push('most common rejections:');
     for (const [fn, row] of Object.entries(report.reasons)) {
       lines.push(`  ${fn}:`);
-      for (const [reason, n] of Object.entries(row).sort(([, a], [, b]) => b - a).slice(0, 8)) lines.push(`    ${String(n).padStart(6)}  ${JSON.stringify(reason)}`);
+      for (const [reason, n] of Object.entries(row)
+        .sort(([, a], [, b]) => b - a)
+        .slice(0, 8))
+        lines.push(`    ${String(n).padStart(6)}  ${JSON.stringify(reason)}`);
     }
   }
-  lines.push(`publishes to the fake proxy: ${report.publishes.requests} requests, ${report.publishes.items} items, ${report.publishes.malformed} malformed`);
+  lines.push(
+    `publishes to the fake proxy: ${report.publishes.requests} requests, ${report.publishes.items} items, ${report.publishes.malformed} malformed`,
+  );
   if (Object.keys(report.known).length > 0) {
-    lines.push(`known limitations met (not violations): ${Object.entries(report.known).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    lines.push(
+      `known limitations met (not violations): ${Object.entries(report.known)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}`,
+    );
   }
   if (report.workerRestarts > 0) lines.push(`worker restarts: ${report.workerRestarts}`);
   if (report.failure === undefined) {

@@ -100,7 +100,8 @@ const stack = await startStack({
     const key = `${log.functionName} ${log.status}`;
     invocations[key] = (invocations[key] ?? 0) + 1;
     if (durations.length < 1_000_000) durations.push(log.durationMs);
-    if (slowest === undefined || log.durationMs > slowest.durationMs) slowest = { functionName: log.functionName, durationMs: log.durationMs };
+    if (slowest === undefined || log.durationMs > slowest.durationMs)
+      slowest = { functionName: log.functionName, durationMs: log.durationMs };
   },
 }).catch((error: unknown) => {
   send({ type: 'failed', error: (error as Error).stack ?? String(error) });
@@ -122,7 +123,10 @@ process.on('message', (request: HostRequest) => {
       send({ type: 'memory', memory: memory() });
       break;
     case 'stats':
-      send({ type: 'stats', stats: { invocations: { ...invocations }, slowest, durations: percentiles(durations), errors: [...errors], errorCount } });
+      send({
+        type: 'stats',
+        stats: { invocations: { ...invocations }, slowest, durations: percentiles(durations), errors: [...errors], errorCount },
+      });
       break;
     case 'stop':
       void stop();

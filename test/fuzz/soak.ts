@@ -344,7 +344,9 @@ export async function runSoak(input: SoakOptions): Promise<SoakReport> {
     });
     const connectFailures = connectResults.filter((r) => r.status === 'rejected');
     if (connectFailures.length > 0) {
-      failures.push(`${connectFailures.length} client(s) could not connect: ${String((connectFailures[0] as PromiseRejectedResult).reason)}`);
+      failures.push(
+        `${connectFailures.length} client(s) could not connect: ${String((connectFailures[0] as PromiseRejectedResult).reason)}`,
+      );
     }
     log(`${options.clients} clients connected in ${rooms} room(s) of up to ${options.roomSize}, nicknames set (${elapsed().toFixed(1)} s)`);
     // Join and nick notices are still on their way to the others; let them land.
@@ -353,7 +355,10 @@ export async function runSoak(input: SoakOptions): Promise<SoakReport> {
 
     // Send: each client one message every interval, from a random offset, so the load is steady.
     const ready = clients.filter((c) => c.ws?.readyState === WebSocket.OPEN);
-    const interval = Math.max((options.seconds * 1000) / options.messages, options.maxRate > 0 ? (ready.length * 1000) / options.maxRate : 0);
+    const interval = Math.max(
+      (options.seconds * 1000) / options.messages,
+      options.maxRate > 0 ? (ready.length * 1000) / options.maxRate : 0,
+    );
     log(
       `sending: each client one message every ${interval.toFixed(0)} ms, ${((ready.length * 1000) / interval).toFixed(0)} messages/s in all, for ${((interval * options.messages) / 1000).toFixed(0)} s`,
     );
@@ -505,11 +510,17 @@ export async function runSoak(input: SoakOptions): Promise<SoakReport> {
     if (wrongNick > 0) failures.push(`${wrongNick} messages carried the wrong nick`);
     if (chatErrors + unparseable > 0) failures.push(`${chatErrors} chat errors, ${unparseable} unparseable messages`);
     if (unexpectedCloses > 0) {
-      failures.push(`${unexpectedCloses} connection(s) closed before the end: ${Object.entries(closeReasons).map(([k, n]) => `${k} x${n}`).join('; ')}`);
+      failures.push(
+        `${unexpectedCloses} connection(s) closed before the end: ${Object.entries(closeReasons)
+          .map(([k, n]) => `${k} x${n}`)
+          .join('; ')}`,
+      );
     }
     if (sent !== ready.length * options.messages) failures.push(`only ${sent} of ${ready.length * options.messages} messages sent`);
     if (heapGrowth > options.maxHeapGrowth) {
-      failures.push(`function host heapUsed grew ${heapGrowth.toFixed(2)}x (${mb(warm.heapUsed)} -> ${mb(end.heapUsed)}), more than ${options.maxHeapGrowth}x`);
+      failures.push(
+        `function host heapUsed grew ${heapGrowth.toFixed(2)}x (${mb(warm.heapUsed)} -> ${mb(end.heapUsed)}), more than ${options.maxHeapGrowth}x`,
+      );
     }
     const serverErrors = Object.entries(hostStats.invocations).filter(([key]) => / 5\d\d$/.test(key));
     if (serverErrors.length > 0) failures.push(`function host answered 5xx: ${serverErrors.map(([k, n]) => `${k}: ${n}`).join(', ')}`);
@@ -568,14 +579,20 @@ export function formatSoakReport(report: SoakReport): string {
     `  delivery latency to others (publish path): p50 ${report.latency.p50} ms, p99 ${report.latency.p99} ms, max ${report.latency.max} ms`,
     `  round trip of a sender's own message (response path): p50 ${report.ownLatency.p50} ms, p99 ${report.ownLatency.p99} ms, max ${report.ownLatency.max} ms`,
     `  driver (clients' process) event loop delay: p50 ${report.driverLag.p50.toFixed(1)} ms, p99 ${report.driverLag.p99.toFixed(1)} ms, max ${report.driverLag.max.toFixed(0)} ms`,
-    `  function invocations: ${Object.entries(report.hostStats.invocations).map(([k, n]) => `${k}: ${n}`).join(', ')}`,
+    `  function invocations: ${Object.entries(report.hostStats.invocations)
+      .map(([k, n]) => `${k}: ${n}`)
+      .join(', ')}`,
     `  invocation duration: p50 ${report.hostStats.durations.p50} ms, p99 ${report.hostStats.durations.p99} ms; slowest: ${report.hostStats.slowest ? `${report.hostStats.slowest.functionName} ${report.hostStats.slowest.durationMs.toFixed(1)} ms` : '-'}; function log errors/warnings: ${report.hostStats.errorCount}`,
     '  function host memory (its own process, after GC):',
-    ...report.memory.map((m) => `    ${m.seconds.toFixed(0).padStart(4)} s  ${m.at.padEnd(26)} rss ${mb(m.rss).padStart(9)}  heapUsed ${mb(m.heapUsed).padStart(8)}  external ${mb(m.external)}`),
+    ...report.memory.map(
+      (m) =>
+        `    ${m.seconds.toFixed(0).padStart(4)} s  ${m.at.padEnd(26)} rss ${mb(m.rss).padStart(9)}  heapUsed ${mb(m.heapUsed).padStart(8)}  external ${mb(m.external)}`,
+    ),
     `  heapUsed growth (all delivered / clients connected): ${report.heapGrowth.toFixed(2)}x, peak ${report.peakHeapGrowth.toFixed(2)}x (limit ${o.maxHeapGrowth}x)`,
     `  total ${report.totalSeconds.toFixed(1)} s; ${report.logsKept ? `Pushpin and zurl logs: ${o.logDir}` : 'logs removed (the run passed; --log-dir keeps them)'}`,
   ];
-  if (report.hostStats.errors.length > 0) lines.push('  first function log lines:', ...report.hostStats.errors.slice(0, 5).map((e) => `    ${e}`));
+  if (report.hostStats.errors.length > 0)
+    lines.push('  first function log lines:', ...report.hostStats.errors.slice(0, 5).map((e) => `    ${e}`));
   if (report.problems.length > 0) {
     lines.push('  first problems (receiver <- sender #seq):');
     for (const p of report.problems.slice(0, 20)) lines.push(`    ${p.kind}: client ${p.receiver} <- client ${p.sender} #${p.seq}`);

@@ -33,7 +33,11 @@ export interface RunRequest {
 
 export type Outcome =
   | { readonly status: 'ok'; readonly value: unknown; readonly ms: number }
-  | { readonly status: 'threw'; readonly error: { readonly name: string; readonly message: string; readonly stack: string }; readonly ms: number }
+  | {
+      readonly status: 'threw';
+      readonly error: { readonly name: string; readonly message: string; readonly stack: string };
+      readonly ms: number;
+    }
   | { readonly status: 'timeout'; readonly ms: number };
 
 export interface RunReply {
@@ -42,7 +46,9 @@ export interface RunReply {
   readonly logs: readonly string[];
 }
 
-export type WorkerMessage = { readonly type: 'ready'; readonly functions: readonly FunctionInfo[] } | ({ readonly type: 'reply' } & RunReply);
+export type WorkerMessage =
+  | { readonly type: 'ready'; readonly functions: readonly FunctionInfo[] }
+  | ({ readonly type: 'reply' } & RunReply);
 
 type Handler = (event: unknown, context?: unknown) => unknown;
 
@@ -53,7 +59,6 @@ for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     if (logs.length < MAX_LOGS) logs.push(`${method}: ${format(...args).slice(0, 400)}`);
   };
 }
-
 
 function cloneable(value: unknown): unknown {
   try {

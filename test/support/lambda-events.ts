@@ -172,11 +172,7 @@ export function setMethod(event: JsonEvent, method: string): JsonEvent {
 }
 
 /** A fixture event carrying `events` as its body, optionally with extra headers. */
-export function wsEvent(
-  fixture: Fixture,
-  events: readonly WebSocketEvent[],
-  headers: Readonly<Record<string, string>> = {},
-): JsonEvent {
+export function wsEvent(fixture: Fixture, events: readonly WebSocketEvent[], headers: Readonly<Record<string, string>> = {}): JsonEvent {
   const event = setBody(loadEvent(fixture), encodeEvents(events));
   for (const [name, value] of Object.entries(headers)) setHeader(event, name, value);
   return event;

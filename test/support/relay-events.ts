@@ -200,7 +200,8 @@ export function mskEvent(records: readonly MSKRecord[]): MSKEvent {
   return {
     eventSource: 'aws:kafka',
     eventSourceArn: `arn:aws:kafka:${REGION}:${ACCOUNT}:cluster/relay-cluster/abcd1234-abcd-cafe-abab-9876543210ab-4`,
-    bootstrapServers: 'b-2.relay-cluster.abcde.c2.kafka.us-east-1.amazonaws.com:9092,b-1.relay-cluster.abcde.c2.kafka.us-east-1.amazonaws.com:9092',
+    bootstrapServers:
+      'b-2.relay-cluster.abcde.c2.kafka.us-east-1.amazonaws.com:9092,b-1.relay-cluster.abcde.c2.kafka.us-east-1.amazonaws.com:9092',
     records: byPartition(records),
   };
 }
@@ -273,10 +274,7 @@ export class FifoQueue {
     const ids = new Set(batch.Records.map((r) => r.messageId));
     const head = this.#records.slice(0, batch.Records.length);
     if (head.some((r) => !ids.has(r.messageId))) throw new Error('settle() must follow the receive() of the same batch');
-    this.#records = [
-      ...head.filter((r) => failed.has(r.messageId)).map(redelivered),
-      ...this.#records.slice(batch.Records.length),
-    ];
+    this.#records = [...head.filter((r) => failed.has(r.messageId)).map(redelivered), ...this.#records.slice(batch.Records.length)];
     return batch.Records.length - failed.size;
   }
 }

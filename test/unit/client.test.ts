@@ -96,7 +96,10 @@ describe('RealtimeClient', () => {
     const cid = c.send('early'); // before open: queued
     assert.equal(c.pending, 1);
     socket().open();
-    assert.deepEqual(socket().sent.map((s) => JSON.parse(s)), [{ cid, text: 'early' }]);
+    assert.deepEqual(
+      socket().sent.map((s) => JSON.parse(s)),
+      [{ cid, text: 'early' }],
+    );
     socket().deliver({ type: 'message', text: 'm1', id: '1-0', prevId: '0-0' });
     const second = c.send('lost in the drop');
     socket().drop();
@@ -107,12 +110,10 @@ describe('RealtimeClient', () => {
     assert.match(next.url, /\?last-id=1-0$/);
     next.open();
     // The catch-up request first, then every unanswered send, with the same ids.
-    assert.deepEqual(next.sent.map((s) => (s.startsWith('{') ? JSON.parse(s) : s)), [
-      '/since 1-0',
-      { cid, text: 'early' },
-      { cid: second, text: 'lost in the drop' },
-      { cid: third, text: 'typed while down' },
-    ]);
+    assert.deepEqual(
+      next.sent.map((s) => (s.startsWith('{') ? JSON.parse(s) : s)),
+      ['/since 1-0', { cid, text: 'early' }, { cid: second, text: 'lost in the drop' }, { cid: third, text: 'typed while down' }],
+    );
     next.deliver({ type: 'message', text: 'early', id: '2-0', prevId: '1-0', cid });
     next.deliver({ type: 'synced' });
     assert.equal(c.pending, 2);
@@ -120,7 +121,13 @@ describe('RealtimeClient', () => {
   });
 
   test('no reconnect after 1000, 1008 or 4000-4999 from the server; reconnects after 1006 and 1011', async () => {
-    for (const [code, again] of [[1000, false], [1008, false], [4001, false], [1006, true], [1011, true]] as const) {
+    for (const [code, again] of [
+      [1000, false],
+      [1008, false],
+      [4001, false],
+      [1006, true],
+      [1011, true],
+    ] as const) {
       const { c, socket } = client();
       socket().open();
       socket().drop(code);

@@ -334,17 +334,21 @@ describe('codec properties', () => {
       fc.record({ kind: fc.constant('truncate' as const), at: fc.nat(), value: fc.constant(0) }),
     );
     fc.assert(
-      fc.property(fc.array(eventArb, { minLength: 1, maxLength: 8 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), (events, mutations) => {
-        let body = Buffer.from(encodeEvents(events));
-        for (const m of mutations) {
-          const at = body.length === 0 ? 0 : m.at % (body.length + (m.kind === 'insert' ? 1 : 0));
-          if (m.kind === 'flip' && body.length > 0) body[at] = m.value;
-          else if (m.kind === 'delete' && body.length > 0) body = Buffer.concat([body.subarray(0, at), body.subarray(at + 1)]);
-          else if (m.kind === 'insert') body = Buffer.concat([body.subarray(0, at), Buffer.from([m.value]), body.subarray(at)]);
-          else if (m.kind === 'truncate') body = body.subarray(0, at);
-        }
-        decodeOrDecodeError(body);
-      }),
+      fc.property(
+        fc.array(eventArb, { minLength: 1, maxLength: 8 }),
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        (events, mutations) => {
+          let body = Buffer.from(encodeEvents(events));
+          for (const m of mutations) {
+            const at = body.length === 0 ? 0 : m.at % (body.length + (m.kind === 'insert' ? 1 : 0));
+            if (m.kind === 'flip' && body.length > 0) body[at] = m.value;
+            else if (m.kind === 'delete' && body.length > 0) body = Buffer.concat([body.subarray(0, at), body.subarray(at + 1)]);
+            else if (m.kind === 'insert') body = Buffer.concat([body.subarray(0, at), Buffer.from([m.value]), body.subarray(at)]);
+            else if (m.kind === 'truncate') body = body.subarray(0, at);
+          }
+          decodeOrDecodeError(body);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -38,7 +38,9 @@ describe('readGripSettings', () => {
   });
 
   test('a base64: key is decoded', () => {
-    const settings = readGripSettings({ GRIP_URL: `http://localhost:5561?iss=pushpin&key=base64:${Buffer.from('s3cret').toString('base64')}` });
+    const settings = readGripSettings({
+      GRIP_URL: `http://localhost:5561?iss=pushpin&key=base64:${Buffer.from('s3cret').toString('base64')}`,
+    });
     assert.equal(keyBytes(settings.verifyKeys[0]!.key), 's3cret');
   });
 
@@ -100,11 +102,14 @@ describe('readGripSettings', () => {
     // Requests signed by either proxy pass.
     const verifier = new GripSigVerifier(settings.verifyKeys);
     assert.deepEqual(await verifier.verify(await signGripSig()), { ok: true });
-    const fastly = await new jose.SignJWT({ iss: 'fastly:SID' }).setProtectedHeader({ alg: 'ES256' }).setExpirationTime('1h').sign(privateKey);
+    const fastly = await new jose.SignJWT({ iss: 'fastly:SID' })
+      .setProtectedHeader({ alg: 'ES256' })
+      .setExpirationTime('1h')
+      .sign(privateKey);
     assert.deepEqual(await verifier.verify(fastly), { ok: true });
   });
 
-  test('a URL from @fanoutio/grip buildFanoutGripUrl: Fanout\'s public key and issuer, from the URL alone', async () => {
+  test("a URL from @fanoutio/grip buildFanoutGripUrl: Fanout's public key and issuer, from the URL alone", async () => {
     const settings = readGripSettings({ GRIP_URL: buildFanoutGripUrl({ serviceId: 'SID', apiToken: 'TOKEN' }) });
     assert.equal(settings.clients[0]!.publishUri, 'https://api.fastly.com/service/SID/publish/');
     assert.equal(settings.verifyKeys.length, 1);
@@ -163,7 +168,9 @@ describe('readGripSettings', () => {
   });
 
   test('the keys read verify tokens: shared key end to end', async () => {
-    const verifier = new GripSigVerifier(readGripSettings({ GRIP_URL: 'http://localhost:5561?iss=pushpin&key=changeme', GRIP_VERIFY_ISS: 'pushpin' }).verifyKeys);
+    const verifier = new GripSigVerifier(
+      readGripSettings({ GRIP_URL: 'http://localhost:5561?iss=pushpin&key=changeme', GRIP_VERIFY_ISS: 'pushpin' }).verifyKeys,
+    );
     assert.equal(verifier.required, true);
     assert.deepEqual(await verifier.verify(await signGripSig()), { ok: true });
     assert.equal((await verifier.verify(await signGripSig({ iss: 'x' }))).ok, false);

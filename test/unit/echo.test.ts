@@ -3,7 +3,18 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { assertBadRequest, assertWebSocketAnswer, call, quiet, spyHandlers } from '../support/websocket-calls.js';
-import { closeContent, ev, FIXTURES, loadEvent, removeHeader, resultEvents, setBody, setMethod, summarize, wsEvent } from '../support/lambda-events.js';
+import {
+  closeContent,
+  ev,
+  FIXTURES,
+  loadEvent,
+  removeHeader,
+  resultEvents,
+  setBody,
+  setMethod,
+  summarize,
+  wsEvent,
+} from '../support/lambda-events.js';
 
 // echo.ts reads process.env when it is loaded (and its verify key on the first request): no key here.
 for (const name of ['GRIP_URL', 'GRIP_VERIFY_KEY', 'GRIP_VERIFY_ISS', 'GRIP_PREFIX']) delete process.env[name];
@@ -107,16 +118,32 @@ for (const fixture of FIXTURES) {
     describe('bad input: 400, one line, user code not called', () => {
       const cases: [string, () => unknown, RegExp][] = [
         ['a GET request', () => setMethod(wsEvent(fixture, [ev('OPEN')]), 'GET'), /POSTs, not "GET"/],
-        ['a wrong content type', () => wsEvent(fixture, [ev('OPEN')], { 'Content-Type': 'text/plain' }), /Content-Type must be application\/websocket-events/],
+        [
+          'a wrong content type',
+          () => wsEvent(fixture, [ev('OPEN')], { 'Content-Type': 'text/plain' }),
+          /Content-Type must be application\/websocket-events/,
+        ],
         ['no content type', () => removeHeader(wsEvent(fixture, [ev('OPEN')]), 'Content-Type'), /Content-Type must be/],
         ['a missing Connection-Id', () => removeHeader(wsEvent(fixture, [ev('OPEN')]), 'Connection-Id'), /missing Connection-Id header/],
         ['an empty Connection-Id', () => wsEvent(fixture, [ev('OPEN')], { 'Connection-Id': '' }), /missing Connection-Id header/],
         ['a Connection-Id with a space', () => wsEvent(fixture, [ev('OPEN')], { 'Connection-Id': 'a b' }), /malformed Connection-Id/],
         ['two Connection-Ids joined', () => wsEvent(fixture, [ev('OPEN')], { 'Connection-Id': 'a,b' }), /malformed Connection-Id/],
         ['a truncated body', () => setBody(loadEvent(fixture), 'TEXT 5\r\nhel'), /malformed WebSocket events: .*at byte 8/],
-        ['a length that is not hex', () => setBody(loadEvent(fixture), 'TEXT zz\r\nhi\r\n'), /malformed WebSocket events: .*not hex at byte 5/],
-        ['an unknown event type', () => setBody(loadEvent(fixture), 'OPEN\r\nHELLO\r\n'), /malformed WebSocket events: unknown event type at byte 6/],
-        ['a huge declared length', () => setBody(loadEvent(fixture), 'OPEN\r\nTEXT ffffffff\r\nx\r\n'), /malformed WebSocket events: .*4294967295 bytes/],
+        [
+          'a length that is not hex',
+          () => setBody(loadEvent(fixture), 'TEXT zz\r\nhi\r\n'),
+          /malformed WebSocket events: .*not hex at byte 5/,
+        ],
+        [
+          'an unknown event type',
+          () => setBody(loadEvent(fixture), 'OPEN\r\nHELLO\r\n'),
+          /malformed WebSocket events: unknown event type at byte 6/,
+        ],
+        [
+          'a huge declared length',
+          () => setBody(loadEvent(fixture), 'OPEN\r\nTEXT ffffffff\r\nx\r\n'),
+          /malformed WebSocket events: .*4294967295 bytes/,
+        ],
         ['an absurd length', () => setBody(loadEvent(fixture), `TEXT ${'9'.repeat(400)}\r\n`), /too large/],
         ['a body that is a number', () => Object.assign(loadEvent(fixture), { body: 12345 }), /event body is not a string/],
         ['a body that is an object', () => Object.assign(loadEvent(fixture), { body: { events: [] } }), /event body is not a string/],

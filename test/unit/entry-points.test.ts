@@ -13,40 +13,164 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 
 const EXPECTED: Record<string, readonly string[]> = {
   '.': [
-    'AcceptOptions', 'AppendOptions', 'AppendResult', 'ChannelItem', 'ChannelSequencer', 'ChannelSpec', 'CloseCode',
-    'CloseEvent', 'CloseInfo', 'ConnectionMeta', 'DEFAULT_MAX_MESSAGE_BYTES', 'DroppedRecord',
-    'FEED_START', 'Feed', 'FeedItem', 'FeedUnavailableError', 'GripEnv', 'GripOptions', 'GripPublisher', 'GripSigVerifier',
-    'Hold', 'HttpHandler', 'HttpResponse', 'IncomingRequest', 'ItemBuilder', 'ItemOptions',
-    'KeepAliveOptions', 'LambdaHandler', 'LambdaHttpEvent', 'LambdaHttpResult', 'LongPollHoldOptions', 'LongPollResponseOptions',
-    'MAX_META_VALUE_BYTES', 'MAX_RESPONSE_BYTES', 'PUSHPIN_MAX_CONTROL_BODY_BYTES', 'PermanentRecordError', 'ProxyFailure',
-    'ProxyLimits', 'PublishError', 'PublishFormat', 'PublisherOptions', 'RESERVED_CHANNEL_PREFIX', 'Received', 'RelayEvent', 'RelayHandler',
-    'RelayMapper', 'RelayMessage', 'RelayOptions', 'RelayResult', 'ReliableStreamOptions', 'RequestError', 'RequestHeaders',
-    'RouteHandler', 'RouterOptions', 'Routes', 'SequenceMark', 'SequenceWatcher', 'SourceKind', 'SourceRecord', 'SseHoldOptions', 'StreamHoldOptions',
-    'SubscribeOptions', 'SubscriptionFilter', 'Target', 'VerifyKey', 'VerifyResult', 'WebSocketContext', 'WebSocketHandlers',
-    'WebSocketMessage', 'WebSocketRequest', 'WebSocketState', 'defaultItems', 'errorResult', 'formatSseEvent', 'getPublisher', 'holdLongPoll',
-    'holdSse', 'holdStream', 'http', 'httpStream', 'httpStreamClose', 'isStreamId', 'jsonMapper', 'longPollResponse',
-    'maxMessageBytesFor', 'readProxyLimits', 'readWebSocketContext', 'relay', 'reliableStream', 'respond', 'sseEvent',
-    'routeMessages', 'webSocketResult', 'websocket', 'wsClose', 'wsMessage',
+    'AcceptOptions',
+    'AppendOptions',
+    'AppendResult',
+    'ChannelItem',
+    'ChannelSequencer',
+    'ChannelSpec',
+    'CloseCode',
+    'CloseEvent',
+    'CloseInfo',
+    'ConnectionMeta',
+    'DEFAULT_MAX_MESSAGE_BYTES',
+    'DroppedRecord',
+    'FEED_START',
+    'Feed',
+    'FeedItem',
+    'FeedUnavailableError',
+    'GripEnv',
+    'GripOptions',
+    'GripPublisher',
+    'GripSigVerifier',
+    'Hold',
+    'HttpHandler',
+    'HttpResponse',
+    'IncomingRequest',
+    'ItemBuilder',
+    'ItemOptions',
+    'KeepAliveOptions',
+    'LambdaHandler',
+    'LambdaHttpEvent',
+    'LambdaHttpResult',
+    'LongPollHoldOptions',
+    'LongPollResponseOptions',
+    'MAX_META_VALUE_BYTES',
+    'MAX_RESPONSE_BYTES',
+    'PUSHPIN_MAX_CONTROL_BODY_BYTES',
+    'PermanentRecordError',
+    'ProxyFailure',
+    'ProxyLimits',
+    'PublishError',
+    'PublishFormat',
+    'PublisherOptions',
+    'RESERVED_CHANNEL_PREFIX',
+    'Received',
+    'RelayEvent',
+    'RelayHandler',
+    'RelayMapper',
+    'RelayMessage',
+    'RelayOptions',
+    'RelayResult',
+    'ReliableStreamOptions',
+    'RequestError',
+    'RequestHeaders',
+    'RouteHandler',
+    'RouterOptions',
+    'Routes',
+    'SequenceMark',
+    'SequenceWatcher',
+    'SourceKind',
+    'SourceRecord',
+    'SseHoldOptions',
+    'StreamHoldOptions',
+    'SubscribeOptions',
+    'SubscriptionFilter',
+    'Target',
+    'VerifyKey',
+    'VerifyResult',
+    'WebSocketContext',
+    'WebSocketHandlers',
+    'WebSocketMessage',
+    'WebSocketRequest',
+    'WebSocketState',
+    'defaultItems',
+    'errorResult',
+    'formatSseEvent',
+    'getPublisher',
+    'holdLongPoll',
+    'holdSse',
+    'holdStream',
+    'http',
+    'httpStream',
+    'httpStreamClose',
+    'isStreamId',
+    'jsonMapper',
+    'longPollResponse',
+    'maxMessageBytesFor',
+    'readProxyLimits',
+    'readWebSocketContext',
+    'relay',
+    'reliableStream',
+    'respond',
+    'sseEvent',
+    'routeMessages',
+    'webSocketResult',
+    'websocket',
+    'wsClose',
+    'wsMessage',
   ],
   './protocol': [
-    'CONTENT_TYPE_WEBSOCKET_EVENTS', 'CloseCode', 'CloseInfo', 'ControlMessage', 'DecodeErrorCode', 'EVENT_TYPES',
-    'KeepAliveOptions', 'SubscriptionFilter', 'WebSocketEvent', 'WebSocketEventType', 'WebSocketEventsDecodeError',
-    'decodeEvents', 'encodeEvents', 'isSendableCloseCode',
+    'CONTENT_TYPE_WEBSOCKET_EVENTS',
+    'CloseCode',
+    'CloseInfo',
+    'ControlMessage',
+    'DecodeErrorCode',
+    'EVENT_TYPES',
+    'KeepAliveOptions',
+    'SubscriptionFilter',
+    'WebSocketEvent',
+    'WebSocketEventType',
+    'WebSocketEventsDecodeError',
+    'decodeEvents',
+    'encodeEvents',
+    'isSendableCloseCode',
   ],
   './feed': [
-    'AppendOptions', 'AppendResult', 'FEED_START', 'Feed', 'FeedItem', 'FeedUnavailableError', 'RedisFeed', 'RedisFeedOptions',
-    'closeSharedFeed', 'getFeed', 'isStreamId', 'redisClientOptions',
+    'AppendOptions',
+    'AppendResult',
+    'FEED_START',
+    'Feed',
+    'FeedItem',
+    'FeedUnavailableError',
+    'RedisFeed',
+    'RedisFeedOptions',
+    'closeSharedFeed',
+    'getFeed',
+    'isStreamId',
+    'redisClientOptions',
   ],
   './presence': ['PresenceChange', 'PresenceMember', 'PresenceOptions', 'RedisPresence', 'closeSharedPresence', 'getPresence'],
   './client': [
-    'ClientOptions', 'ConnectionState', 'RealtimeClient', 'ServerMessage', 'WebSocketConstructor', 'WebSocketLike', 'connect',
+    'ClientOptions',
+    'ConnectionState',
+    'RealtimeClient',
+    'ServerMessage',
+    'WebSocketConstructor',
+    'WebSocketLike',
+    'connect',
     'isNewerId',
   ],
   './local': ['InvocationLog', 'RunningStack', 'StackOptions', 'freePort', 'lambdaContext', 'startStack'],
   './testing': [
-    'CloseInfo', 'ControlMessage', 'FrontDoorEvents', 'FrontDoorKind', 'OutgoingMessage', 'WebSocketEvent',
-    'WebSocketRequestOptions', 'WebSocketResultView', 'binaryEvent', 'closeEvent', 'disconnectEvent', 'lambdaContext',
-    'openEvent', 'pingEvent', 'readWebSocketResult', 'signGripSig', 'textEvent', 'webSocketRequest',
+    'CloseInfo',
+    'ControlMessage',
+    'FrontDoorEvents',
+    'FrontDoorKind',
+    'OutgoingMessage',
+    'WebSocketEvent',
+    'WebSocketRequestOptions',
+    'WebSocketResultView',
+    'binaryEvent',
+    'closeEvent',
+    'disconnectEvent',
+    'lambdaContext',
+    'openEvent',
+    'pingEvent',
+    'readWebSocketResult',
+    'signGripSig',
+    'textEvent',
+    'webSocketRequest',
   ],
 };
 
@@ -64,7 +188,13 @@ function entrySources(): Map<string, string> {
 const sources = entrySources();
 // Names only: the binder needs the package's own modules, not its dependencies' types or the lib files
 // (which would take seconds to parse): those are read as empty.
-const options: ts.CompilerOptions = { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true, noLib: true, types: [] };
+const options: ts.CompilerOptions = {
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  noEmit: true,
+  noLib: true,
+  types: [],
+};
 const host = ts.createCompilerHost(options);
 const readSource = host.getSourceFile.bind(host);
 host.getSourceFile = (fileName, language, ...rest) =>
@@ -77,7 +207,10 @@ function exportsOf(file: string): string[] {
   assert.ok(source !== undefined, `${file} is in the program`);
   const symbol = checker.getSymbolAtLocation(source);
   assert.ok(symbol !== undefined, `${file} is a module`);
-  return checker.getExportsOfModule(symbol).map((s) => s.name).sort();
+  return checker
+    .getExportsOfModule(symbol)
+    .map((s) => s.name)
+    .sort();
 }
 
 for (const [entry, expected] of Object.entries(EXPECTED)) {
@@ -90,12 +223,18 @@ for (const [entry, expected] of Object.entries(EXPECTED)) {
 
 test('every other entry is listed too, so none grows unseen', () => {
   const pinned = new Set(Object.keys(EXPECTED));
-  const snapshot = Object.fromEntries([...sources].filter(([entry]) => !pinned.has(entry)).map(([entry, file]) => [entry, exportsOf(file)]));
+  const snapshot = Object.fromEntries(
+    [...sources].filter(([entry]) => !pinned.has(entry)).map(([entry, file]) => [entry, exportsOf(file)]),
+  );
   assert.deepEqual(snapshot, {}, 'add these to EXPECTED');
 });
 
 test("tsconfig.json's paths name, for each entry, the source its import target is built from", () => {
-  const { config } = ts.readConfigFile(join(root, 'tsconfig.json'), ts.sys.readFile) as { config: { compilerOptions: { paths: Record<string, string[]> } } };
-  const expected = Object.fromEntries([...sources].map(([entry, file]) => [`grip-lambda${entry.slice(1)}`, [`./${file.slice(root.length)}`]]));
+  const { config } = ts.readConfigFile(join(root, 'tsconfig.json'), ts.sys.readFile) as {
+    config: { compilerOptions: { paths: Record<string, string[]> } };
+  };
+  const expected = Object.fromEntries(
+    [...sources].map(([entry, file]) => [`grip-lambda${entry.slice(1)}`, [`./${file.slice(root.length)}`]]),
+  );
   assert.deepEqual(config.compilerOptions.paths, expected);
 });

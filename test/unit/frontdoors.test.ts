@@ -58,7 +58,10 @@ describe('detectFrontDoor and reading requests, per fixture', () => {
         const event = loadEvent(fixture);
         const names = Object.keys((event.headers ?? event.multiValueHeaders) as object);
         if (fixture.headerStyle === 'v2') {
-          assert.ok(names.every((n) => n === n.toLowerCase()), 'payload 2.0 lower-cases header names');
+          assert.ok(
+            names.every((n) => n === n.toLowerCase()),
+            'payload 2.0 lower-cases header names',
+          );
         } else {
           assert.ok(names.includes('Connection-Id'), 'mixed-case names are kept');
         }
@@ -267,7 +270,10 @@ describe('unrecognised events', () => {
     ['an empty object', {}],
     ['an SQS batch', { Records: [{ eventSource: 'aws:sqs', body: 'x' }] }],
     ['requestContext not an object', { requestContext: 'x', httpMethod: 'POST', path: '/' }],
-    ['an API Gateway WebSocket API event', { requestContext: { routeKey: '$connect', eventType: 'CONNECT', connectionId: 'abc=' }, isBase64Encoded: false }],
+    [
+      'an API Gateway WebSocket API event',
+      { requestContext: { routeKey: '$connect', eventType: 'CONNECT', connectionId: 'abc=' }, isBase64Encoded: false },
+    ],
     ['payload 2.0 without http', { version: '2.0', rawPath: '/', requestContext: {} }],
     ['payload 2.0 without rawPath', { version: '2.0', requestContext: { http: { method: 'POST' } } }],
     ['ALB without httpMethod', { requestContext: { elb: { targetGroupArn: 'arn' } }, path: '/' }],
@@ -289,4 +295,3 @@ describe('unrecognised events', () => {
     }
   });
 });
-

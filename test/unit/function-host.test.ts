@@ -20,10 +20,12 @@ interface Seen {
 }
 
 let seen: Seen | undefined;
-const recordAndAnswer = (answer: unknown): Handler => async (event, context) => {
-  seen = { event: event as unknown as Record<string, unknown>, context, remainingMs: context.getRemainingTimeInMillis() };
-  return answer;
-};
+const recordAndAnswer =
+  (answer: unknown): Handler =>
+  async (event, context) => {
+    seen = { event: event as unknown as Record<string, unknown>, context, remainingMs: context.getRemainingTimeInMillis() };
+    return answer;
+  };
 
 function route(kind: Route['kind'], method: string, path: string, handler: Handler, timeoutSeconds = 6): Route {
   return {
@@ -49,14 +51,30 @@ before(async () => {
       route('httpApi', 'GET', '/answer/{kind}', async (event) => {
         const kind = (event as { pathParameters?: Record<string, string> }).pathParameters?.kind;
         if (kind === 'value') return { hello: 'world' };
-        if (kind === 'base64') return { statusCode: 201, headers: { 'Content-Type': 'application/octet-stream', 'X-N': 3 }, body: BINARY.toString('base64'), isBase64Encoded: true };
+        if (kind === 'base64')
+          return {
+            statusCode: 201,
+            headers: { 'Content-Type': 'application/octet-stream', 'X-N': 3 },
+            body: BINARY.toString('base64'),
+            isBase64Encoded: true,
+          };
         if (kind === 'cookies') return { statusCode: 200, cookies: ['a=1; Path=/', 'b=2'], body: '' };
         if (kind === 'throws') throw new Error('boom');
         return { statusCode: 204 };
       }),
       route('httpApi', 'GET', '/slow', () => new Promise(() => undefined), 0.2),
       route('httpApi', '*', '/any', recordAndAnswer({ statusCode: 200, body: 'ok' })),
-      route('http', 'POST', '/rest/{id}', recordAndAnswer({ statusCode: 200, headers: { 'Content-Type': 'application/websocket-events' }, body: BINARY.toString('base64'), isBase64Encoded: true })),
+      route(
+        'http',
+        'POST',
+        '/rest/{id}',
+        recordAndAnswer({
+          statusCode: 200,
+          headers: { 'Content-Type': 'application/websocket-events' },
+          body: BINARY.toString('base64'),
+          isBase64Encoded: true,
+        }),
+      ),
       route('httpApi', '*', '*', recordAndAnswer({ statusCode: 200, body: 'catch-all' })),
     ],
     binaryMediaTypes: ['application/websocket-events'],
@@ -179,7 +197,17 @@ describe('function host: the HTTP API (payload 2.0) event', () => {
     });
     // The keys in the order an HTTP API writes them, as JSON.stringify shows them.
     assert.deepEqual(Object.keys(lastEvent()), [
-      'version', 'routeKey', 'rawPath', 'rawQueryString', 'cookies', 'headers', 'queryStringParameters', 'pathParameters', 'requestContext', 'body', 'isBase64Encoded',
+      'version',
+      'routeKey',
+      'rawPath',
+      'rawQueryString',
+      'cookies',
+      'headers',
+      'queryStringParameters',
+      'pathParameters',
+      'requestContext',
+      'body',
+      'isBase64Encoded',
     ]);
   });
 
@@ -260,12 +288,22 @@ describe('function host: the REST API (payload 1.0) event', () => {
     assert.match(String(context.requestId), UUID);
     assert.equal(typeof context.requestTimeEpoch, 'number');
     assert.deepEqual(
-      { ...event, requestContext: { ...context, requestId: 'ID', requestTimeEpoch: 0, identity: { ...(context.identity as object), sourceIp: 'IP' } } },
+      {
+        ...event,
+        requestContext: { ...context, requestId: 'ID', requestTimeEpoch: 0, identity: { ...(context.identity as object), sourceIp: 'IP' } },
+      },
       {
         resource: '/rest/{id}',
         path: '/rest/42',
         httpMethod: 'POST',
-        headers: { 'Content-Type': 'application/websocket-events', 'X-Dup': 'two', 'User-Agent': 'ua', Host: 'localhost', 'Content-Length': String(BINARY.length), Connection: 'close' },
+        headers: {
+          'Content-Type': 'application/websocket-events',
+          'X-Dup': 'two',
+          'User-Agent': 'ua',
+          Host: 'localhost',
+          'Content-Length': String(BINARY.length),
+          Connection: 'close',
+        },
         multiValueHeaders: {
           'Content-Type': ['application/websocket-events'],
           'X-Dup': ['one', 'two'],
@@ -284,9 +322,21 @@ describe('function host: the REST API (payload 1.0) event', () => {
           authorizer: undefined,
           httpMethod: 'POST',
           identity: {
-            accessKey: null, accountId: null, apiKey: null, apiKeyId: null, caller: null, clientCert: null,
-            cognitoAuthenticationProvider: null, cognitoAuthenticationType: null, cognitoIdentityId: null, cognitoIdentityPoolId: null,
-            principalOrgId: null, sourceIp: 'IP', user: null, userAgent: 'ua', userArn: null,
+            accessKey: null,
+            accountId: null,
+            apiKey: null,
+            apiKeyId: null,
+            caller: null,
+            clientCert: null,
+            cognitoAuthenticationProvider: null,
+            cognitoAuthenticationType: null,
+            cognitoIdentityId: null,
+            cognitoIdentityPoolId: null,
+            principalOrgId: null,
+            sourceIp: 'IP',
+            user: null,
+            userAgent: 'ua',
+            userArn: null,
           },
           path: '/local/rest/42',
           protocol: 'HTTP/1.1',
@@ -303,7 +353,10 @@ describe('function host: the REST API (payload 1.0) event', () => {
   });
 
   test('a body of another type arrives as text; the base64 answer is decoded for a binary media type', async () => {
-    const response = await send('POST /rest/7 HTTP/1.1\r\nContent-Type: text/plain\r\nAccept: application/websocket-events\r\n', Buffer.from('hi'));
+    const response = await send(
+      'POST /rest/7 HTTP/1.1\r\nContent-Type: text/plain\r\nAccept: application/websocket-events\r\n',
+      Buffer.from('hi'),
+    );
     assert.equal(lastEvent().body, 'hi');
     assert.equal(lastEvent().isBase64Encoded, false);
     assert.equal(lastEvent().queryStringParameters, null);
@@ -328,7 +381,10 @@ describe('function host: results, errors, timeouts', () => {
 
   test('cookies become Set-Cookie headers; a result without a body has an empty one', async () => {
     const cookies = await send('GET /answer/cookies HTTP/1.1\r\n');
-    assert.deepEqual(cookies.head.split('\r\n').filter((line) => /^set-cookie:/i.test(line)), ['set-cookie: a=1; Path=/', 'set-cookie: b=2']);
+    assert.deepEqual(
+      cookies.head.split('\r\n').filter((line) => /^set-cookie:/i.test(line)),
+      ['set-cookie: a=1; Path=/', 'set-cookie: b=2'],
+    );
     const empty = await send('GET /answer/none HTTP/1.1\r\n');
     assert.equal(empty.status, 204);
     assert.equal(empty.body.length, 0);
@@ -356,7 +412,6 @@ describe('function host: results, errors, timeouts', () => {
     assert.match(logged.join('\n'), /timed out after 0\.2 s/);
     assert.equal((await send('GET /slow HTTP/1.1\r\n')).status, 503);
   });
-
 });
 
 describe('function host: requests no route serves', () => {
@@ -383,8 +438,18 @@ describe('function host: requests no route serves', () => {
   test('another method on a declared path: 404 naming the declared route', async () => {
     const response = await sendTo('GET /news HTTP/1.1\r\nContent-Type: application/websocket-events\r\n');
     assert.equal(response.status, 404);
-    assert.match(response.body.toString(), /no GET route; serverless.yml declares POST \/news \(fn-httpApi-POST-\/news\); WebSocket-over-HTTP requests are POSTs/);
-    assert.deepEqual(misses.at(-1), { method: 'GET', path: '/news', reason: response.body.toString().replace(/^Not Found: /, '').trim() });
+    assert.match(
+      response.body.toString(),
+      /no GET route; serverless.yml declares POST \/news \(fn-httpApi-POST-\/news\); WebSocket-over-HTTP requests are POSTs/,
+    );
+    assert.deepEqual(misses.at(-1), {
+      method: 'GET',
+      path: '/news',
+      reason: response.body
+        .toString()
+        .replace(/^Not Found: /, '')
+        .trim(),
+    });
   });
 
   test('an undeclared path, and a malformed %-escape: 404 saying so', async () => {

@@ -21,7 +21,9 @@ test('fuzz: 2,000 hostile inputs to every function, no violations', { timeout: 1
       assert.ok((row.ok ?? 0) + (row.partial ?? 0) > 0, `relay never took a batch: ${JSON.stringify(row)}`);
       continue;
     }
-    const answered = Object.entries(row).filter(([label]) => /^2\d\d$/.test(label)).reduce((sum, [, n]) => sum + n, 0);
+    const answered = Object.entries(row)
+      .filter(([label]) => /^2\d\d$/.test(label))
+      .reduce((sum, [, n]) => sum + n, 0);
     assert.ok(answered > 20, `${fn} answered 2xx only ${answered} times: ${JSON.stringify(row)}`);
     assert.ok((row['401'] ?? 0) > 0, `${fn} never answered 401: the keyed variant did not check Grip-Sig`);
   }
@@ -33,7 +35,12 @@ test('fuzz: the property checks flag what they are meant to', () => {
   const ok = (value: unknown): Outcome => ({ status: 'ok', value, ms: 1 });
   const kinds = (outcome: Outcome) => checkHttp('f', outcome).violations.map((v) => v.kind);
   const ws = (body: Buffer, headers: Record<string, string> = {}) =>
-    ok({ statusCode: 200, headers: { 'Content-Type': 'application/websocket-events', ...headers }, body: body.toString('base64'), isBase64Encoded: true });
+    ok({
+      statusCode: 200,
+      headers: { 'Content-Type': 'application/websocket-events', ...headers },
+      body: body.toString('base64'),
+      isBase64Encoded: true,
+    });
 
   assert.deepEqual(kinds(ws(encodeEvents([{ type: 'OPEN' }]))), []);
   assert.deepEqual(kinds(ok({ statusCode: 400, headers: {}, body: 'bad request\n' })), []);
@@ -44,7 +51,10 @@ test('fuzz: the property checks flag what they are meant to', () => {
   assert.deepEqual(kinds(ok({ statusCode: 400, body: 'two\nlines\n' })), ['bad-reason']);
   assert.deepEqual(kinds(ok({ statusCode: 401, body: '' })), ['bad-reason']);
   assert.deepEqual(kinds(ws(Buffer.from('OPEN\r\nTEXT 5\r\nab'))), ['bad-websocket-answer']);
-  assert.deepEqual(kinds(ws(encodeEvents([{ type: 'OPEN' }]), { 'Set-Meta-user': 'a\r\nSet-Cookie: x' })), ['header-injection', 'meta-injection']);
+  assert.deepEqual(kinds(ws(encodeEvents([{ type: 'OPEN' }]), { 'Set-Meta-user': 'a\r\nSet-Cookie: x' })), [
+    'header-injection',
+    'meta-injection',
+  ]);
   assert.deepEqual(kinds(ws(encodeEvents([{ type: 'OPEN' }]), { 'Set-Meta-user': 'a'.repeat(1025) })), ['meta-too-long']);
   assert.deepEqual(kinds(ok({ statusCode: 200, multiValueHeaders: { 'X-A': ['ok', 'b\nc'] }, body: '' })), ['header-injection']);
   const close1011 = Buffer.concat([Buffer.from([0x03, 0xf3]), Buffer.from('internal error')]);

@@ -6,7 +6,18 @@ import * as jose from 'jose';
 import type { GripEnv } from '../../src/config.js';
 import { websocket, type WebSocketHandlers } from '../../src/websocket/handler.js';
 import { assertBadRequest, call, quiet, spyHandlers, type ReadResult } from '../support/websocket-calls.js';
-import { ev, FIXTURE, FIXTURES, loadEvent, resultEvents, setHeader, signGripSig, summarize, wsEvent, type Fixture } from '../support/lambda-events.js';
+import {
+  ev,
+  FIXTURE,
+  FIXTURES,
+  loadEvent,
+  resultEvents,
+  setHeader,
+  signGripSig,
+  summarize,
+  wsEvent,
+  type Fixture,
+} from '../support/lambda-events.js';
 
 describe('events that are no front door', () => {
   for (const [name, event] of [
@@ -74,7 +85,9 @@ describe('Grip-Sig', () => {
 
   test('a token without exp → 401', async () => {
     const handler = websocket(echoHandlers, { env: SHARED });
-    const token = await new jose.SignJWT({ iss: 'pushpin' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('changeme'));
+    const token = await new jose.SignJWT({ iss: 'pushpin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode('changeme'));
     assertUnauthorized(await call(handler, open(fixture, token)), /Grip-Sig/);
   });
 
@@ -132,7 +145,10 @@ describe('Grip-Sig', () => {
 
       test(`GRIP_VERIFY_KEY as ${name}: a token from another key pair → 401; no token → 401`, async () => {
         const other = await jose.generateKeyPair('ES256');
-        const token = await new jose.SignJWT({ iss: 'pushpin' }).setProtectedHeader({ alg: 'ES256' }).setExpirationTime('1h').sign(other.privateKey);
+        const token = await new jose.SignJWT({ iss: 'pushpin' })
+          .setProtectedHeader({ alg: 'ES256' })
+          .setExpirationTime('1h')
+          .sign(other.privateKey);
         const handler = websocket(echoHandlers, { env: { GRIP_VERIFY_KEY: key } });
         assertUnauthorized(await call(handler, open(fixture, token)), /does not match/);
         assertUnauthorized(await call(handler, open(fixture)), /missing Grip-Sig/);

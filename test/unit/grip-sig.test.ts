@@ -23,12 +23,21 @@ const b64url = (value: string | Uint8Array) => Buffer.from(value).toString('base
 /** A token assembled by hand: any header text, any claims, HS256-signed with `secret` unless a signature is given. */
 function handmade(headerJson: string, claims: object, options: { secret?: string; signature?: string } = {}): string {
   const input = `${b64url(headerJson)}.${b64url(JSON.stringify(claims))}`;
-  const signature = options.signature ?? createHmac('sha256', options.secret ?? SECRET).update(input).digest('base64url');
+  const signature =
+    options.signature ??
+    createHmac('sha256', options.secret ?? SECRET)
+      .update(input)
+      .digest('base64url');
   return `${input}.${signature}`;
 }
 
 /** A token signed by jose; claims default to Pushpin's (iss "pushpin", exp one hour after NOW). */
-function signed(key: jose.KeyLike | Uint8Array, alg: string, claims: jose.JWTPayload = {}, header: Partial<jose.JWTHeaderParameters> = {}): Promise<string> {
+function signed(
+  key: jose.KeyLike | Uint8Array,
+  alg: string,
+  claims: jose.JWTPayload = {},
+  header: Partial<jose.JWTHeaderParameters> = {},
+): Promise<string> {
   return new jose.SignJWT({ iss: 'pushpin', exp: NOW + HOUR, ...claims }).setProtectedHeader({ ...header, alg }).sign(key);
 }
 
@@ -36,7 +45,10 @@ const hs256 = (claims: jose.JWTPayload = {}, secret = SECRET) => signed(new Text
 
 function verifierAt(keys: readonly VerifyKey[], nowMs = NOW_MS, disconnectGraceSeconds?: number) {
   const clock = { now: nowMs };
-  const verifier = new GripSigVerifier(keys, { now: () => clock.now, ...(disconnectGraceSeconds !== undefined ? { disconnectGraceSeconds } : {}) });
+  const verifier = new GripSigVerifier(keys, {
+    now: () => clock.now,
+    ...(disconnectGraceSeconds !== undefined ? { disconnectGraceSeconds } : {}),
+  });
   return { verifier, clock };
 }
 
@@ -61,14 +73,19 @@ describe('GripSigVerifier: shared secret (Pushpin, HS256)', () => {
 
   test('the secret as base64:, as bytes, as an oct JWK, as a KeyObject', async () => {
     const token = await hs256();
-    for (const key of [`base64:${Buffer.from(SECRET).toString('base64')}`, new TextEncoder().encode(SECRET), { kty: 'oct', k: b64url(SECRET) }]) {
+    for (const key of [
+      `base64:${Buffer.from(SECRET).toString('base64')}`,
+      new TextEncoder().encode(SECRET),
+      { kty: 'oct', k: b64url(SECRET) },
+    ]) {
       assert.deepEqual(await verifierAt([{ key, issuer: 'pushpin' }]).verifier.verify(token), { ok: true }, String(key));
     }
   });
 
   test('HS384 and HS512 pass with the secret too', async () => {
     const { verifier } = verifierAt([PUSHPIN]);
-    for (const alg of ['HS384', 'HS512']) assert.deepEqual(await verifier.verify(await signed(new TextEncoder().encode(SECRET), alg)), { ok: true }, alg);
+    for (const alg of ['HS384', 'HS512'])
+      assert.deepEqual(await verifier.verify(await signed(new TextEncoder().encode(SECRET), alg)), { ok: true }, alg);
   });
 
   test('another secret, a tampered payload, a cut signature → signature does not match', async () => {
@@ -177,7 +194,7 @@ describe('GripSigVerifier: public keys (Fastly Fanout ES256, RS256, EdDSA)', () 
     assert.deepEqual(await verifierAt([{ key: ed.publicKey }]).verifier.verify(await signed(ed.privateKey, 'EdDSA')), { ok: true });
   });
 
-  test('HS256 signed with the public key\'s own text (algorithm confusion) → refused', async () => {
+  test("HS256 signed with the public key's own text (algorithm confusion) → refused", async () => {
     for (const text of [ecPem, JSON.stringify(ecJwk), rsaPem]) {
       await refused(verifierAt([{ key: text }]).verifier, await hs256({}, text), /does not match/);
     }
@@ -197,10 +214,14 @@ describe('GripSigVerifier: public keys (Fastly Fanout ES256, RS256, EdDSA)', () 
     await refused(verifier, await signed(p384.privateKey, 'ES384'), /does not match/);
     await refused(verifierAt([{ key: rsaPem }]).verifier, await signed(ec.privateKey, 'ES256'), /does not match/);
     // A JWK's alg narrows it to that one algorithm.
-    await refused(verifierAt([{ key: { ...rsa.publicKey.export({ format: 'jwk' }), alg: 'PS256' } }]).verifier, await signed(rsa.privateKey, 'RS256'), /does not match/);
+    await refused(
+      verifierAt([{ key: { ...rsa.publicKey.export({ format: 'jwk' }), alg: 'PS256' } }]).verifier,
+      await signed(rsa.privateKey, 'RS256'),
+      /does not match/,
+    );
   });
 
-  test('a jwk header carrying the signer\'s own key is never used: another key pair\'s token is refused', async () => {
+  test("a jwk header carrying the signer's own key is never used: another key pair's token is refused", async () => {
     const mallory = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const token = await signed(mallory.privateKey, 'ES256', {}, { jwk: mallory.publicKey.export({ format: 'jwk' }) as jose.JWK });
     await refused(verifierAt([{ key: ecPem }]).verifier, token, /does not match/);
@@ -215,7 +236,7 @@ describe('GripSigVerifier: public keys (Fastly Fanout ES256, RS256, EdDSA)', () 
     assert.deepEqual(await verifier.verify(await signed(ec.privateKey, 'ES256', { iss: 'fastly:SID' })), { ok: true });
   });
 
-  test('several keys: each proxy\'s tokens pass with its own key and issuer', async () => {
+  test("several keys: each proxy's tokens pass with its own key and issuer", async () => {
     const { verifier } = verifierAt([PUSHPIN, { key: ecPem, issuer: 'fastly:SID' }]);
     assert.deepEqual(await verifier.verify(await hs256()), { ok: true });
     assert.deepEqual(await verifier.verify(await signed(ec.privateKey, 'ES256', { iss: 'fastly:SID' })), { ok: true });
@@ -269,9 +290,10 @@ describe('GripSigVerifier: DISCONNECT after an hour idle', () => {
   });
 });
 
-describe('websocket(): a connection idle past its token\'s lifetime still gets onClose', () => {
+describe("websocket(): a connection idle past its token's lifetime still gets onClose", () => {
   const fixture = FIXTURES.find((f) => f.file === 'api-gateway-http.json')!;
-  const call = async (handler: (event: LambdaHttpEvent) => Promise<LambdaHttpResult>, event: unknown) => readResult(await handler(event as LambdaHttpEvent));
+  const call = async (handler: (event: LambdaHttpEvent) => Promise<LambdaHttpResult>, event: unknown) =>
+    readResult(await handler(event as LambdaHttpEvent));
 
   function handlerWithClock() {
     const calls: string[] = [];
@@ -305,7 +327,11 @@ describe('websocket(): a connection idle past its token\'s lifetime still gets o
 
   test('a DISCONNECT body sent as another content type gets no grace', async () => {
     const { handler } = handlerWithClock();
-    const event = setHeader(wsEvent(fixture, [ev('DISCONNECT')], { 'Grip-Sig': await hs256({ exp: NOW - 10 * 60 }) }), 'Content-Type', 'text/plain');
+    const event = setHeader(
+      wsEvent(fixture, [ev('DISCONNECT')], { 'Grip-Sig': await hs256({ exp: NOW - 10 * 60 }) }),
+      'Content-Type',
+      'text/plain',
+    );
     assert.equal((await call(handler, event)).status, 401);
   });
 

@@ -46,7 +46,11 @@ describe('holdLongPoll', () => {
 
   test('a timeoutSeconds that is not a whole number >= 1 is a TypeError naming it, not a hold on the proxy default', () => {
     for (const timeoutSeconds of [0, -1, 1.5, Number.NaN]) {
-      assert.throws(() => holdLongPoll({ channels: 'news', timeoutSeconds }).toResponse(''), /timeoutSeconds must be a whole number/, `${timeoutSeconds}`);
+      assert.throws(
+        () => holdLongPoll({ channels: 'news', timeoutSeconds }).toResponse(''),
+        /timeoutSeconds must be a whole number/,
+        `${timeoutSeconds}`,
+      );
       assert.throws(
         () => holdLongPoll({ channels: 'news', nextLink: { url: '/next', timeoutSeconds } }).toResponse(''),
         /nextLink\.timeoutSeconds must be a whole number/,

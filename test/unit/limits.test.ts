@@ -10,13 +10,18 @@ const request: HttpRequest = {
   method: 'POST',
   path: '/echo',
   rawQuery: '',
-  headers: new Map([['content-type', 'application/websocket-events'], ['connection-id', 'c1']]),
+  headers: new Map([
+    ['content-type', 'application/websocket-events'],
+    ['connection-id', 'c1'],
+  ]),
   params: {},
   body: new Uint8Array(0),
 };
 
 const context = (maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES) =>
-  new WebSocketContext('c1', request, [{ type: 'TEXT', content: Buffer.from('hi') }], { limits: { maxMessageBytes, maxResponseBytes: MAX_RESPONSE_BYTES } });
+  new WebSocketContext('c1', request, [{ type: 'TEXT', content: Buffer.from('hi') }], {
+    limits: { maxMessageBytes, maxResponseBytes: MAX_RESPONSE_BYTES },
+  });
 
 const sentSizes = (ctx: WebSocketContext) =>
   decodeEvents(ctx.toResponse().body as Uint8Array)
@@ -43,11 +48,17 @@ describe('proxy limits', () => {
   test('a message at the limit is sent; one byte over is a RangeError naming both sizes, and nothing is sent', () => {
     const ctx = context(1000);
     ctx.send('x'.repeat(1000));
-    assert.throws(() => ctx.send('é'.repeat(501)), (error: unknown) => {
-      assert.ok(error instanceof RangeError);
-      assert.match(error.message, /a message of 1002 bytes is over the proxy's limit of 1000 bytes per message \(GRIP_MAX_MESSAGE_BYTES\)/);
-      return true;
-    });
+    assert.throws(
+      () => ctx.send('é'.repeat(501)),
+      (error: unknown) => {
+        assert.ok(error instanceof RangeError);
+        assert.match(
+          error.message,
+          /a message of 1002 bytes is over the proxy's limit of 1000 bytes per message \(GRIP_MAX_MESSAGE_BYTES\)/,
+        );
+        return true;
+      },
+    );
     assert.throws(() => ctx.send(new Uint8Array(1001)), RangeError);
     assert.deepEqual(sentSizes(ctx), [1000]);
   });
@@ -69,6 +80,9 @@ describe('proxy limits', () => {
     assert.equal(sent, 9);
     const body = ctx.toResponse().body as Uint8Array;
     assert.ok(body.length <= MAX_RESPONSE_BYTES, `${body.length} bytes`);
-    assert.deepEqual(sentSizes(ctx), Array.from({ length: 9 }, () => 100_000));
+    assert.deepEqual(
+      sentSizes(ctx),
+      Array.from({ length: 9 }, () => 100_000),
+    );
   });
 });

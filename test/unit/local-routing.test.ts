@@ -12,7 +12,9 @@ const TARGET_CHARS = [...'/?#.%2eEaZ09-_~!$&\'()*+,;=:@[]"<>\\^`{|} \t\x7f\x00é
 
 describe('parseRequestTarget', () => {
   test('gives what a WHATWG URL parser gives, for any target (and throws where it throws)', () => {
-    const target = fc.tuple(fc.constantFrom('/', '', '//', '/./'), fc.array(fc.constantFrom(...TARGET_CHARS), { maxLength: 16 })).map(([start, chars]) => start + chars.join(''));
+    const target = fc
+      .tuple(fc.constantFrom('/', '', '//', '/./'), fc.array(fc.constantFrom(...TARGET_CHARS), { maxLength: 16 }))
+      .map(([start, chars]) => start + chars.join(''));
     fc.assert(
       fc.property(target, (raw) => {
         let url: URL;
@@ -79,7 +81,9 @@ describe('RouteTable', () => {
   test('a malformed %-escape in a parameter is a URIError; routesForPath lists every method', () => {
     assert.throws(() => table.match('POST', '/chat/%zz'), URIError);
     assert.deepEqual(
-      new RouteTable([route('POST', '/news'), route('GET', '/news/{id}'), route('DELETE', '/news')]).routesForPath('/news').map((r) => r.functionName),
+      new RouteTable([route('POST', '/news'), route('GET', '/news/{id}'), route('DELETE', '/news')])
+        .routesForPath('/news')
+        .map((r) => r.functionName),
       ['POST /news', 'DELETE /news'],
     );
   });

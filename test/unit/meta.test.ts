@@ -66,10 +66,13 @@ describe('ConnectionMeta', () => {
   test('set returns the meta for chaining', () => {
     const meta = fromHeaders({});
     assert.equal(meta.set('a', '1').set('b', '2'), meta);
-    assert.deepEqual([...meta.entries()], [
-      ['a', '1'],
-      ['b', '2'],
-    ]);
+    assert.deepEqual(
+      [...meta.entries()],
+      [
+        ['a', '1'],
+        ['b', '2'],
+      ],
+    );
   });
 
   test('values: visible ASCII, space and tab, up to the limit', () => {

@@ -11,7 +11,17 @@ import { after, describe, test } from 'node:test';
 import { GripPublisher, getPublisher, holdStream, http, respond, websocket, wsMessage } from '../../src/index.js';
 import { parseGripLast } from '../../src/http/reliable.js';
 import { freePort } from '../../src/local/stack.js';
-import { asLambdaEvent, ev, fixtureByFile, loadEvent, readResult, resultEvents, setHeader, summarize, wsEvent } from '../support/lambda-events.js';
+import {
+  asLambdaEvent,
+  ev,
+  fixtureByFile,
+  loadEvent,
+  readResult,
+  resultEvents,
+  setHeader,
+  summarize,
+  wsEvent,
+} from '../support/lambda-events.js';
 import { lambdaContext } from '../support/relay-events.js';
 
 interface ControlEndpoint {
@@ -42,10 +52,11 @@ async function controlEndpoint(delayMs = 0): Promise<ControlEndpoint> {
   const endpoint: ControlEndpoint = {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     channels,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
   servers.push(endpoint);
   return endpoint;
@@ -65,7 +76,10 @@ describe('one GRIP_PREFIX per handler, from its options', () => {
     );
     const event = wsEvent(fixtureByFile(HTTP_FIXTURE), [ev('OPEN'), ev('TEXT', 'x')]);
     const events = summarize(resultEvents(await handler(asLambdaEvent(event), lambdaContext(5_000))));
-    assert.ok(events.some(([type, content]) => type === 'TEXT' && content === 'c:{"type":"subscribe","channel":"a-room"}'), JSON.stringify(events));
+    assert.ok(
+      events.some(([type, content]) => type === 'TEXT' && content === 'c:{"type":"subscribe","channel":"a-room"}'),
+      JSON.stringify(events),
+    );
     assert.deepEqual(control.channels, ['a-room']);
   });
 
@@ -73,7 +87,8 @@ describe('one GRIP_PREFIX per handler, from its options', () => {
     const control = await controlEndpoint();
     const handler = http(
       async (req) => {
-        if (req.headers.has('grip-last')) return respond(200, Object.fromEntries(parseGripLast(req.headers.get('grip-last'), req.channelPrefix)));
+        if (req.headers.has('grip-last'))
+          return respond(200, Object.fromEntries(parseGripLast(req.headers.get('grip-last'), req.channelPrefix)));
         await getPublisher().publish('room', wsMessage('hi'));
         return holdStream({ channels: 'room' });
       },

@@ -14,7 +14,10 @@ test('leaveAfterSeconds must leave room for two refreshes and a margin', () => {
 });
 
 test('getPresence: null without REDIS_URL; PRESENCE_LEAVE_SECONDS that is not a whole number fails init, naming it', () => {
-  assert.throws(() => getPresence({}, { REDIS_URL: 'redis://127.0.0.1:1', PRESENCE_LEAVE_SECONDS: '45s' }), /PRESENCE_LEAVE_SECONDS must be a whole number/);
+  assert.throws(
+    () => getPresence({}, { REDIS_URL: 'redis://127.0.0.1:1', PRESENCE_LEAVE_SECONDS: '45s' }),
+    /PRESENCE_LEAVE_SECONDS must be a whole number/,
+  );
   assert.throws(() => getPresence({}, { REDIS_URL: 'redis://127.0.0.1:1', PRESENCE_LEAVE_SECONDS: '30' }), /at least/);
   assert.equal(getPresence({}, {}), null);
 });

@@ -25,10 +25,13 @@ before(async () => {
   delete process.env.PUBLISH_TOKEN;
   ({ handler } = await import('../../functions/publish.js'));
 });
-after(() => new Promise<void>((resolve) => {
+after(
+  () =>
+    new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
-    }));
+    }),
+);
 
 async function post(headers: Record<string, string> = {}, message = 'hi') {
   const event = setBody(loadEvent('api-gateway-http.json'), JSON.stringify({ message }));

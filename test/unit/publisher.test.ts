@@ -41,7 +41,9 @@ async function controlEndpoint(status = 200): Promise<ControlEndpoint> {
         body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Received['body'],
         bytes: Buffer.concat(chunks).length,
       });
-      res.writeHead(status, { 'Content-Type': 'text/plain' }).end(status === 200 ? 'Published\n' : 'Internal Server Error: proxy on fire\n');
+      res
+        .writeHead(status, { 'Content-Type': 'text/plain' })
+        .end(status === 200 ? 'Published\n' : 'Internal Server Error: proxy on fire\n');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -111,7 +113,11 @@ describe('GripPublisher.fromEnv against a control endpoint', () => {
     const endpoint = await controlEndpoint();
     await (await publisherFor(endpoint)).publish(
       'feed',
-      [wsMessage('m'), httpStream('chunk\n'), longPollResponse('{"a":1}\n', { status: 200, headers: { 'Content-Type': 'application/json' } })],
+      [
+        wsMessage('m'),
+        httpStream('chunk\n'),
+        longPollResponse('{"a":1}\n', { status: 200, headers: { 'Content-Type': 'application/json' } }),
+      ],
       { id: 'id-2', prevId: 'id-1', meta: { sender: 'alice' } },
     );
     assert.deepEqual(onlyItems(endpoint), [
@@ -171,9 +177,17 @@ describe('GripPublisher.fromEnv against a control endpoint', () => {
       [100, 100, 50],
     );
     const channels = endpoint.requests.flatMap((r) => r.body.items.map((item) => item.channel));
-    assert.deepEqual(channels, Array.from({ length: 250 }, (_, i) => `p-ch-${i}`));
-    const contents = endpoint.requests.flatMap((r) => r.body.items.map((item) => (item.formats as { 'ws-message': { content: string } })['ws-message'].content));
-    assert.deepEqual(contents, Array.from({ length: 250 }, (_, i) => `m${i}`));
+    assert.deepEqual(
+      channels,
+      Array.from({ length: 250 }, (_, i) => `p-ch-${i}`),
+    );
+    const contents = endpoint.requests.flatMap((r) =>
+      r.body.items.map((item) => (item.formats as { 'ws-message': { content: string } })['ws-message'].content),
+    );
+    assert.deepEqual(
+      contents,
+      Array.from({ length: 250 }, (_, i) => `m${i}`),
+    );
     assert.equal(publisher.idle, true);
   });
 
@@ -188,7 +202,10 @@ describe('GripPublisher.fromEnv against a control endpoint', () => {
   test('two GRIP URLs (comma-separated): each proxy gets the request', async () => {
     const first = await controlEndpoint();
     const second = await controlEndpoint();
-    const publisher = GripPublisher.fromEnv({ GRIP_URL: `${first.gripUrl}, ${second.gripUrl}`, GRIP_PREFIX: 'p-' }, { retry: { attempts: 1 } });
+    const publisher = GripPublisher.fromEnv(
+      { GRIP_URL: `${first.gripUrl}, ${second.gripUrl}`, GRIP_PREFIX: 'p-' },
+      { retry: { attempts: 1 } },
+    );
     assert.equal(publisher.proxyCount, 2);
     await publisher.publish('room', wsMessage('both'));
     for (const endpoint of [first, second]) {
@@ -305,7 +322,10 @@ describe('control requests split by bytes as well as by count', () => {
     const probe = JSON.stringify({ items: [{ formats: { 'ws-message': { content: '' } }, channel: 'p-room' }] }).length;
     // Two items whose request is exactly maxRequestBytes, then a third that must go in a request of its own.
     const max = 2 * (probe + 100) - 12 + 1; // frame once, one comma
-    const publisher = GripPublisher.fromEnv({ GRIP_URL: endpoint.gripUrl, GRIP_PREFIX: 'p-' }, { retry: { attempts: 1 }, maxRequestBytes: max });
+    const publisher = GripPublisher.fromEnv(
+      { GRIP_URL: endpoint.gripUrl, GRIP_PREFIX: 'p-' },
+      { retry: { attempts: 1 }, maxRequestBytes: max },
+    );
     const text = 'x'.repeat(100);
     await publisher.publishBatch([0, 1, 2].map(() => ({ channel: 'room', formats: wsMessage(text) })));
     assert.deepEqual(

@@ -17,7 +17,7 @@ const node: PushpinNodeConfig = {
 };
 
 describe('Pushpin node config', () => {
-  test('pushpin.conf: zurl\'s sockets, the control address, the key file, the settings (an unset rate is left out)', () => {
+  test("pushpin.conf: zurl's sockets, the control address, the key file, the settings (an unset rate is left out)", () => {
     const lines = renderPushpinConf(node).split('\n');
     for (const line of [
       'rundir=/run/p',
@@ -33,7 +33,11 @@ describe('Pushpin node config', () => {
       assert.ok(lines.includes(line), line);
     }
     assert.ok(!lines.some((l) => l.startsWith('message_rate=')));
-    assert.ok(renderPushpinConf({ ...node, settings: { clientBufferSize: 8192, messageRate: 2500, messageHwm: 25000 } }).includes('\nmessage_rate=2500\n'));
+    assert.ok(
+      renderPushpinConf({ ...node, settings: { clientBufferSize: 8192, messageRate: 2500, messageHwm: 25000 } }).includes(
+        '\nmessage_rate=2500\n',
+      ),
+    );
     assert.ok(renderPushpinConf({ ...node, sigKey: { secret: 's3cret' } }).includes('\nsig_key=s3cret\n'));
   });
 
@@ -56,7 +60,10 @@ describe('Pushpin node config', () => {
       renderRoutes(originFromUrl('https://abc.execute-api.us-east-1.amazonaws.com/prod/')),
       '*,path_beg=/,replace_beg=/prod/ abc.execute-api.us-east-1.amazonaws.com:443,ssl,over_http,host=abc.execute-api.us-east-1.amazonaws.com\n',
     );
-    assert.equal(renderRoutes(originFromUrl('http://10.0.0.5:8080'), ['*,path_beg=/x 127.0.0.1:9']), '*,path_beg=/x 127.0.0.1:9\n* 10.0.0.5:8080,over_http,host=10.0.0.5:8080\n');
+    assert.equal(
+      renderRoutes(originFromUrl('http://10.0.0.5:8080'), ['*,path_beg=/x 127.0.0.1:9']),
+      '*,path_beg=/x 127.0.0.1:9\n* 10.0.0.5:8080,over_http,host=10.0.0.5:8080\n',
+    );
   });
 
   test('an origin that is not a plain http(s) URL is refused', () => {
@@ -66,7 +73,18 @@ describe('Pushpin node config', () => {
   });
 
   test('private addresses: loopback, RFC 1918, link-local, IPv6 ULA; not public ones or names', () => {
-    for (const addr of ['10.0.1.11', '172.16.0.1', '172.31.255.255', '192.168.1.1', '127.0.0.1', '169.254.1.1', '::1', 'fd00::1', 'fe80::1']) assert.ok(isPrivateAddress(addr), addr);
+    for (const addr of [
+      '10.0.1.11',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.168.1.1',
+      '127.0.0.1',
+      '169.254.1.1',
+      '::1',
+      'fd00::1',
+      'fe80::1',
+    ])
+      assert.ok(isPrivateAddress(addr), addr);
     for (const addr of ['8.8.8.8', '172.32.0.1', '11.0.0.1', '2001:db8::1', 'localhost', '']) assert.ok(!isPrivateAddress(addr), addr);
     assert.deepEqual(defaultPrivateAddrs(3), ['10.0.1.11', '10.0.1.12', '10.0.1.13']);
     assert.throws(() => defaultPrivateAddrs(0), RangeError);
@@ -74,7 +92,14 @@ describe('Pushpin node config', () => {
 
   test('haproxy.cfg: TCP, roundrobin, one server a node with a health check, redispatch', () => {
     const conf = renderHaproxyConf({ port: 8000, nodePorts: [9001, 9002], statsSocket: '/run/h.sock' });
-    for (const line of ['  mode tcp', '  balance roundrobin', '  option redispatch', '  bind 127.0.0.1:8000', '  server node-1 127.0.0.1:9001 check inter 500ms fall 1 rise 1', '  server node-2 127.0.0.1:9002 check inter 500ms fall 1 rise 1']) {
+    for (const line of [
+      '  mode tcp',
+      '  balance roundrobin',
+      '  option redispatch',
+      '  bind 127.0.0.1:8000',
+      '  server node-1 127.0.0.1:9001 check inter 500ms fall 1 rise 1',
+      '  server node-2 127.0.0.1:9002 check inter 500ms fall 1 rise 1',
+    ]) {
       assert.ok(conf.split('\n').includes(line), line);
     }
   });
@@ -88,7 +113,15 @@ describe('startCluster', () => {
     const started = Date.now();
     try {
       await assert.rejects(
-        startCluster({ runDir: '/tmp/none', logDir: '/tmp/none', httpPort: 1, nodePorts: [{ httpPort: 2, controlPort: 3 }], originPort: 4, settings: { clientBufferSize: 8192, messageRate: null, messageHwm: 1 }, signingKeyPem: '' }),
+        startCluster({
+          runDir: '/tmp/none',
+          logDir: '/tmp/none',
+          httpPort: 1,
+          nodePorts: [{ httpPort: 2, controlPort: 3 }],
+          originPort: 4,
+          settings: { clientBufferSize: 8192, messageRate: null, messageHwm: 1 },
+          signingKeyPem: '',
+        }),
         /haproxy not found on PATH.*apt-get install -y haproxy/,
       );
     } finally {

@@ -129,7 +129,8 @@ function publisher(batchSize: number, retry: PublisherOptions['retry'] = { attem
 
 const chat = (channel: string, message: string) => JSON.stringify({ channel, message });
 const wsText = (item: ExportedItem) => item.formats['ws-message']?.content;
-const ids = (failures: { batchItemFailures: readonly { itemIdentifier: string }[] }) => failures.batchItemFailures.map((f) => f.itemIdentifier);
+const ids = (failures: { batchItemFailures: readonly { itemIdentifier: string }[] }) =>
+  failures.batchItemFailures.map((f) => f.itemIdentifier);
 
 /** A mapper that fails for messages named in `bad`, else the default JSON mapping. */
 function failingOn(...bad: string[]): RelayMapper {
@@ -351,7 +352,9 @@ describe('relay', () => {
       kinesisRecord(chat('room', 'y2'), { shardId: s2 }),
       kinesisRecord(chat('room', 'x3'), { shardId: s1 }),
     ];
-    const result = await quiet(() => relay({ feed: new MemoryFeed(), publisher: publisher(10), map: failingOn('x2') })(kinesisEvent(records)));
+    const result = await quiet(() =>
+      relay({ feed: new MemoryFeed(), publisher: publisher(10), map: failingOn('x2') })(kinesisEvent(records)),
+    );
     assert.deepEqual(ids(result), [records[2]!.kinesis.sequenceNumber, records[4]!.kinesis.sequenceNumber]);
     assert.deepEqual(control.items.map(wsText), ['x1', 'y1', 'y2']);
   });
@@ -383,9 +386,15 @@ describe('relay', () => {
     );
     assert.ok(dropped.every((d) => d.error instanceof PermanentRecordError));
     for (const record of poison) {
-      assert.ok(logs.some((line) => line.includes(record.messageId) && line.includes('dropped')), `record ${record.messageId} is logged by id`);
+      assert.ok(
+        logs.some((line) => line.includes(record.messageId) && line.includes('dropped')),
+        `record ${record.messageId} is logged by id`,
+      );
     }
-    assert.ok(logs.some((line) => line.includes('5 of 8 sqs record(s) dropped')), `a count is logged (${JSON.stringify(logs)})`);
+    assert.ok(
+      logs.some((line) => line.includes('5 of 8 sqs record(s) dropped')),
+      `a count is logged (${JSON.stringify(logs)})`,
+    );
     assert.equal(queue.settle(batch, result), 8);
     assert.equal(queue.size, 0, 'the group is not blocked');
   });
@@ -408,9 +417,15 @@ describe('relay', () => {
   });
 
   test('Kinesis: a record that is not UTF-8 is dropped; the shard goes on', async () => {
-    const records = [kinesisRecord(chat('room', 'k1')), kinesisRecord(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])), kinesisRecord(chat('room', 'k2'))];
+    const records = [
+      kinesisRecord(chat('room', 'k1')),
+      kinesisRecord(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])),
+      kinesisRecord(chat('room', 'k2')),
+    ];
     const dropped: string[] = [];
-    const result = await quiet(() => relay({ publisher: publisher(10), onDropped: (d) => dropped.push(d.record.itemId) })(kinesisEvent(records)));
+    const result = await quiet(() =>
+      relay({ publisher: publisher(10), onDropped: (d) => dropped.push(d.record.itemId) })(kinesisEvent(records)),
+    );
     assert.deepEqual(result, { batchItemFailures: [] });
     assert.deepEqual(dropped, [records[1]!.kinesis.sequenceNumber]);
     assert.deepEqual(control.items.map(wsText), ['k1', 'k2']);
@@ -425,9 +440,15 @@ describe('relay', () => {
     };
     const records = ['a', 'poison', 'b', 'flaky', 'c'].map((m) => sqsRecord(chat('room', m), { groupId: 'g' }));
     const dropped: string[] = [];
-    const result = await quiet(() => relay({ publisher: publisher(10), map, onDropped: (d) => dropped.push(d.error.message) })(sqsEvent(records)));
+    const result = await quiet(() =>
+      relay({ publisher: publisher(10), map, onDropped: (d) => dropped.push(d.error.message) })(sqsEvent(records)),
+    );
     assert.deepEqual(dropped, ['poison is never delivered']);
-    assert.deepEqual(ids(result), [records[3]!.messageId, records[4]!.messageId], 'the unmarked error is transient: retried with what follows it');
+    assert.deepEqual(
+      ids(result),
+      [records[3]!.messageId, records[4]!.messageId],
+      'the unmarked error is transient: retried with what follows it',
+    );
     assert.deepEqual(control.items.map(wsText), ['a', 'b']);
   });
 
@@ -465,7 +486,9 @@ describe('relay', () => {
     const memory = new MemoryFeed();
     const feed: Feed = {
       append: (channel, data, options) =>
-        channel === 'down' ? Promise.reject(new FeedUnavailableError('feed append: Redis is unreachable')) : memory.append(channel, data, options),
+        channel === 'down'
+          ? Promise.reject(new FeedUnavailableError('feed append: Redis is unreachable'))
+          : memory.append(channel, data, options),
       after: (channel, lastId, limit) => memory.after(channel, lastId, limit),
       lastId: (channel) => memory.lastId(channel),
       close: () => memory.close(),
@@ -477,21 +500,32 @@ describe('relay', () => {
       sqsRecord(chat('room', 'b2'), { groupId: 'B' }),
     ];
     const dropped: string[] = [];
-    const result = await quiet(() => relay({ feed, publisher: publisher(10), onDropped: (d) => dropped.push(d.record.itemId) })(sqsEvent(records)));
+    const result = await quiet(() =>
+      relay({ feed, publisher: publisher(10), onDropped: (d) => dropped.push(d.record.itemId) })(sqsEvent(records)),
+    );
     assert.deepEqual(ids(result), [records[1]!.messageId, records[3]!.messageId]);
     assert.deepEqual(dropped, []);
     assert.deepEqual(control.items.map(wsText), ['a1', 'a2']);
   });
 
   test('MSK: an undeliverable record is dropped and the batch succeeds; a transient failure still throws', async () => {
-    const event = mskEvent([kafkaRecord(chat('room', 'k0'), { offset: 0 }), kafkaRecord('not json', { offset: 1 }), kafkaRecord(chat('room', 'k2'), { offset: 2 })]);
+    const event = mskEvent([
+      kafkaRecord(chat('room', 'k0'), { offset: 0 }),
+      kafkaRecord('not json', { offset: 1 }),
+      kafkaRecord(chat('room', 'k2'), { offset: 2 }),
+    ]);
     const dropped: string[] = [];
-    assert.deepEqual(await quiet(() => relay({ publisher: publisher(10), onDropped: (d) => dropped.push(d.record.itemId) })(event)), { batchItemFailures: [] });
+    assert.deepEqual(await quiet(() => relay({ publisher: publisher(10), onDropped: (d) => dropped.push(d.record.itemId) })(event)), {
+      batchItemFailures: [],
+    });
     assert.deepEqual(dropped, ['relay-topic-0-1']);
     assert.deepEqual(control.items.map(wsText), ['k0', 'k2']);
     control.reset();
     control.answer = () => 400;
-    await assert.rejects(quiet(() => relay({ publisher: publisher(10, { attempts: 1 }) })(event)), /2 Kafka record\(s\) failed/);
+    await assert.rejects(
+      quiet(() => relay({ publisher: publisher(10, { attempts: 1 }) })(event)),
+      /2 Kafka record\(s\) failed/,
+    );
   });
 
   test('onDropped throwing is logged, and the batch still succeeds', async () => {
@@ -549,7 +583,10 @@ describe('relay', () => {
     const feed = new MemoryFeed();
     const event = selfManagedKafkaEvent([kafkaRecord(chat('room', 'k0'), { offset: 0 }), kafkaRecord(chat('room', 'k1'), { offset: 1 })]);
     const handler = relay({ feed, publisher: publisher(10, { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 }) });
-    await assert.rejects(quiet(() => handler(event)), /2 Kafka record\(s\) failed/);
+    await assert.rejects(
+      quiet(() => handler(event)),
+      /2 Kafka record\(s\) failed/,
+    );
     const first = control.items.slice(0, 2);
     control.reset();
     await handler(event);
@@ -611,7 +648,12 @@ describe('relay', () => {
     );
     assert.deepEqual(
       feed.appends.map((a) => a.key),
-      [`sqs:${records[0]!.messageId}#0`, `sqs:${records[0]!.messageId}#1`, `sqs:${records[2]!.messageId}#0`, `sqs:${records[2]!.messageId}#1`],
+      [
+        `sqs:${records[0]!.messageId}#0`,
+        `sqs:${records[0]!.messageId}#1`,
+        `sqs:${records[2]!.messageId}#0`,
+        `sqs:${records[2]!.messageId}#1`,
+      ],
     );
   });
 });

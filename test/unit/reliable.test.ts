@@ -105,7 +105,7 @@ describe('parseGripLast', () => {
 });
 
 describe('reliableStream', () => {
-  test('first request: empty body, holds with prev-id = the feed\'s last id and a Grip-Link back', async () => {
+  test("first request: empty body, holds with prev-id = the feed's last id and a Grip-Link back", async () => {
     const { feed, ids } = await feedWith('room', 'one', 'two');
     const hold = await reliableStream({
       request: request(),
@@ -189,37 +189,33 @@ describe('reliableStream', () => {
 
   test('feed channel and GRIP channel may differ (SSE channel of a room)', async () => {
     const { feed, ids } = await feedWith('room', 'one', 'two');
-    const hold = await reliableStream(
-      {
-        request: request({ 'Grip-Last': `room.sse; last-id=${ids[0]}` }),
-        feed,
-        feedChannel: 'room',
-        channel: 'room.sse',
-        nextLink: '/sse/room',
-        render: (item) => formatSseEvent(item.data, { event: 'message', id: item.id }),
-        format: 'sse',
-      },
-    );
+    const hold = await reliableStream({
+      request: request({ 'Grip-Last': `room.sse; last-id=${ids[0]}` }),
+      feed,
+      feedChannel: 'room',
+      channel: 'room.sse',
+      nextLink: '/sse/room',
+      render: (item) => formatSseEvent(item.data, { event: 'message', id: item.id }),
+      format: 'sse',
+    });
     const response = hold.toResponse('');
     assert.equal(response.body, `retry: 2000\n\nevent: message\nid: ${ids[1]}\ndata: two\n\n`);
     assert.equal(response.headers['Grip-Channel'], `room.sse; prev-id=${ids[1]}`);
     assert.equal(response.headers['Content-Type'], 'text/event-stream');
   });
 
-  test('SSE uses the client\'s Last-Event-ID when there is no Grip-Last', async () => {
+  test("SSE uses the client's Last-Event-ID when there is no Grip-Last", async () => {
     const { feed, ids } = await feedWith('room', 'one', 'two', 'three');
-    const hold = await reliableStream(
-      {
-        request: request({ 'Last-Event-ID': ids[0]! }),
-        feed,
-        feedChannel: 'room',
-        channel: 'room.sse',
-        nextLink: '/sse/room',
-        render: (item) => formatSseEvent(item.data, { event: 'message', id: item.id }),
-        clientLastId: ids[0]!,
-        format: 'sse',
-      },
-    );
+    const hold = await reliableStream({
+      request: request({ 'Last-Event-ID': ids[0]! }),
+      feed,
+      feedChannel: 'room',
+      channel: 'room.sse',
+      nextLink: '/sse/room',
+      render: (item) => formatSseEvent(item.data, { event: 'message', id: item.id }),
+      clientLastId: ids[0]!,
+      format: 'sse',
+    });
     const response = hold.toResponse('');
     assert.equal(
       response.body,
@@ -230,20 +226,18 @@ describe('reliableStream', () => {
     assert.equal(response.headers['Grip-Keep-Alive'], ':\\n\\n; format=cstring; timeout=20');
   });
 
-  test('Grip-Last wins over the client\'s last id', async () => {
+  test("Grip-Last wins over the client's last id", async () => {
     const { feed, ids } = await feedWith('room', 'one', 'two', 'three');
-    const hold = await reliableStream(
-      {
-        request: request({ 'Grip-Last': `room.sse; last-id=${ids[1]}` }),
-        feed,
-        feedChannel: 'room',
-        channel: 'room.sse',
-        nextLink: '/sse/room',
-        render: (item) => formatSseEvent(item.data, { id: item.id }),
-        clientLastId: ids[0]!,
-        format: 'sse',
-      },
-    );
+    const hold = await reliableStream({
+      request: request({ 'Grip-Last': `room.sse; last-id=${ids[1]}` }),
+      feed,
+      feedChannel: 'room',
+      channel: 'room.sse',
+      nextLink: '/sse/room',
+      render: (item) => formatSseEvent(item.data, { id: item.id }),
+      clientLastId: ids[0]!,
+      format: 'sse',
+    });
     assert.equal(hold.toResponse('').body, `retry: 2000\n\nid: ${ids[2]}\ndata: three\n\n`);
   });
 
@@ -321,17 +315,15 @@ describe('reliableStream', () => {
     ];
     for (const [what, headers, sse] of cases) {
       test(`${what}: holds live, without prev-id or replay, and asks again after 10 s`, async () => {
-        const hold = await reliableStream(
-          {
-            request: request(headers),
-            feed: down(),
-            feedChannel: 'room',
-            channel: 'room',
-            nextLink: '/stream/room',
-            render: lineOf,
-            ...(sse ? { clientLastId: '1700000000000-0', format: 'sse' as const } : {}),
-          },
-        );
+        const hold = await reliableStream({
+          request: request(headers),
+          feed: down(),
+          feedChannel: 'room',
+          channel: 'room',
+          nextLink: '/stream/room',
+          render: lineOf,
+          ...(sse ? { clientLastId: '1700000000000-0', format: 'sse' as const } : {}),
+        });
         const response = hold.toResponse('');
         assert.equal(response.status, 200);
         assert.equal(response.headers['Grip-Hold'], 'stream');
@@ -342,13 +334,28 @@ describe('reliableStream', () => {
     }
 
     test('feedDownRetrySeconds sets how soon the proxy asks again', async () => {
-      const hold = await reliableStream({ request: request(), feed: down(), feedChannel: 'room', channel: 'room', nextLink: '/s', render: lineOf, feedDownRetrySeconds: 3 });
+      const hold = await reliableStream({
+        request: request(),
+        feed: down(),
+        feedChannel: 'room',
+        channel: 'room',
+        nextLink: '/s',
+        render: lineOf,
+        feedDownRetrySeconds: 3,
+      });
       assert.equal(hold.toResponse('').headers['Grip-Link'], '</s>; rel=next; timeout=3');
     });
 
     test('any other feed error is not taken for an outage: it is thrown', async () => {
       await assert.rejects(
-        reliableStream({ request: request(), feed: down(new Error('WRONGTYPE')), feedChannel: 'room', channel: 'room', nextLink: '/s', render: lineOf }),
+        reliableStream({
+          request: request(),
+          feed: down(new Error('WRONGTYPE')),
+          feedChannel: 'room',
+          channel: 'room',
+          nextLink: '/s',
+          render: lineOf,
+        }),
         /WRONGTYPE/,
       );
     });

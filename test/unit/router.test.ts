@@ -11,7 +11,10 @@ import { routeMessages } from '../../src/websocket/router.js';
 const text = (data: string): WebSocketEvent => ({ type: 'TEXT', content: Buffer.from(data) });
 
 function context(events: readonly WebSocketEvent[]): WebSocketContext {
-  const headers = new Map([['content-type', 'application/websocket-events'], ['connection-id', 'c1']]);
+  const headers = new Map([
+    ['content-type', 'application/websocket-events'],
+    ['connection-id', 'c1'],
+  ]);
   return new WebSocketContext('c1', { method: 'POST', path: '/ws', rawQuery: '', headers, params: {}, body: new Uint8Array(0) }, events);
 }
 
@@ -50,7 +53,15 @@ describe('routeMessages', () => {
       { type: 'BINARY', content: new Uint8Array([1, 2]) },
     ]);
     await dispatch(ctx, { onMessage });
-    assert.deepEqual(seen, ['join lobby (join)', 'leave', 'default {"action":"dance"}', 'default plain text', 'default {"action":', 'default ["join"]', 'default 2 bytes']);
+    assert.deepEqual(seen, [
+      'join lobby (join)',
+      'leave',
+      'default {"action":"dance"}',
+      'default plain text',
+      'default {"action":',
+      'default ["join"]',
+      'default 2 bytes',
+    ]);
   });
 
   test('another route key', async () => {
@@ -64,12 +75,15 @@ describe('routeMessages', () => {
     const onMessage = routeMessages<{ join: object }>({ join() {} });
     const ctx = context([text('{"action":"dance"}'), text('hello'), text('{"action":"constructor"}'), text('{"action":"__proto__"}')]);
     await dispatch(ctx, { onMessage });
-    assert.deepEqual(sent(ctx).map((m) => JSON.parse(m)), [
-      { error: 'no route for action "dance"', action: 'dance' },
-      { error: 'messages are JSON objects with a string "action"' },
-      { error: 'no route for action "constructor"', action: 'constructor' },
-      { error: 'no route for action "__proto__"', action: '__proto__' },
-    ]);
+    assert.deepEqual(
+      sent(ctx).map((m) => JSON.parse(m)),
+      [
+        { error: 'no route for action "dance"', action: 'dance' },
+        { error: 'messages are JSON objects with a string "action"' },
+        { error: 'no route for action "constructor"', action: 'constructor' },
+        { error: 'no route for action "__proto__"', action: '__proto__' },
+      ],
+    );
   });
 
   test('a route that throws closes the connection with 1011, as any handler does', async () => {

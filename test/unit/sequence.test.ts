@@ -6,12 +6,15 @@ import { ChannelSequencer, SequenceWatcher } from '../../src/publish/sequence.js
 describe('ChannelSequencer', () => {
   test('counts each channel from 1, under one publisher id', () => {
     const sequencer = new ChannelSequencer('p1');
-    assert.deepEqual([sequencer.next('a'), sequencer.next('a'), sequencer.next('b'), sequencer.next('a')], [
-      { pub: 'p1', seq: 1 },
-      { pub: 'p1', seq: 2 },
-      { pub: 'p1', seq: 1 },
-      { pub: 'p1', seq: 3 },
-    ]);
+    assert.deepEqual(
+      [sequencer.next('a'), sequencer.next('a'), sequencer.next('b'), sequencer.next('a')],
+      [
+        { pub: 'p1', seq: 1 },
+        { pub: 'p1', seq: 2 },
+        { pub: 'p1', seq: 1 },
+        { pub: 'p1', seq: 3 },
+      ],
+    );
     assert.notEqual(new ChannelSequencer().pub, new ChannelSequencer().pub);
   });
 });

@@ -14,7 +14,12 @@ function context(events: readonly WebSocketEvent[], meta: Record<string, string>
     ['connection-id', 'conn-1'],
     ...Object.entries(meta).map(([name, value]): [string, string] => [`meta-${name}`, value]),
   ]);
-  return new WebSocketContext('conn-1', { method: 'POST', path: '/ws', rawQuery: '', headers, params: {}, body: new Uint8Array(0) }, events, { prefix });
+  return new WebSocketContext(
+    'conn-1',
+    { method: 'POST', path: '/ws', rawQuery: '', headers, params: {}, body: new Uint8Array(0) },
+    events,
+    { prefix },
+  );
 }
 
 /** The control messages of an answer, parsed. */
@@ -70,7 +75,8 @@ describe('the library’s own channels', () => {
 
   test('a user id that cannot be one is a TypeError, and changes nothing', () => {
     const ctx = context([{ type: 'OPEN' }]);
-    for (const bad of ['', 'has space', 'é', 'x'.repeat(129), 'a\nb']) assert.throws(() => ctx.setUser(bad), TypeError, JSON.stringify(bad));
+    for (const bad of ['', 'has space', 'é', 'x'.repeat(129), 'a\nb'])
+      assert.throws(() => ctx.setUser(bad), TypeError, JSON.stringify(bad));
     assert.equal(ctx.user, undefined);
   });
 

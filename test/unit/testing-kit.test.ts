@@ -44,7 +44,13 @@ for (const frontDoor of KINDS) {
   describe(`front door ${frontDoor}`, () => {
     test('OPEN is accepted, with its subscription and meta change', async (t) => {
       t.mock.method(console, 'warn', () => {}); // REST API text bodies warn once
-      const event = webSocketRequest({ frontDoor, path: '/chat/lobby', pathParameters: { room: 'lobby' }, query: 'user=ann', sign: { key: KEY } });
+      const event = webSocketRequest({
+        frontDoor,
+        path: '/chat/lobby',
+        pathParameters: { room: 'lobby' },
+        query: 'user=ann',
+        sign: { key: KEY },
+      });
       const result = readWebSocketResult(await chat(event, context()));
       assert.equal(result.status, 200, result.text);
       assert.equal(result.accepted, true);
@@ -62,7 +68,10 @@ for (const frontDoor of KINDS) {
       // A REST API without binaryMediaTypes mangles bytes that are not UTF-8, as on AWS: only UTF-8 ones there.
       const bytes = new Uint8Array(frontDoor === 'rest-api-text' ? [1, 2, 3] : [1, 2, 255]);
       const text = readWebSocketResult(
-        await chat(webSocketRequest({ frontDoor, connectionId: 'c1', meta: { user: 'bob' }, events: [textEvent('hi'), binaryEvent(bytes)], sign }), context()),
+        await chat(
+          webSocketRequest({ frontDoor, connectionId: 'c1', meta: { user: 'bob' }, events: [textEvent('hi'), binaryEvent(bytes)], sign }),
+          context(),
+        ),
       );
       assert.equal(text.status, 200, text.text);
       assert.equal(text.accepted, false, 'not an opening request');

@@ -34,7 +34,8 @@ export function startCli(command: string, args: readonly string[], options: { cw
   return run;
 }
 
-export const output = (run: CliRun) => `stdout: ${JSON.stringify(run.stdout.slice(-2000))}\nstderr: ${JSON.stringify(run.stderr.slice(-2000))}`;
+export const output = (run: CliRun) =>
+  `stdout: ${JSON.stringify(run.stdout.slice(-2000))}\nstderr: ${JSON.stringify(run.stderr.slice(-2000))}`;
 
 /** The live processes started by the run (any depth), with their command lines. */
 export function processesOf(run: CliRun): ProcessRecord[] {

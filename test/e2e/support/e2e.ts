@@ -128,7 +128,11 @@ export class WsClient {
 
   /** Waits until at least `count` messages have arrived. */
   async waitForMessages(count: number, ms: number): Promise<void> {
-    await waitFor(() => this.messages.length >= count, ms, () => `${count} WebSocket messages (have ${this.messages.length})`);
+    await waitFor(
+      () => this.messages.length >= count,
+      ms,
+      () => `${count} WebSocket messages (have ${this.messages.length})`,
+    );
   }
 
   /** Starts a close handshake with `code` and waits for the 'close' event. */
@@ -142,7 +146,11 @@ export class WsClient {
 }
 
 /** What a refused WebSocket handshake was answered with. */
-export async function rejectedHandshake(url: string, ms = 10_000, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+export async function rejectedHandshake(
+  url: string,
+  ms = 10_000,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   const ws = new WebSocket(url, { handshakeTimeout: ms, headers });
   const handle = { dispose: () => ws.terminate() };
   open.add(handle);
@@ -219,13 +227,19 @@ export class StreamingResponse {
       () => `${describe(what)} (received so far: ${JSON.stringify(this.text.slice(-500))})`,
     );
     if (!predicate(this)) {
-      throw new Error(`the response ended before ${describe(what)} (received: ${JSON.stringify(this.text.slice(-500))})${this.error ? `: ${this.error.message}` : ''}`);
+      throw new Error(
+        `the response ended before ${describe(what)} (received: ${JSON.stringify(this.text.slice(-500))})${this.error ? `: ${this.error.message}` : ''}`,
+      );
     }
   }
 
   /** Waits for the body to end; returns all of it. */
   async body(ms: number): Promise<string> {
-    await waitFor(() => this.ended, ms, () => `the end of the response body (received so far: ${JSON.stringify(this.text)})`);
+    await waitFor(
+      () => this.ended,
+      ms,
+      () => `the end of the response body (received so far: ${JSON.stringify(this.text)})`,
+    );
     if (this.error !== undefined) throw this.error;
     return this.text;
   }

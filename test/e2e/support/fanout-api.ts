@@ -52,9 +52,11 @@ export function publishBodyProblems(body: string): string[] {
       problems.push(`items[${i}] is not an object`);
       return;
     }
-    for (const key of Object.keys(item)) if (!['channel', 'formats', 'id', 'prev-id'].includes(key)) problems.push(`items[${i}]: undocumented field ${key}`);
+    for (const key of Object.keys(item))
+      if (!['channel', 'formats', 'id', 'prev-id'].includes(key)) problems.push(`items[${i}]: undocumented field ${key}`);
     if (typeof item.channel !== 'string' || item.channel === '') problems.push(`items[${i}].channel is not a non-empty string`);
-    for (const key of ['id', 'prev-id']) if (key in item && typeof item[key] !== 'string') problems.push(`items[${i}].${key} is not a string`);
+    for (const key of ['id', 'prev-id'])
+      if (key in item && typeof item[key] !== 'string') problems.push(`items[${i}].${key} is not a string`);
     if (!isObject(item.formats) || Object.keys(item.formats).length === 0) {
       problems.push(`items[${i}].formats names no format`);
       return;
@@ -72,7 +74,8 @@ export function publishBodyProblems(body: string): string[] {
       const given = rule.oneOf.filter((key) => typeof format[key] === 'string');
       if (given.length !== 1) problems.push(`items[${i}].formats.${name} needs exactly one of ${rule.oneOf.join(', ')}`);
       for (const key of Object.keys(format)) {
-        if (!rule.oneOf.includes(key) && !(rule.optional ?? []).includes(key)) problems.push(`items[${i}].formats.${name}: undocumented field ${key}`);
+        if (!rule.oneOf.includes(key) && !(rule.optional ?? []).includes(key))
+          problems.push(`items[${i}].formats.${name}: undocumented field ${key}`);
       }
     }
   });
@@ -92,12 +95,17 @@ export async function startFakeFanout(serviceId: string, apiToken: string): Prom
       const problems: string[] = [];
       if (req.method !== 'POST') problems.push(`method ${req.method}, not POST`);
       if (path !== `/service/${serviceId}/publish/`) problems.push(`path ${path}, not /service/${serviceId}/publish/`);
-      const auth = req.headers['authorization'] ?? (req.headers['fastly-key'] !== undefined ? `Bearer ${String(req.headers['fastly-key'])}` : undefined);
+      const auth =
+        req.headers['authorization'] ??
+        (req.headers['fastly-key'] !== undefined ? `Bearer ${String(req.headers['fastly-key'])}` : undefined);
       if (auth !== `Bearer ${apiToken}`) problems.push(`credentials ${JSON.stringify(auth)}, not the API token as Bearer (or Fastly-Key)`);
-      if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) problems.push(`Content-Type ${req.headers['content-type']}, not application/json`);
+      if (!/^application\/json\b/.test(req.headers['content-type'] ?? ''))
+        problems.push(`Content-Type ${req.headers['content-type']}, not application/json`);
       problems.push(...publishBodyProblems(body));
       requests.push({ method: req.method ?? '', path, headers: req.headers, body, problems });
-      const answer = answers.shift() ?? (problems.length === 0 ? { status: 200, body: 'Published\n' } : { status: 400, body: `${problems.join('; ')}\n` });
+      const answer =
+        answers.shift() ??
+        (problems.length === 0 ? { status: 200, body: 'Published\n' } : { status: 400, body: `${problems.join('; ')}\n` });
       res.writeHead(answer.status, { 'Content-Type': 'text/plain' }).end(answer.body);
     });
   });
