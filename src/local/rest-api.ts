@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { RequestTarget } from './request-target.js';
 import type { Route } from './routes.js';
+import { restApiIdentity } from '../lambda/rest-identity.js';
 
 /** Whether a Content-Type is one of a REST API's `binaryMediaTypes` (`*` wildcards as API Gateway allows). */
 export function isBinaryMediaType(contentType: string | undefined, binaryMediaTypes: readonly string[]): boolean {
@@ -64,23 +65,7 @@ export function buildRestEvent(
       apiId: 'local',
       authorizer: undefined,
       httpMethod: method,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-        user: null,
-        userAgent: req.headers['user-agent'] ?? null,
-        userArn: null,
-      },
+      identity: restApiIdentity(req.socket.remoteAddress ?? '127.0.0.1', req.headers['user-agent'] ?? null),
       path: `/local${target.path}`,
       protocol: `HTTP/${req.httpVersion}`,
       requestId: randomUUID(),

@@ -4,6 +4,7 @@ import { encodeClosePayload } from '../protocol/close.js';
 import { encodeEvents } from '../protocol/codec.js';
 import { CONTENT_TYPE_WEBSOCKET_EVENTS, type WebSocketEvent } from '../protocol/events.js';
 import { signGripSig } from './grip-sig.js';
+import { restApiIdentity } from '../lambda/rest-identity.js';
 
 /**
  * The ways Lambda receives HTTP: API Gateway HTTP API (payload 2.0), REST API
@@ -141,23 +142,7 @@ export function webSocketRequest<K extends FrontDoorKind = 'http-api'>(options: 
           apiId: 'abcdefghij',
           authorizer: undefined,
           httpMethod: 'POST',
-          identity: {
-            accessKey: null,
-            accountId: null,
-            apiKey: null,
-            apiKeyId: null,
-            caller: null,
-            clientCert: null,
-            cognitoAuthenticationProvider: null,
-            cognitoAuthenticationType: null,
-            cognitoIdentityId: null,
-            cognitoIdentityPoolId: null,
-            principalOrgId: null,
-            sourceIp: '127.0.0.1',
-            user: null,
-            userAgent: headers['User-Agent']!,
-            userArn: null,
-          },
+          identity: restApiIdentity('127.0.0.1', headers['User-Agent']!),
           path: `/dev${path}`,
           protocol: 'HTTP/1.1',
           requestId: randomUUID(),
