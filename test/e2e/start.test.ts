@@ -4,25 +4,19 @@
 // .grip-lambda/stack.pid), and on Ctrl-C (SIGINT to its process group) stops
 // everything it started.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { canConnect } from '../../src/local/processes.js';
 import { freePort } from '../../src/local/stack.js';
+import { isRunning, type ProcessRecord } from '../../src/local/process-tree.js';
+import { type CliRun, output, processesOf, startCli } from './support/cli-run.js';
 import { ROOT, waitFor, within } from './support/e2e.js';
 
 const LOCK_FILE = join(ROOT, '.grip-lambda', 'stack.pid');
 
-interface Run {
-  readonly child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  readonly exited: Promise<void>;
-}
-
-const runs: Run[] = [];
+const runs: CliRun[] = [];
 
 /** The environment of `npm start` in a terminal: this one's, without what the test runner and other stacks set. */
 function cliEnv(port: number, controlPort: number): NodeJS.ProcessEnv {
@@ -34,60 +28,17 @@ function cliEnv(port: number, controlPort: number): NodeJS.ProcessEnv {
   return { ...env, PORT: String(port), CONTROL_PORT: String(controlPort), FORCE_COLOR: '0' };
 }
 
-function start(env: NodeJS.ProcessEnv): Run {
-  // Its own process group, as in a terminal: SIGINT to the group is Ctrl-C.
-  const child = spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], {
-    cwd: ROOT,
-    env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const run: Run = {
-    child,
-    stdout: '',
-    stderr: '',
-    exit: undefined,
-    exited: new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        run.exit = { code, signal };
-        resolve();
-      });
-    }),
-  };
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (run.stdout += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (run.stderr += chunk));
+function start(env: NodeJS.ProcessEnv): CliRun {
+  const run = startCli(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], { cwd: ROOT, env });
   runs.push(run);
   return run;
 }
 
 /** How a run ended (a function, so that earlier checks do not narrow it). */
-const exitOf = (run: Run) => run.exit;
-const output = (run: Run) => `stdout: ${JSON.stringify(run.stdout.slice(-1500))}\nstderr: ${JSON.stringify(run.stderr.slice(-1500))}`;
+const exitOf = (run: CliRun) => run.exit;
 
-/** Live processes whose ancestry leads to `pid` (zombies count as gone). */
-function descendants(pid: number): { pid: number; args: string }[] {
-  const ps = spawnSync('ps', ['-e', '-o', 'pid=,ppid=,stat=,args='], { encoding: 'utf8' });
-  const rows = ps.stdout
-    .split('\n')
-    .map((line) => /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), stat: m[3]!, args: m[4]! }));
-  const found = new Set([pid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const row of rows) {
-      if (!found.has(row.pid) && found.has(row.ppid)) {
-        found.add(row.pid);
-        grew = true;
-      }
-    }
-  }
-  return rows
-    .filter((row) => row.pid !== pid && found.has(row.pid) && !row.stat.startsWith('Z'))
-    .map(({ pid: p, args }) => ({ pid: p, args }));
-}
-
-function isRunning(pid: number): boolean {
+/** Whether `pid` is running and not a zombie (the lock file holds only a pid). */
+function pidIsRunning(pid: number): boolean {
   const ps = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' });
   const stat = ps.stdout.trim();
   return stat !== '' && !stat.startsWith('Z');
@@ -97,13 +48,13 @@ function isRunning(pid: number): boolean {
 function lockHolder(): number | undefined {
   try {
     const pid = Number(readFileSync(LOCK_FILE, 'utf8'));
-    return pid > 0 && isRunning(pid) ? pid : undefined;
+    return pid > 0 && pidIsRunning(pid) ? pid : undefined;
   } catch {
     return undefined;
   }
 }
 
-let started: { pid: number; args: string }[] = [];
+let started: ProcessRecord[] = [];
 
 after(async () => {
   // Whatever a failed test left running: Ctrl-C first, then SIGKILL, by pid.
@@ -122,8 +73,8 @@ after(async () => {
       }
     });
   }
-  for (const { pid } of started) {
-    if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+  for (const record of started) {
+    if (isRunning(record)) process.kill(record.pid, 'SIGKILL');
   }
 });
 
@@ -154,8 +105,8 @@ describe('npm start (scripts/start.mjs)', {
     assert.match(await page.text(), /<title>grip-lambda chat<\/title>/);
 
     // What it started: Pushpin (and its parts), zurl, and the CLI holding the lock.
-    started = descendants(first.child.pid!);
-    const names = started.map((p) => p.args).join('\n');
+    started = processesOf(first);
+    const names = started.map((p) => p.name).join('\n');
     assert.match(names, /pushpin/, names);
     assert.match(names, /zurl/, names);
     const lockPid = lockHolder();
@@ -185,9 +136,9 @@ describe('npm start (scripts/start.mjs)', {
     assert.equal(await canConnect(port), false, `nothing listens on PORT ${port} any more`);
     assert.equal(await canConnect(controlPort), false, `nothing listens on CONTROL_PORT ${controlPort} any more`);
     await waitFor(
-      () => started.every((p) => !isRunning(p.pid)),
+      () => started.every((p) => !isRunning(p)),
       10_000,
-      () => `every process of the stack to be gone: ${JSON.stringify(started.filter((p) => isRunning(p.pid)))}`,
+      () => `every process of the stack to be gone: ${JSON.stringify(started.filter((p) => isRunning(p)))}`,
     );
     assert.equal(lockHolder(), undefined, 'the lock is released');
   });
