@@ -37,6 +37,30 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
+/** Writes one node's files for `origin` under `dir/name`, on free local ports, and runs that node under real Pushpin. */
+async function runGeneratedNode(name: string, origin: string) {
+  const [httpPort, controlPort] = [await freePort(), await freePort()];
+  const out = join(dir, name);
+  const result = await run([
+    '--origin',
+    origin,
+    '--out',
+    out,
+    '--private-addrs',
+    '127.0.0.1',
+    '--http-port',
+    String(httpPort),
+    '--control-port',
+    String(controlPort),
+    '--run-dir',
+    join(out, 'run'),
+    '--log-dir',
+    join(out, 'log'),
+  ]);
+  assert.equal(result.code, 0, result.err);
+  return { out, node: await runPushpin(join(out, 'node-1'), { httpPort, controlPort, logDir: join(out, 'log') }) };
+}
+
 /** The `key=value` lines of a pushpin.conf, by section. */
 function settings(conf: string): Record<string, string> {
   const values: Record<string, string> = {};
@@ -146,26 +170,7 @@ describe('proxy-config', () => {
 
     test("a node from the generated files proxies to the origin with a Grip-Sig the functions' settings verify, and its control API takes publishes", async () => {
       const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
-      const [httpPort, controlPort] = [await freePort(), await freePort()];
-      const out = join(dir, 'local');
-      const result = await run([
-        '--origin',
-        `${originUrl}/stage`,
-        '--out',
-        out,
-        '--private-addrs',
-        '127.0.0.1',
-        '--http-port',
-        String(httpPort),
-        '--control-port',
-        String(controlPort),
-        '--run-dir',
-        join(out, 'run'),
-        '--log-dir',
-        join(out, 'log'),
-      ]);
-      assert.equal(result.code, 0, result.err);
-      const node = await runPushpin(join(out, 'node-1'), { httpPort, controlPort, logDir: join(out, 'log') });
+      const { out, node } = await runGeneratedNode('local', `${originUrl}/stage`);
       try {
         const answer = await fetch(`${node.httpUrl}/hello?x=1`, { signal: AbortSignal.timeout(10_000) });
         assert.equal(await answer.text(), 'origin\n');
@@ -197,26 +202,7 @@ describe('proxy-config', () => {
     });
 
     test('the production route to an API over TLS (ssl, host=, the stage) is accepted by Pushpin as written', async () => {
-      const [httpPort, controlPort] = [await freePort(), await freePort()];
-      const out = join(dir, 'tls');
-      const result = await run([
-        '--origin',
-        `${API}/prod`,
-        '--out',
-        out,
-        '--private-addrs',
-        '127.0.0.1',
-        '--http-port',
-        String(httpPort),
-        '--control-port',
-        String(controlPort),
-        '--run-dir',
-        join(out, 'run'),
-        '--log-dir',
-        join(out, 'log'),
-      ]);
-      assert.equal(result.code, 0, result.err);
-      const node = await runPushpin(join(out, 'node-1'), { httpPort, controlPort, logDir: join(out, 'log') });
+      const { out, node } = await runGeneratedNode('tls', `${API}/prod`);
       const log = await readFile(join(out, 'log', 'pushpin.log'), 'utf8'); // before stopping, which logs warnings of its own
       await node.stop();
       assert.match(log, /routes loaded with 1 entries/);
