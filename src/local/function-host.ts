@@ -13,8 +13,13 @@ import { buildRestEvent, readRestResult } from './rest-api.js';
 import { RouteTable, type RouteMatch } from './route-table.js';
 import type { Route } from './routes.js';
 
-/** The path the stack probes Pushpin with at start; never a function's. */
+/**
+ * The path the stack probes Pushpin with at start; never a function's. The
+ * host answers it with a stream hold, so the probe passes only once the
+ * proxy can hand held requests to Pushpin's handler (see pushpin.ts).
+ */
 export const READY_PATH = '/.grip-lambda-ready';
+const READY_HOLD = { 'Content-Type': 'text/plain', 'Grip-Hold': 'stream', 'Grip-Channel': 'grip-lambda-ready' };
 
 export interface InvocationLog {
   readonly functionName: string;
@@ -107,6 +112,10 @@ function serve(req: IncomingMessage, res: ServerResponse, host: Host): void {
     target = parseRequestTarget(req.url ?? '/');
   } catch (error) {
     hostFailed(req, res, error);
+    return;
+  }
+  if (target.path === READY_PATH) {
+    res.writeHead(200, READY_HOLD).end('ready\n');
     return;
   }
   try {
@@ -231,7 +240,6 @@ function hostFailed(req: IncomingMessage, res: ServerResponse, error: unknown): 
 function answerUnmatched(req: IncomingMessage, res: ServerResponse, host: Host, method: string, path: string): void {
   const reason = whyUnmatched(host.table, method, path, req.headers['content-type']);
   res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`Not Found: ${reason}\n`);
-  if (path === READY_PATH) return;
   const unmatched = { method, path, reason };
   if (host.options.onUnmatched !== undefined) host.options.onUnmatched(unmatched);
   else console.error(`[grip-lambda] ${method} ${path} 404: ${reason}`);

@@ -133,21 +133,34 @@ export async function runPushpin(configDir: string, ports: NodePorts): Promise<R
 }
 
 /**
- * Resolves once a request through the proxy gets an answer. Condure accepts
- * connections before Pushpin's internal ZeroMQ links are up; a request in
- * that window is cut off ("bad seq" in condure's debug log), so the port
- * being open is not enough.
+ * Resolves once a request through the proxy gets an answer that Pushpin's
+ * handler took part in. Condure accepts connections before Pushpin's internal
+ * ZeroMQ links are up: a request in that window is cut off ("bad seq" in
+ * condure's debug log). The proxy's link to the handler's accept service
+ * comes up on its own schedule too (pushpin-proxy and pushpin-handler start
+ * side by side): seen here, a plain request was already proxied while the
+ * first held one, 65 ms after it, got "500 Accept service unavailable."
+ * (the proxy's ZeroMQ client had no peer yet: zrpcrequest.cpp) or, once, a
+ * closed connection. The function
+ * host answers READY_PATH with a stream hold, so a 200 here means held
+ * requests work. Another origin's answer (its own 404, say) counts as ready
+ * unless it is that 500.
  */
 async function waitForProxy(port: number, service: Service, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    const attempt = new AbortController();
+    const timer = setTimeout(() => attempt.abort(), 2_000);
     try {
-      // Any path: the function host answers one that no route matches with a 404.
-      const response = await fetch(`http://127.0.0.1:${port}${READY_PATH}`, { signal: AbortSignal.timeout(2_000) });
-      await response.body?.cancel();
-      return;
+      const response = await fetch(`http://127.0.0.1:${port}${READY_PATH}`, { signal: attempt.signal });
+      // A held stream never ends: its status is the answer, and the request is dropped.
+      const accepted = response.status !== 500 || !(await response.text()).startsWith('Accept service unavailable');
+      if (accepted) return;
     } catch {
       // cut off: not ready yet
+    } finally {
+      clearTimeout(timer);
+      attempt.abort();
     }
     if (service.spawnError !== undefined) throw new Error(`could not run ${service.name}: ${service.spawnError.message}`);
     if (service.child.exitCode !== null) throw new Error(`${service.name} exited with code ${service.child.exitCode}`);
