@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as jose from 'jose';
-import { PUBLIC_KEY_FASTLY_FANOUT_JWK } from '@fanoutio/grip';
+import { parseGripUri, PUBLIC_KEY_FASTLY_FANOUT_JWK } from '@fanoutio/grip';
 import { buildFanoutGripUrl } from '@fanoutio/grip/fastly-fanout';
-import { readGripSettings } from '../../src/config.js';
+import { readGripSettings, readVerifyKeys } from '../../src/config.js';
 import { GripSigVerifier } from '../../src/auth/grip-sig.js';
 import { readKeyMaterial, type VerifyKeyMaterial } from '../../src/auth/keys.js';
 import { signGripSig } from '../support/lambda-events.js';
@@ -176,5 +176,33 @@ describe('readGripSettings', () => {
     assert.equal((await verifier.verify(await signGripSig({ iss: 'x' }))).ok, false);
     assert.equal((await verifier.verify(undefined)).ok, false);
     assert.equal(new GripSigVerifier(readGripSettings({}).verifyKeys).required, false);
+  });
+
+  test('verify keys read GRIP_URL query parameters as @fanoutio/grip does: +, %-escapes (malformed too), repeats, fragments', () => {
+    const urls = [
+      'http://h/?iss=pushpin&key=a+b',
+      'http://h/?iss=pushpin&key=a%2Bb%3D%3D',
+      'http://h/?iss=pushpin&key=a%zzb%41',
+      'http://h/?iss=pushpin&key=first&key=second',
+      'http://h/?iss=pushpin&key=k#key=fragment',
+      'http://h/?iss=&key=k',
+      'http://h/?iss=pushpin&key=',
+      'http://h/?key=k&verify-key=v%2F1&verify-iss=fastly%3ASID',
+      'http://h/?verify-key&verify-iss=x',
+      'http://h/?&&iss=p&&key=k&',
+      'http://h/?%69ss=p&k%65y=k',
+      'http://user:pass@h:5561/path/?iss=p&key=caf%C3%A9',
+      'http://h/?iss=p&key=%E2%82',
+      'http://h/?iss=p&key=%',
+      'http://h/?iss=p&key=%4',
+      'http://h/?iss=p&key=%C3%A9%zz+%41',
+    ];
+    for (const url of urls) {
+      const config = parseGripUri(url);
+      let key = config.verify_key ?? undefined;
+      if (key == null && config.control_iss != null && config.key != null) key = config.key;
+      const expected = key == null ? [] : [{ key, issuer: config.verify_iss ?? undefined }];
+      assert.deepEqual(readVerifyKeys({ GRIP_URL: url }), expected, url);
+    }
   });
 });
