@@ -5,8 +5,9 @@
  * bare Node.js WebSocket server (the `ws` package), and raw
  * WebSocket-over-HTTP origins with no library.
  */
-import { createServer } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SignJWT } from 'jose';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { LambdaHttpEvent, LambdaHttpResult } from '../src/lambda/types.js';
 
@@ -133,7 +134,7 @@ export async function startBaselineOrigins(): Promise<{ readonly extraRoutes: st
  * origin, what the host's own work per request (the API Gateway event, the
  * result read back) costs; against grip-lambda's echo, what the library's does.
  */
-export async function startHostOnlyOrigin(): Promise<{ readonly extraRoute: string; close(): Promise<void> }> {
+export async function startHostOnlyOrigin(): Promise<{ readonly extraRoute: string; readonly port: number; close(): Promise<void> }> {
   const { startFunctionHost } = await import('../src/local/function-host.js');
   const headers = { 'Content-Type': 'application/websocket-events', 'Sec-WebSocket-Extensions': 'grip' };
   const handler = async (event: LambdaHttpEvent): Promise<LambdaHttpResult> => {
@@ -145,7 +146,7 @@ export async function startHostOnlyOrigin(): Promise<{ readonly extraRoute: stri
   const host = await startFunctionHost({
     routes: [{ kind: 'httpApi', functionName: 'host-only', method: 'POST', path: '/echo', timeoutSeconds: 6, load: async () => handler }],
   });
-  return { extraRoute: `*,path_beg=/hostonly/,replace_beg=/ 127.0.0.1:${host.port},over_http`, close: () => host.close() };
+  return { extraRoute: `*,path_beg=/hostonly/,replace_beg=/ 127.0.0.1:${host.port},over_http`, port: host.port, close: () => host.close() };
 }
 
 const ORIGINS = [
@@ -179,6 +180,64 @@ export async function measureLatency(
 }
 
 /**
+ * The same TEXT request as Pushpin sends it (signed, one message), POSTed
+ * straight to a function host over one kept-alive connection, with no proxy:
+ * the p50 of grip-lambda's echo against the host-only handler's shows the
+ * library's own share of a round trip, apart from anything the proxy does
+ * with either answer.
+ */
+export async function measureDirect(
+  echoPort: number,
+  hostOnlyPort: number,
+  sigKey: string,
+  samples = 3000,
+): Promise<{ echoP50Us: number; hostOnlyP50Us: number }> {
+  const sig = await new SignJWT({ iss: 'pushpin' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(sigKey));
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const body = Buffer.from('TEXT 6\r\nping 1\r\n');
+  const headers = {
+    'Content-Type': 'application/websocket-events',
+    'Connection-Id': 'bench-direct',
+    'Sec-WebSocket-Extensions': 'grip',
+    'Grip-Sig': sig,
+    'Content-Length': String(body.length),
+  };
+  const post = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      const started = performance.now();
+      const req = request({ host: '127.0.0.1', port, path: '/echo', method: 'POST', agent, headers }, (res) => {
+        res.resume();
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(performance.now() - started) : reject(new Error(`answered ${res.statusCode}`)),
+        );
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  const times: [number[], number[]] = [[], []];
+  try {
+    for (let i = 0; i < 200 + samples; i++) {
+      const echo = await post(echoPort);
+      const hostOnly = await post(hostOnlyPort);
+      if (i < 200) continue; // warm-up
+      times[0].push(echo);
+      times[1].push(hostOnly);
+    }
+  } finally {
+    agent.destroy();
+  }
+  const p50Us = (all: number[]) =>
+    quantile(
+      all.sort((a, b) => a - b),
+      0.5,
+    ) * 1000;
+  return { echoP50Us: p50Us(times[0]), hostOnlyP50Us: p50Us(times[1]) };
+}
+
+/**
  * `node --import tsx bench/latency.ts [runs] [samples]`: the latency part of
  * `npm run bench` alone, run after run, for the spread, with one more row:
  * the function host alone (see startHostOnlyOrigin).
@@ -202,6 +261,10 @@ if (process.argv[1] === import.meta.filename) {
       const [bare, ours, , rawGrip, host] = rows as [LatencyRow, LatencyRow, LatencyRow, LatencyRow, LatencyRow];
       console.log(
         `run ${run}: ${rows.map((r) => `${r.name} p50 ${r.p50Ms.toFixed(3)} ms`).join('; ')}; grip-lambda ${(ours.p50Ms / rawGrip.p50Ms).toFixed(3)}× raw GRIP mode (host alone ${(host.p50Ms / rawGrip.p50Ms).toFixed(3)}×), ${(ours.p50Ms / bare.p50Ms).toFixed(2)}× bare`,
+      );
+      const direct = await measureDirect(Number(new URL(stack.originUrl).port), hostOnly.port, stack.sigKey);
+      console.log(
+        `run ${run}, straight to the function host (no proxy): grip-lambda echo p50 ${direct.echoP50Us.toFixed(0)} µs, host-only handler ${direct.hostOnlyP50Us.toFixed(0)} µs: the library's share ${(direct.echoP50Us - direct.hostOnlyP50Us).toFixed(0)} µs; through Pushpin the two differ by ${((ours.p50Ms - host.p50Ms) * 1000).toFixed(0)} µs`,
       );
     }
   } finally {

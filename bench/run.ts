@@ -16,7 +16,7 @@ import { startStack } from '../src/local/stack.js';
 import { clusterReport, type ClusterFanoutResult } from './cluster-fanout.js';
 import { measureColdStart, type ColdStartRow } from './cold-start.js';
 import { measureFanout, type FanoutRow } from './fanout.js';
-import { measureLatency, startBaselineOrigins, type LatencyRow } from './latency.js';
+import { measureDirect, measureLatency, startBaselineOrigins, startHostOnlyOrigin, type LatencyRow } from './latency.js';
 import { fmtUs, measureMicro, type MicroRow } from './micro.js';
 import { measurePublishing, type PublishRow } from './publish.js';
 import { latencySvg } from './svg.js';
@@ -67,13 +67,18 @@ for (const row of cold) {
   );
 }
 
+/** The latency row of the function host alone (see startHostOnlyOrigin in latency.ts). */
+const HOST_ONLY_ROW = 'function host alone, a handler doing what the raw GRIP-mode origin does';
+
 let publishing: PublishRow[] = [];
 let latency: LatencyRow[] = [];
+let direct: { echoP50Us: number; hostOnlyP50Us: number } | undefined;
 let fanout: FanoutRow[] = [];
 let fanoutOne: FanoutRow[] = [];
 if (withStack) {
   const baselines = await startBaselineOrigins();
-  const stack = await startStack({ root, extraRoutes: baselines.extraRoutes });
+  const hostOnly = await startHostOnlyOrigin();
+  const stack = await startStack({ root, extraRoutes: [...baselines.extraRoutes, hostOnly.extraRoute] });
   try {
     section('publishing to the local Pushpin');
     publishing = await measurePublishing(stack.gripUrl, stack.wsUrl);
@@ -83,9 +88,13 @@ if (withStack) {
       );
     }
     section('end-to-end echo latency through Pushpin');
-    latency = await measureLatency(stack.wsUrl);
+    latency = await measureLatency(stack.wsUrl, 1000, 50, [[HOST_ONLY_ROW, '/hostonly/echo']]);
     for (const row of latency)
       console.log(`${row.name.padEnd(42)} p50 ${row.p50Ms.toFixed(2)} ms  p99 ${row.p99Ms.toFixed(2)} ms (${row.samples} round trips)`);
+    direct = await measureDirect(Number(new URL(stack.originUrl).port), hostOnly.port, stack.sigKey);
+    console.log(
+      `straight to the function host (no proxy): grip-lambda echo p50 ${direct.echoP50Us.toFixed(0)} µs, the host-only handler ${direct.hostOnlyP50Us.toFixed(0)} µs`,
+    );
     section('fan-out: one publish to 1,000 WebSocket clients');
     fanoutOne = await measureFanout(stack.wsUrl, stack.gripUrl, 1, 11);
     console.log(`one subscriber: median ${median(fanoutOne.map((r) => r.lastMs)).toFixed(1)} ms over ${fanoutOne.length} publishes`);
@@ -96,6 +105,7 @@ if (withStack) {
       console.log(`(${fanout[0]!.refusedConnects} handshake(s) refused with 502 while connecting, tried again)`);
   } finally {
     await stack.stop();
+    await hostOnly.close();
     await baselines.close();
   }
 }
@@ -113,7 +123,7 @@ if (withCluster) {
   console.log(clusterReport(cluster).join('\n'));
 }
 
-const targets = evaluate(micro, cold, publishing, latency);
+const targets = evaluate(micro, cold, publishing, latency, direct);
 section('targets');
 for (const t of targets) console.log(`${t.met ? 'met   ' : 'MISSED'} ${t.what}: ${t.measured} (goal ${t.goal})`);
 
@@ -125,7 +135,13 @@ if (write) {
 // Sockets of the stack may linger a moment; the run is over.
 process.exit(0);
 
-function evaluate(micro: MicroRow[], cold: ColdStartRow[], publishing: PublishRow[], latency: LatencyRow[]): Target[] {
+function evaluate(
+  micro: MicroRow[],
+  cold: ColdStartRow[],
+  publishing: PublishRow[],
+  latency: LatencyRow[],
+  direct: { echoP50Us: number; hostOnlyP50Us: number } | undefined,
+): Target[] {
   const out: Target[] = [];
   const d1000 = micro.find((r) => r.work === 'decode' && r.input.startsWith('1000 '))!;
   const d1 = micro.find((r) => r.work === 'decode' && r.input.startsWith('1 × 64'))!;
@@ -186,8 +202,8 @@ function evaluate(micro: MicroRow[], cold: ColdStartRow[], publishing: PublishRo
       met: ratio >= 10 && lost.length === 0,
     });
   }
-  if (latency.length === 4) {
-    const [bare, ours, raw, rawGrip] = latency as [LatencyRow, LatencyRow, LatencyRow, LatencyRow];
+  if (latency.length === 5 && direct !== undefined) {
+    const [bare, ours, raw, rawGrip, host] = latency as [LatencyRow, LatencyRow, LatencyRow, LatencyRow, LatencyRow];
     const ratio = ours.p50Ms / bare.p50Ms;
     out.push({
       what: 'local echo p50',
@@ -209,7 +225,7 @@ function evaluate(micro: MicroRow[], cold: ColdStartRow[], publishing: PublishRo
       ...(vsRawGrip <= 1.05
         ? {}
         : {
-            why: "the raw origin answers straight from node:http; grip-lambda's echo runs behind the local function host (an API Gateway event built per request, the result read back) and then the library's own per-request work (the invocation scope, front-door detection, the Grip-Sig check, decoding, the context, encoding). `node --import tsx bench/latency.ts 3` adds a row for the function host serving a handler that does only what the raw origin does: since the host was made cheaper (routes compiled once, no URL parser for plain paths, one timer for all timeouts, callbacks instead of promises) it measured 1.005-1.06× the raw origin, so most of what is left is the library's share, on two cores shared with Pushpin, zurl, the client and other work, where each request runs with cold caches",
+            why: `the raw origin answers straight from node:http; grip-lambda's echo runs behind the local function host (an API Gateway event built per request, the result read back) and then the library's own per-request work. The function host serving a handler that does only what the raw origin does measured ${(host.p50Ms / rawGrip.p50Ms).toFixed(3)}× the raw origin in this run. Straight to the function host, with no proxy, the same signed TEXT request took ${direct.echoP50Us.toFixed(0)} µs with grip-lambda's echo against ${direct.hostOnlyP50Us.toFixed(0)} µs with that handler: the library's share of a round trip is ${(direct.echoP50Us - direct.hostOnlyP50Us).toFixed(0)} µs, while through Pushpin the two differ by ${((ours.p50Ms - host.p50Ms) * 1000).toFixed(0)} µs. The rest is not explained yet; tried by hand, it is not the connection's own channel subscription (echo without it measured the same) nor the extension header sent only at OPEN (sent on every answer: the same)`,
           }),
     });
   }
@@ -293,7 +309,7 @@ function report(): string {
   if (latency.length > 0) {
     lines.push('## End-to-end echo latency', '');
     lines.push(
-      "A `ws` client sends a message through Pushpin and waits for the echo, one at a time (50 warm-up round trips, then 1000 timed). grip-lambda: `functions/echo.ts` on the local function host (WebSocket-over-HTTP, Grip-Sig checked). Baselines behind the same Pushpin: a bare Node.js `ws` echo server, proxied as a plain WebSocket; and a raw WebSocket-over-HTTP origin (`node:http`, answers each request with the events it got, no library, no Grip-Sig check), plain and in GRIP mode (as grip-lambda answers: `Sec-WebSocket-Extensions: grip`, `m:` prefixes), which show what the protocol's extra HTTP hop costs by itself.",
+      "A `ws` client sends a message through Pushpin and waits for the echo, one at a time (50 warm-up round trips, then 1000 timed). grip-lambda: `functions/echo.ts` on the local function host (WebSocket-over-HTTP, Grip-Sig checked). Baselines behind the same Pushpin: a bare Node.js `ws` echo server, proxied as a plain WebSocket; and a raw WebSocket-over-HTTP origin (`node:http`, answers each request with the events it got, no library, no Grip-Sig check), plain and in GRIP mode (as grip-lambda answers: `Sec-WebSocket-Extensions: grip`, `m:` prefixes), which show what the protocol's extra HTTP hop costs by itself; and the local function host serving a handler that does only what the GRIP-mode raw origin does, which shows the host's own share.",
       '',
     );
     lines.push('| Origin | p50 | p99 |', '|---|---:|---:|');
@@ -303,6 +319,11 @@ function report(): string {
       `p50 ratios: grip-lambda ${(latency[1]!.p50Ms / latency[0]!.p50Ms).toFixed(2)}× the bare origin, ${(latency[1]!.p50Ms / latency[3]!.p50Ms).toFixed(2)}× the raw WebSocket-over-HTTP origin in GRIP mode.`,
       '',
     );
+    if (direct !== undefined)
+      lines.push(
+        `Straight to the function host, no proxy (the same signed TEXT request POSTed over one kept-alive connection, 3,000 times each): grip-lambda's echo p50 ${direct.echoP50Us.toFixed(0)} µs, the host-only handler ${direct.hostOnlyP50Us.toFixed(0)} µs.`,
+        '',
+      );
     lines.push('![Echo latency distributions](bench/latency.svg)', '');
   }
 

@@ -8,7 +8,7 @@ import type { LatencyRow } from './latency.js';
 const WIDTH = 640;
 const HEIGHT = 360;
 const PAD = { left: 56, right: 16, top: 28, bottom: 44 };
-const COLORS = ['#8a8a8a', '#1f6feb', '#d4a017', '#2da44e'];
+const COLORS = ['#8a8a8a', '#1f6feb', '#d4a017', '#2da44e', '#cf222e'];
 
 export function latencySvg(rows: readonly LatencyRow[]): string {
   const xMax = niceCeil(Math.max(...rows.map((r) => r.p99Ms)) * 1.1);
