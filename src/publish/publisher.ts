@@ -3,7 +3,7 @@ import { gripConfigs, type GripEnv } from '../config.js';
 import type { PublishFormat } from './formats.js';
 import { currentSettings, invocationDeadline, waitUntil } from '../lambda/invocation.js';
 import { checkUserChannel } from './channels.js';
-import { connectionTarget, userTarget, type ReservedPublisher, type Target } from './targets.js';
+import { connectionTarget, userTarget, type ReservedPublish, type Target } from './targets.js';
 
 /** Options of one published item. */
 export interface ItemOptions {
@@ -98,7 +98,7 @@ interface Pending {
  * tick are coalesced into control requests per proxy, and batches are sent
  * in order, so items from one container arrive in the order published.
  */
-export class GripPublisher implements ReservedPublisher {
+export class GripPublisher {
   readonly prefix: string;
   readonly batchSize: number;
   readonly maxRequestBytes: number;
@@ -158,18 +158,16 @@ export class GripPublisher implements ReservedPublisher {
 
   /** One connection, by its id (`ctx.id`), from any function: `.send(message)`, `.close(code, reason)`. */
   toConnection(connectionId: string): Target {
-    return connectionTarget(this, connectionId);
+    return connectionTarget(this.#publishReserved, connectionId);
   }
 
   /** Every connection of a user (`ctx.setUser`), from any function: `.send(message)`, `.close(code, reason)`. */
   toUser(userId: string): Target {
-    return userTarget(this, userId);
+    return userTarget(this.#publishReserved, userId);
   }
 
-  /** For targets: publishes to the library's own channels (`$...`), which `publish()` refuses. */
-  publishReserved(items: readonly ChannelItem[]): Promise<void> {
-    return this.#track(this.#enqueue(items, true));
-  }
+  /** For targets only: publishes to the library's own channels (`$...`), which `publish()` refuses. */
+  readonly #publishReserved: ReservedPublish = (items) => this.#track(this.#enqueue(items, true));
 
   /**
    * Publishes many items, in order, in as few control requests as

@@ -3,10 +3,12 @@ import { checkConnectionId, checkUserId, connectionChannel, userChannel } from '
 import { wsClose, wsMessage } from './formats.js';
 import type { ChannelItem } from './publisher.js';
 
-/** What targets need of a publisher: publishing to the library's own channels, which `publish()` refuses. */
-export interface ReservedPublisher {
-  publishReserved(items: readonly ChannelItem[]): Promise<void>;
-}
+/**
+ * Publishes to the library's own channels (`$...`), which `publish()`
+ * refuses. Only a GripPublisher makes one, kept private, for the targets it
+ * hands out: no public method can publish to those channels.
+ */
+export type ReservedPublish = (items: readonly ChannelItem[]) => Promise<void>;
 
 /**
  * One connection, or every connection of one user, reached from any
@@ -15,14 +17,14 @@ export interface ReservedPublisher {
  * and reaches no one, as the proxy answers for a channel nobody follows.
  */
 export class Target {
-  readonly #publisher: ReservedPublisher;
+  readonly #publishReserved: ReservedPublish;
 
   constructor(
     /** The channel the connection(s) are subscribed to, without GRIP_PREFIX. */
     readonly channel: string,
-    publisher: ReservedPublisher,
+    publishReserved: ReservedPublish,
   ) {
-    this.#publisher = publisher;
+    this.#publishReserved = publishReserved;
   }
 
   /** Sends a message: a string as TEXT, bytes as BINARY. Resolves once the proxies took it. */
@@ -42,14 +44,14 @@ export class Target {
   }
 
   #publish(format: IFormat): Promise<void> {
-    return this.#publisher.publishReserved([{ channel: this.channel, formats: format }]);
+    return this.#publishReserved([{ channel: this.channel, formats: format }]);
   }
 }
 
-export function connectionTarget(publisher: ReservedPublisher, connectionId: string): Target {
-  return new Target(connectionChannel(checkConnectionId(connectionId)), publisher);
+export function connectionTarget(publishReserved: ReservedPublish, connectionId: string): Target {
+  return new Target(connectionChannel(checkConnectionId(connectionId)), publishReserved);
 }
 
-export function userTarget(publisher: ReservedPublisher, userId: string): Target {
-  return new Target(userChannel(checkUserId(userId)), publisher);
+export function userTarget(publishReserved: ReservedPublish, userId: string): Target {
+  return new Target(userChannel(checkUserId(userId)), publishReserved);
 }

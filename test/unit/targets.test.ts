@@ -87,6 +87,12 @@ describe('the library’s own channels', () => {
     const { publisher, items } = recordingPublisher();
     await assert.rejects(publisher.publish('$c:conn-1', []), TypeError);
     await assert.rejects(publisher.publishBatch([{ channel: '$u:alice', formats: [] }]), TypeError);
+    // The one way onto those channels is a target: no method of the publisher skips the check.
+    const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(publisher)).filter((name) => name !== 'constructor');
+    assert.deepEqual(
+      methods.filter((name) => /publish/i.test(name)),
+      ['publish', 'publishBatch'],
+    );
     assert.deepEqual(items(), []);
   });
 });
