@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { startFunctionHost, type RunningFunctionHost } from '../../src/local/function-host.js';
+import { READY_PATH, startFunctionHost, type RunningFunctionHost } from '../../src/local/function-host.js';
 import type { Route } from '../../src/local/routes.js';
 import type { LambdaHttpEvent, LambdaHttpResult } from '../../src/lambda/types.js';
 
@@ -411,6 +411,19 @@ describe('function host: results, errors, timeouts', () => {
     assert.ok(took >= 190, `answered after ${took.toFixed(0)} ms, not before the 0.2 s timeout`);
     assert.match(logged.join('\n'), /timed out after 0\.2 s/);
     assert.equal((await send('GET /slow HTTP/1.1\r\n')).status, 503);
+  });
+});
+
+describe('function host: the start-up probe', () => {
+  test('answered by the host with a stream hold, so the probe passes only once Pushpin holds requests; never a function, even a catch-all', async () => {
+    seen = undefined;
+    const before = unmatched.length;
+    const response = await send(`GET ${READY_PATH} HTTP/1.1\r\n`);
+    assert.equal(response.status, 200);
+    assert.match(response.head, /^grip-hold: stream$/im);
+    assert.match(response.head, /^grip-channel: \S+$/im);
+    assert.equal(seen, undefined, 'the catch-all route was not invoked');
+    assert.equal(unmatched.length, before, 'not reported as unmatched');
   });
 });
 
