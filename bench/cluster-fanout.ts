@@ -9,10 +9,11 @@
  *
  * --write replaces this section of BENCHMARKS.md (and only it) with this run's.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
+import { writeMarkdown } from './write-markdown.js';
 import { residentMiB } from '../src/local/proc.js';
 import { startStack } from '../src/local/stack.js';
 import { measureFanout, type FanoutRow } from './fanout.js';
@@ -108,7 +109,7 @@ if (import.meta.filename === process.argv[1]) {
     console.log(clusterReport(result).join('\n'));
     if (values.write === true) {
       const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');
-      writeFileSync(file, spliceReport(readFileSync(file, 'utf8'), clusterReport(result)));
+      writeMarkdown(file, spliceReport(readFileSync(file, 'utf8'), clusterReport(result)));
       console.log('wrote its section of BENCHMARKS.md');
     }
   }

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { startStack } from '../src/local/stack.js';
 import { clusterReport, type ClusterFanoutResult } from './cluster-fanout.js';
 import { measureColdStart, type ColdStartRow } from './cold-start.js';
+import { writeMarkdown } from './write-markdown.js';
 import { measureFanout, type FanoutRow } from './fanout.js';
 import { measureDirect, measureLatency, startBaselineOrigins, startHostOnlyOrigin, type LatencyRow } from './latency.js';
 import { fmtUs, measureMicro, type MicroRow } from './micro.js';
@@ -128,7 +129,7 @@ section('targets');
 for (const t of targets) console.log(`${t.met ? 'met   ' : 'MISSED'} ${t.what}: ${t.measured} (goal ${t.goal})`);
 
 if (write) {
-  writeFileSync(join(root, 'BENCHMARKS.md'), report());
+  writeMarkdown(join(root, 'BENCHMARKS.md'), report());
   if (latency.length > 0) writeFileSync(join(root, 'bench/latency.svg'), latencySvg(latency));
   console.log('\nwrote BENCHMARKS.md' + (latency.length > 0 ? ' and bench/latency.svg' : ''));
 }
