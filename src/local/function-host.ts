@@ -19,7 +19,9 @@ import type { Route } from './routes.js';
  * proxy can hand held requests to Pushpin's handler (see pushpin.ts).
  */
 export const READY_PATH = '/.grip-lambda-ready';
-const READY_HOLD = { 'Content-Type': 'text/plain', 'Grip-Hold': 'stream', 'Grip-Channel': 'grip-lambda-ready' };
+/** Marks the probe's held answer, so the probe knows to drop a stream that never ends. */
+export const READY_HEADER = 'X-Grip-Lambda-Ready';
+const READY_HOLD = { 'Content-Type': 'text/plain', 'Grip-Hold': 'stream', 'Grip-Channel': 'grip-lambda-ready', [READY_HEADER]: 'held' };
 
 export interface InvocationLog {
   readonly functionName: string;

@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { READY_PATH } from './function-host.js';
+import { READY_HEADER, READY_PATH } from './function-host.js';
 import type { ProcessRecord } from './process-tree.js';
 import { startService, waitForPort, type Service } from './processes.js';
 import { renderPushpinConf, renderRoutes, renderZurlConf, type SigningKey } from './pushpin-config.js';
@@ -153,9 +153,14 @@ async function waitForProxy(port: number, service: Service, timeoutMs = 10_000):
     const timer = setTimeout(() => attempt.abort(), 2_000);
     try {
       const response = await fetch(`http://127.0.0.1:${port}${READY_PATH}`, { signal: attempt.signal });
-      // A held stream never ends: its status is the answer, and the request is dropped.
-      const accepted = response.status !== 500 || !(await response.text()).startsWith('Accept service unavailable');
-      if (accepted) return;
+      if (response.headers.get(READY_HEADER) === 'held') {
+        // The host's held stream never ends: its status is the answer, and the request is dropped.
+        if (response.status === 200) return;
+      } else {
+        // Another origin's answer is read to its end, so the proxy is not left sending to a closed client.
+        const body = await response.text();
+        if (response.status !== 500 || !body.startsWith('Accept service unavailable')) return;
+      }
     } catch {
       // cut off: not ready yet
     } finally {

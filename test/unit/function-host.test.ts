@@ -422,6 +422,7 @@ describe('function host: the start-up probe', () => {
     assert.equal(response.status, 200);
     assert.match(response.head, /^grip-hold: stream$/im);
     assert.match(response.head, /^grip-channel: \S+$/im);
+    assert.match(response.head, /^x-grip-lambda-ready: held$/im);
     assert.equal(seen, undefined, 'the catch-all route was not invoked');
     assert.equal(unmatched.length, before, 'not reported as unmatched');
   });
