@@ -104,6 +104,8 @@ export class RedisPresence {
   readonly #lifetimeMs: number;
   readonly #onChange: PresenceOptions['onChange'];
   #closed = false;
+  /** The connection failed and has not been ready since: Redis is down, so commands fail at once. */
+  #down = false;
 
   /** `redis` is a client, or a URL connected to on first use. */
   constructor(redis: Redis | string, options: PresenceOptions = {}) {
@@ -138,13 +140,12 @@ export class RedisPresence {
     if (this.#closed) return Promise.reject(new Error('presence is closed'));
     return (this.#redis ??= this.#connect().then((client) => {
       // One line when Redis goes away, not ioredis's "Unhandled error event" at every reconnect attempt.
-      let down = false;
       client.on('error', (error: Error) => {
-        if (!down) console.error(`[grip-lambda] presence: Redis unreachable (${error.message})`);
-        down = true;
+        if (!this.#down) console.error(`[grip-lambda] presence: Redis unreachable (${error.message})`);
+        this.#down = true;
       });
       client.on('ready', () => {
-        down = false;
+        this.#down = false;
       });
       client.defineCommand('presenceEnter', { numberOfKeys: 3, lua: ENTER });
       client.defineCommand('presenceSweep', { numberOfKeys: 2, lua: SWEEP });
@@ -160,6 +161,18 @@ export class RedisPresence {
   /** Connects now (at module load, so a cold start does it during Lambda's init); a failure is retried on first use. */
   warm(): void {
     this.#client().catch(() => undefined);
+  }
+
+  /**
+   * The client, unless Redis is known to be down: then a failure at once,
+   * as the feed fails, rather than each command waiting out its timeout
+   * (a second per request of every member while Redis is away). A Redis
+   * that stops answering without closing is still bounded by that timeout.
+   */
+  async #usable(): Promise<Redis & Scripts> {
+    const redis = await this.#client();
+    if (this.#down) throw new Error('Redis unreachable');
+    return redis;
   }
 
   #zset = (room: string) => `${this.#prefix}room:${room}`;
@@ -178,7 +191,7 @@ export class RedisPresence {
       ...(ctx.user !== undefined ? { userId: ctx.user } : {}),
       ...(data !== undefined ? { data } : {}),
     };
-    const redis = await this.#client();
+    const redis = await this.#usable();
     const added = await redis.presenceEnter(
       this.#zset(room),
       this.#hash(room),
@@ -202,7 +215,7 @@ export class RedisPresence {
 
   /** Takes the connection out of `room`, or of every room it is in; announces each leave. */
   async leave(connectionId: string, room?: string): Promise<void> {
-    const redis = await this.#client();
+    const redis = await this.#usable();
     const rooms = room !== undefined ? [room] : await redis.smembers(this.#rooms(connectionId));
     for (const name of rooms) {
       const json = await redis.presenceLeave(this.#zset(name), this.#hash(name), connectionId);
@@ -217,7 +230,7 @@ export class RedisPresence {
    * keep-alives included), and clears out anyone in those rooms whose time is up.
    */
   async refresh(connectionId: string): Promise<void> {
-    const redis = await this.#client();
+    const redis = await this.#usable();
     const rooms = await redis.smembers(this.#rooms(connectionId));
     if (rooms.length === 0) return;
     await redis.pexpire(this.#rooms(connectionId), this.#lifetimeMs * 2);
@@ -231,7 +244,7 @@ export class RedisPresence {
   async members(room: string): Promise<PresenceMember[]> {
     checkRoom(room);
     await this.#sweep(room);
-    const redis = await this.#client();
+    const redis = await this.#usable();
     const all = await redis.hvals(this.#hash(room));
     return all.map((json) => JSON.parse(json) as PresenceMember);
   }
@@ -240,7 +253,7 @@ export class RedisPresence {
   async count(room: string): Promise<number> {
     checkRoom(room);
     await this.#sweep(room);
-    return (await this.#client()).zcard(this.#zset(room));
+    return (await this.#usable()).zcard(this.#zset(room));
   }
 
   /**
@@ -274,11 +287,15 @@ export class RedisPresence {
     this.#closed = true;
     const redis = this.#redis;
     this.#redis = undefined;
-    if (redis !== undefined) await (await redis).quit();
+    if (redis === undefined) return;
+    const client = await redis.catch(() => undefined);
+    // QUIT needs an answer: to a Redis that is down, just drop the connection (and its reconnecting).
+    if (client?.status === 'ready') await client.quit();
+    else client?.disconnect();
   }
 
   async #sweep(room: string): Promise<void> {
-    const gone = await (await this.#client()).presenceSweep(this.#zset(room), this.#hash(room));
+    const gone = await (await this.#usable()).presenceSweep(this.#zset(room), this.#hash(room));
     for (const json of gone) await this.#announce({ action: 'leave', room, member: JSON.parse(json) as PresenceMember, clean: false });
   }
 

@@ -31,3 +31,25 @@ test('after close(), calls fail at once and open no new connection (a late reque
   assert.ok(Date.now() - started < 500);
   // Nothing is left reconnecting: this test's process exits (node --test would report it hanging).
 });
+
+test('Redis unreachable: once the connection has failed, calls fail at once, as the feed does, instead of each waiting out its timeout', async () => {
+  const { freePort } = await import('../../src/local/stack.js');
+  const port = await freePort(); // nothing listens there: a Redis that is down
+  const errors: string[] = [];
+  const consoleError = console.error;
+  console.error = (...args: unknown[]) => void errors.push(String(args[0]));
+  const presence = new RedisPresence(`redis://127.0.0.1:${port}`);
+  try {
+    presence.warm();
+    for (let waited = 0; !errors.some((line) => line.includes('presence: Redis unreachable')); waited += 10) {
+      assert.ok(waited < 5_000, 'the connection failure was reported');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await assert.rejects(presence.count('room'), /Redis unreachable/);
+    await assert.rejects(presence.refresh('conn-1'), /Redis unreachable/);
+  } finally {
+    console.error = consoleError;
+    await presence.close().catch(() => undefined);
+  }
+  assert.equal(errors.filter((line) => line.includes('presence: Redis unreachable')).length, 1, 'said once, not at every reconnect');
+});
