@@ -134,17 +134,17 @@ export async function runPushpin(configDir: string, ports: NodePorts): Promise<R
 
 /**
  * Resolves once a request through the proxy gets an answer that Pushpin's
- * handler took part in. Condure accepts connections before Pushpin's internal
- * ZeroMQ links are up: a request in that window is cut off ("bad seq" in
- * condure's debug log). The proxy's link to the handler's accept service
- * comes up on its own schedule too (pushpin-proxy and pushpin-handler start
- * side by side): seen here, a plain request was already proxied while the
- * first held one, 65 ms after it, got "500 Accept service unavailable."
- * (the proxy's ZeroMQ client had no peer yet: zrpcrequest.cpp) or, once, a
- * closed connection. The function
- * host answers READY_PATH with a stream hold, so a 200 here means held
- * requests work. Another origin's answer (its own 404, say) counts as ready
- * unless it is that 500.
+ * handler took part in. Condure accepts connections before Pushpin's
+ * internal ZeroMQ links are up: a request in that window is cut off ("bad
+ * seq" in condure's debug log). The proxy's link to the handler's accept
+ * service comes up on its own schedule too (pushpin-proxy and
+ * pushpin-handler start side by side): seen here, a plain request was
+ * already proxied while the first held one, 65 ms after it, got "500 Accept
+ * service unavailable." (the proxy's ZeroMQ client had no peer yet:
+ * zrpcrequest.cpp) or, once, a closed connection. So the function host
+ * answers READY_PATH with a stream hold, marked with READY_HEADER: its 200
+ * means held requests work. Another origin's answer (its own 404, say)
+ * counts as ready unless it is that 500.
  */
 async function waitForProxy(port: number, service: Service, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
