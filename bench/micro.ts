@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { decodeWebSocketEvents } from '@fanoutio/grip';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { decodeEvents, encodeEvents } from '../src/protocol/codec.js';
+import { LOCAL_PUSHPIN_SETTINGS } from '../src/local/pushpin-settings.js';
+import { maxMessageBytesFor } from '../src/websocket/limits.js';
 import { handler as gripEcho } from './cold/grip-echo.js';
 
 export interface MicroRow {
@@ -74,10 +76,13 @@ function textBody(count: number, size: number): Uint8Array {
   return encodeEvents(Array.from({ length: count }, () => ({ type: 'TEXT' as const, content: Buffer.from(content) })));
 }
 
+/** The largest single message the local stack's Pushpin carries at once (README, Limits), as the large input. */
+const LARGE = maxMessageBytesFor(LOCAL_PUSHPIN_SETTINGS.clientBufferSize);
+
 export function microInputs(): Input[] {
   return [
     ...[1, 10, 100, 1000].map((count) => ({ label: `${count} × 64 B TEXT`, body: textBody(count, 64) })),
-    { label: '1 × 1 MiB TEXT', body: textBody(1, 1 << 20) },
+    { label: `1 × ${LARGE.toLocaleString('en')} B TEXT`, body: textBody(1, LARGE) },
   ];
 }
 
@@ -96,6 +101,8 @@ export async function measureMicro(log: (line: string) => void = () => {}): Prom
   // Both echoes run without a verify key, as grip's has none; ours says so once.
   delete process.env.GRIP_URL;
   delete process.env.GRIP_VERIFY_KEY;
+  // As the local stack sets it, so the large message is echoed, not refused.
+  process.env.GRIP_MAX_MESSAGE_BYTES = String(LARGE);
   const warn = console.warn;
   console.warn = () => {};
   const { handler: ourEcho } = await import('../functions/echo.js');
@@ -107,16 +114,27 @@ export async function measureMicro(log: (line: string) => void = () => {}): Prom
         () => decodeWebSocketEvents(body),
       );
       rows.push({ work: 'decode', input: label, oursUs, gripUs, ratio: gripUs / oursUs });
-      log(`decode      ${label.padEnd(16)} ours ${fmtUs(oursUs)}  grip ${fmtUs(gripUs)}  ${(gripUs / oursUs).toFixed(1)}×`);
+      log(`decode      ${label.padEnd(18)} ours ${fmtUs(oursUs)}  grip ${fmtUs(gripUs)}  ${(gripUs / oursUs).toFixed(1)}×`);
     }
     for (const { label, body } of microInputs()) {
       const event = httpApiEvent(body);
+      // Each echo must answer with every message (an error answer would be a cheaper, wrong figure).
+      for (const [name, echo] of [
+        ['grip-lambda', ourEcho],
+        ['@fanoutio/grip', gripEcho],
+      ] as const) {
+        const result = (await echo(event)) as { statusCode?: number; body?: string };
+        const echoed = decodeEvents(Buffer.from(result.body ?? '', 'base64')).filter((e) => e.type === 'TEXT').length;
+        const sent = decodeEvents(body).length;
+        if (result.statusCode !== 200 || echoed !== sent)
+          throw new Error(`${name} echo of ${label}: ${result.statusCode}, ${echoed} of ${sent} messages`);
+      }
       const [oursUs, gripUs] = await compareMicros(
         () => ourEcho(event),
         () => gripEcho(event),
       );
       rows.push({ work: 'invocation', input: label, oursUs, gripUs, ratio: gripUs / oursUs });
-      log(`invocation  ${label.padEnd(16)} ours ${fmtUs(oursUs)}  grip ${fmtUs(gripUs)}  ${(gripUs / oursUs).toFixed(1)}×`);
+      log(`invocation  ${label.padEnd(18)} ours ${fmtUs(oursUs)}  grip ${fmtUs(gripUs)}  ${(gripUs / oursUs).toFixed(1)}×`);
     }
   } finally {
     console.warn = warn;
