@@ -180,7 +180,7 @@ function evaluate(
     ...(metAbove
       ? {}
       : {
-          why: `a bundle costs about its size to compile and run at load, and each function carries the toolkit (codec, context, four front doors, the verifier; the publisher where it publishes): ${sizeRange(ours)} against the grip echo's ${(gripEcho.bytes / 1024).toFixed(0)} KB, which checks no signature. Nothing else is left to load on first use: the Grip-Sig code loads on the first request, and @fanoutio/grip's publishing client (jose, node:crypto) on the first publish, from a file of its own. Echo's load above the floor is ${(above(echo0) / above(gripEcho)).toFixed(1)}× the grip echo's, about its size ratio`,
+          why: `a bundle costs about its size to compile and run at load, and each function carries the toolkit (codec, context, four front doors, the verifier; the publisher where it publishes): ${sizeRange(ours)} against the grip echo's ${(gripEcho.bytes / 1024).toFixed(0)} KB, which checks no signature. Nothing else is left to load on first use: the Grip-Sig code loads on the first request, and @fanoutio/grip's publishing client (jose, node:crypto) on the first publish, from a file of its own. Echo's load above the floor is ${(above(echo0) / above(gripEcho)).toFixed(1)}× the grip echo's, for ${(echo0.bytes / gripEcho.bytes).toFixed(1)}× its size`,
         }),
   });
   const echo = ours.find((r) => r.name === 'echo')!;
