@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeSharedFeed } from '../feed/redis-feed.js';
@@ -13,6 +13,9 @@ import { startPushpin, type RunningPushpin } from './pushpin.js';
 import { checkPrograms } from './requirements.js';
 import { readRoutes, type Route, type SkippedEvent } from './routes.js';
 import { reapAbandonedStacks, StackRegistration, type ReapedStack } from './stack-registry.js';
+import { freePort } from './free-port.js';
+
+export { freePort };
 import { maxMessageBytesFor } from '../websocket/limits.js';
 import { LOCAL_PUSHPIN_SETTINGS } from './pushpin-settings.js';
 
@@ -230,8 +233,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       });
     }
   } catch (error) {
+    // The logs go with the run folder on stop: what they say of the failure goes in the error.
+    const said = await logProblems(logDir);
     await stop();
-    throw new Error(`${(error as Error).message} (Pushpin and zurl logs: ${logDir})`, { cause: error });
+    const where = options.logDir !== undefined ? ` (logs: ${logDir})` : '';
+    throw new Error(`${(error as Error).message}${where}${said === '' ? '' : `; the logs said:\n${said}`}`, { cause: error });
   }
   return {
     httpUrl: `http://127.0.0.1:${httpPort}`,
@@ -267,15 +273,18 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   };
 }
 
-/** A port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+/** The warning and error lines of the logs under `dir` (a node's, and each cluster node's), the last 10, each named by its file. */
+async function logProblems(dir: string): Promise<string> {
+  const lines: string[] = [];
+  let files: string[];
+  try {
+    files = (await readdir(dir, { recursive: true })).filter((name) => name.endsWith('.log'));
+  } catch {
+    return '';
+  }
+  for (const name of files.sort()) {
+    const text = await readFile(join(dir, name), 'utf8').catch(() => '');
+    for (const line of text.split('\n')) if (/\[(WARN|ERR)\]|error/i.test(line)) lines.push(`${name}: ${line.trim()}`);
+  }
+  return lines.slice(-10).join('\n');
 }
