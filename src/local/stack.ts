@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeSharedFeed } from '../feed/redis-feed.js';
@@ -14,6 +14,7 @@ import { checkPrograms } from './requirements.js';
 import { readRoutes, type Route, type SkippedEvent } from './routes.js';
 import { reapAbandonedStacks, StackRegistration, type ReapedStack } from './stack-registry.js';
 import { freePort } from './free-port.js';
+import { proxyLogProblems } from './log-problems.js';
 
 export { freePort };
 import { maxMessageBytesFor } from '../websocket/limits.js';
@@ -234,7 +235,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     }
   } catch (error) {
     // The logs go with the run folder on stop: what they say of the failure goes in the error.
-    const said = await logProblems(logDir);
+    const said = proxyLogProblems(logDir).slice(-10).join('\n');
     await stop();
     const where = options.logDir !== undefined ? ` (logs: ${logDir})` : '';
     throw new Error(`${(error as Error).message}${where}${said === '' ? '' : `; the logs said:\n${said}`}`, { cause: error });
@@ -271,20 +272,4 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     },
     stop,
   };
-}
-
-/** The warning and error lines of the logs under `dir` (a node's, and each cluster node's), the last 10, each named by its file. */
-async function logProblems(dir: string): Promise<string> {
-  const lines: string[] = [];
-  let files: string[];
-  try {
-    files = (await readdir(dir, { recursive: true })).filter((name) => name.endsWith('.log'));
-  } catch {
-    return '';
-  }
-  for (const name of files.sort()) {
-    const text = await readFile(join(dir, name), 'utf8').catch(() => '');
-    for (const line of text.split('\n')) if (/\[(WARN|ERR)\]|error/i.test(line)) lines.push(`${name}: ${line.trim()}`);
-  }
-  return lines.slice(-10).join('\n');
 }

@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { after, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { isRunning } from '../../src/local/process-tree.js';
-import { freePort } from '../../src/local/stack.js';
+import { freePort, startStack } from '../../src/local/stack.js';
 import { output, processesOf, signalGroup, startCli, stillRunning, type CliRun } from './support/cli-run.js';
 import { ROOT, waitFor, within } from './support/e2e.js';
 
@@ -246,6 +247,25 @@ describe('grip-lambda dev', () => {
       () => `every process to be gone: ${JSON.stringify(stillRunning(mine))}`,
     );
   });
+});
+
+test('startStack with its client port taken: it rejects, quoting what Pushpin logged (its logs go with the run folder)', {
+  timeout: 60_000,
+}, async () => {
+  const port = await freePort();
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(port, '0.0.0.0', () => resolve()));
+  const env = { ...process.env }; // startStack sets the functions' GRIP settings here; the CLIs this file starts inherit it
+  try {
+    await assert.rejects(
+      startStack({ root: ROOT, redis: false, httpPort: port }),
+      new RegExp(`the logs said:\\n(.*\\n)*pushpin\\.log: .*failed to bind 0\\.0\\.0\\.0:${port}: Address already in use`),
+    );
+  } finally {
+    blocker.close();
+    for (const name of Object.keys(process.env)) if (!(name in env)) delete process.env[name];
+    Object.assign(process.env, env);
+  }
 });
 
 test('a process using startStack (ports 0), ended by Ctrl-C: none of its processes and no temp folder left; stop() twice is safe', {

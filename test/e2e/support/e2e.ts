@@ -3,8 +3,6 @@
 // file's `after` can close whatever a failed test left open.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket, { type RawData } from 'ws';
 
@@ -322,17 +320,4 @@ export function pushpinBefore(major: number, minor: number): boolean {
   return a < major || (a === major && b < minor);
 }
 
-/** The WARN and ERR lines of the Pushpin and zurl logs in `logDir` (none if there are no logs). */
-export function proxyLogProblems(logDir: string): string[] {
-  const lines: string[] = [];
-  for (const file of ['pushpin.log', 'zurl.log']) {
-    let text = '';
-    try {
-      text = readFileSync(join(logDir, file), 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n')) if (/\[(WARN|ERR)/.test(line)) lines.push(`${file}: ${line}`);
-  }
-  return lines;
-}
+export { proxyLogProblems } from '../../../src/local/log-problems.js';
