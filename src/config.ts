@@ -23,10 +23,14 @@ export interface GripSettings {
   readonly prefix: string;
 }
 
+/** The GRIP URLs in GRIP_URL, separated by commas or whitespace. */
+function gripUrls(env: GripEnv): string[] {
+  return (env.GRIP_URL ?? '').split(/[\s,]+/).filter((url) => url !== '');
+}
+
 /** Each GRIP URL in GRIP_URL, parsed by @fanoutio/grip. @throws Error naming the variable for one it cannot parse. */
 export function gripConfigs(env: GripEnv): IGripConfig[] {
-  const urls = (env.GRIP_URL ?? '').split(/[\s,]+/).filter((url) => url !== '');
-  return urls.map((url) => {
+  return gripUrls(env).map((url) => {
     try {
       return parseGripUri(url);
     } catch (error) {
@@ -44,7 +48,7 @@ interface GripUrlKeys {
 }
 
 /**
- * GRIP_URL's entries, split as gripConfigs splits them, each checked to be a
+ * GRIP_URL's entries (`gripUrls`, as gripConfigs reads them), each checked to be a
  * URL (the same error as gripConfigs gives) and its query read as
  * URLSearchParams reads it (`+` is a space, %-escapes decoded, a malformed
  * one kept as written, the first of a repeated name wins). Written out
@@ -53,8 +57,7 @@ interface GripUrlKeys {
  * @throws Error naming the variable for an entry that is not a URL.
  */
 function readGripUrlKeys(env: GripEnv): GripUrlKeys[] {
-  const urls = (env.GRIP_URL ?? '').split(/[\s,]+/).filter((url) => url !== '');
-  return urls.map((url) => {
+  return gripUrls(env).map((url) => {
     if (!URL.canParse(url)) throw new Error(`GRIP_URL is not a valid URL: ${JSON.stringify(url)} (Invalid URL)`);
     const query = new Map<string, string>();
     const start = url.indexOf('?');
