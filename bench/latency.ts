@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { LambdaHttpEvent, LambdaHttpResult } from '../src/lambda/types.js';
+import type { InvocationLog } from '../src/local/function-host.js';
 
 export interface LatencyRow {
   readonly name: string;
@@ -134,7 +135,9 @@ export async function startBaselineOrigins(): Promise<{ readonly extraRoutes: st
  * origin, what the host's own work per request (the API Gateway event, the
  * result read back) costs; against grip-lambda's echo, what the library's does.
  */
-export async function startHostOnlyOrigin(): Promise<{ readonly extraRoute: string; readonly port: number; close(): Promise<void> }> {
+export async function startHostOnlyOrigin(
+  onInvocation?: (log: InvocationLog) => void,
+): Promise<{ readonly extraRoute: string; readonly port: number; close(): Promise<void> }> {
   const { startFunctionHost } = await import('../src/local/function-host.js');
   const headers = { 'Content-Type': 'application/websocket-events', 'Sec-WebSocket-Extensions': 'grip' };
   const handler = async (event: LambdaHttpEvent): Promise<LambdaHttpResult> => {
@@ -144,9 +147,51 @@ export async function startHostOnlyOrigin(): Promise<{ readonly extraRoute: stri
     return { statusCode: 200, headers, body: `TEXT ${(text.length + 2).toString(16)}\r\nm:${text}\r\n` };
   };
   const host = await startFunctionHost({
-    routes: [{ kind: 'httpApi', functionName: 'host-only', method: 'POST', path: '/echo', timeoutSeconds: 6, load: async () => handler }],
+    routes: [
+      { kind: 'httpApi', functionName: HOST_ONLY_FUNCTION, method: 'POST', path: '/echo', timeoutSeconds: 6, load: async () => handler },
+    ],
+    ...(onInvocation !== undefined ? { onInvocation } : {}),
   });
   return { extraRoute: `*,path_beg=/hostonly/,replace_beg=/ 127.0.0.1:${host.port},over_http`, port: host.port, close: () => host.close() };
+}
+
+/** The host-only handler's function name, in its invocation logs. */
+export const HOST_ONLY_FUNCTION = 'host-only';
+
+/**
+ * The handlers' own time per request as the function hosts report it
+ * (`InvocationLog.handlerMs`), by function, while `during` runs: what the
+ * same code costs between round trips through the proxy, beside what it
+ * costs called in a tight loop.
+ */
+export function handlerTimes(): {
+  readonly onInvocation: (log: InvocationLog) => void;
+  during<T>(work: () => Promise<T>): Promise<T>;
+  p50Us(functionName: string): number;
+} {
+  const times = new Map<string, number[]>();
+  let recording = false;
+  return {
+    onInvocation(log) {
+      if (!recording) return;
+      let list = times.get(log.functionName);
+      if (list === undefined) times.set(log.functionName, (list = []));
+      list.push(log.handlerMs);
+    },
+    async during(work) {
+      recording = true;
+      try {
+        return await work();
+      } finally {
+        recording = false;
+      }
+    },
+    p50Us(functionName) {
+      const list = (times.get(functionName) ?? []).sort((a, b) => a - b);
+      if (list.length === 0) throw new Error(`no invocation of ${functionName} was logged`);
+      return quantile(list, 0.5) * 1000;
+    },
+  };
 }
 
 const ORIGINS = [

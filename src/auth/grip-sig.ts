@@ -13,6 +13,8 @@ export interface VerifyKey {
 
 export type VerifyResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
+const OK: VerifyResult = Object.freeze({ ok: true });
+
 export interface GripSigVerifierOptions {
   /** The clock, in ms since the epoch (default `Date.now`). */
   readonly now?: () => number;
@@ -133,14 +135,27 @@ export class GripSigVerifier {
   }
 
   async verify(token: string | undefined, request: SignedRequest = {}): Promise<VerifyResult> {
-    if (!this.required) return { ok: true };
+    return this.check(token, request);
+  }
+
+  /**
+   * `verify`, answered at once, without a promise, when no signature needs
+   * checking: no key configured, no token, or a token already verified (a
+   * proxy signs many requests with one token). A promise only otherwise.
+   */
+  check(token: string | undefined, request: SignedRequest = {}): VerifyResult | Promise<VerifyResult> {
+    if (!this.required) return OK;
     if (token === undefined || token === '') return { ok: false, reason: 'missing Grip-Sig header' };
     const now = this.#now();
     const cachedExpiry = this.#verified.get(token);
     if (cachedExpiry !== undefined) {
-      if (cachedExpiry > now) return { ok: true };
+      if (cachedExpiry > now) return OK;
       this.#verified.delete(token);
     }
+    return this.#verifySignature(token, request, now);
+  }
+
+  async #verifySignature(token: string, request: SignedRequest, now: number): Promise<VerifyResult> {
     const jws = parseCompactJws(token);
     if (jws === undefined) return { ok: false, reason: 'Grip-Sig is not a JWT' };
     const alg = jws.header.alg;

@@ -19,7 +19,21 @@ export type PublicKeySource = { readonly pem: string } | { readonly jwk: JsonWeb
 
 // Any PEM, not only the two kinds grip's loadKey knows (SPKI, PKCS#8): a PKCS#1 `RSA PUBLIC KEY` or a
 // certificate read as a shared secret would let anyone who has the public text sign HS256 tokens.
-const PEM = /^\s*-----BEGIN [A-Z0-9 ]+-----/;
+// Checked by hand, not by a regular expression: the first use of one costs a
+// compile, at every cold start, and this runs when the handler is made.
+function isPem(text: string): boolean {
+  const body = text.trimStart(); // the same whitespace as `\s`
+  const BEGIN = '-----BEGIN ';
+  if (!body.startsWith(BEGIN)) return false;
+  let end = BEGIN.length;
+  for (let code = body.charCodeAt(end); isPemLabelChar(code); code = body.charCodeAt(++end));
+  return end > BEGIN.length && body.startsWith('-----', end);
+}
+
+/** `[A-Z0-9 ]`, the characters of a PEM label. */
+function isPemLabelChar(code: number): boolean {
+  return (code >= 0x41 && code <= 0x5a) || (code >= 0x30 && code <= 0x39) || code === 0x20;
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
@@ -39,7 +53,7 @@ function asJwk(value: unknown): JsonWebKey | undefined {
 }
 
 function fromText(text: string): KeyMaterial | undefined {
-  if (PEM.test(text)) return { kind: 'public', source: { pem: text } };
+  if (isPem(text)) return { kind: 'public', source: { pem: text } };
   const jwk = asJwk(text);
   return jwk === undefined ? undefined : fromJwk(jwk);
 }

@@ -3,6 +3,7 @@ import { lambdaHttpHandler } from '../lambda/pipeline.js';
 import type { GripOptions } from '../lambda/settings.js';
 import type { HttpRequest, HttpResponse, LambdaHandler } from '../lambda/types.js';
 import type { Hold } from './hold.js';
+import { decodeUtf8 } from '../protocol/utf8.js';
 
 /** The request an HTTP function sees, with helpers to read its body. */
 export interface IncomingRequest extends HttpRequest {
@@ -15,8 +16,6 @@ export interface IncomingRequest extends HttpRequest {
 }
 
 export type HttpHandler = (request: IncomingRequest) => HttpResponse | Hold | Promise<HttpResponse | Hold>;
-
-const decoder = new TextDecoder();
 
 // Checked by shape, so that functions that never hold do not load the hold code (@fanoutio/grip).
 function isHold(value: HttpResponse | Hold): value is Hold {
@@ -31,10 +30,10 @@ function incoming(request: HttpRequest, channelPrefix: string): IncomingRequest 
     get query() {
       return (query ??= new URLSearchParams(request.rawQuery));
     },
-    text: () => decoder.decode(request.body),
+    text: () => decodeUtf8(request.body),
     json() {
       try {
-        return JSON.parse(decoder.decode(request.body)) as unknown;
+        return JSON.parse(decodeUtf8(request.body)) as unknown;
       } catch {
         throw new RequestError(400, 'body is not valid JSON');
       }

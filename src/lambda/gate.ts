@@ -1,6 +1,7 @@
 import { RequestError } from '../errors.js';
 import { detectFrontDoor, UnrecognizedEventError } from './detect.js';
 import { readHandlerSettings, type GripOptions, type HandlerSettings } from './settings.js';
+import type { VerifyResult } from '../auth/grip-sig.js';
 import type { FrontDoor, HttpRequest, HttpResponse, LambdaHttpEvent, LambdaHttpResult } from './types.js';
 
 export type { GripOptions } from './settings.js';
@@ -8,8 +9,18 @@ export type { GripOptions } from './settings.js';
 /** What a handler needs once per container: the signature check and the channel prefix. */
 export interface Gate {
   readonly prefix: string;
-  /** Reads and authenticates an event. @throws RequestError (400, 401). */
-  admit(event: LambdaHttpEvent): Promise<{ frontDoor: FrontDoor; request: HttpRequest }>;
+  /**
+   * Reads and authenticates an event; at once when the signature needs no
+   * checking (a token already verified), else a promise.
+   * @throws RequestError (400, 401), or rejects with one.
+   */
+  admit(event: LambdaHttpEvent): Admitted | Promise<Admitted>;
+}
+
+/** An event read and authenticated. */
+export interface Admitted {
+  readonly frontDoor: FrontDoor;
+  readonly request: HttpRequest;
 }
 
 /**
@@ -26,7 +37,7 @@ export function gateFor(settings: HandlerSettings): Gate {
   let warned = false;
   return {
     prefix: settings.prefix,
-    async admit(event) {
+    admit(event) {
       let frontDoor: FrontDoor;
       let request: HttpRequest;
       try {
@@ -45,13 +56,19 @@ export function gateFor(settings: HandlerSettings): Gate {
             '[grip-lambda] no GRIP verify key configured: requests are not checked for Grip-Sig (set GRIP_URL with iss and key, or GRIP_VERIFY_KEY)',
           );
         }
-      } else {
-        const result = await verifier.verify(request.headers.get('grip-sig'), { disconnectOnly: holdsOnlyDisconnect(request) });
-        if (!result.ok) throw new RequestError(401, result.reason);
+        return { frontDoor, request };
       }
-      return { frontDoor, request };
+      const admitted: Admitted = { frontDoor, request };
+      const result = verifier.check(request.headers.get('grip-sig'), { disconnectOnly: holdsOnlyDisconnect(request) });
+      return result instanceof Promise ? result.then((checked) => admittedIf(checked, admitted)) : admittedIf(result, admitted);
     },
   };
+}
+
+/** @throws RequestError (401) when the signature check failed. */
+function admittedIf(result: VerifyResult, admitted: Admitted): Admitted {
+  if (!result.ok) throw new RequestError(401, result.reason);
+  return admitted;
 }
 
 const DISCONNECT_ONLY = Buffer.from('DISCONNECT\r\n', 'latin1');

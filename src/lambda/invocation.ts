@@ -38,24 +38,33 @@ export function markLogged(error: unknown): void {
  * (`waitUntil`), its own only: invocations served at the same time by one
  * process do not wait for each other. Waiting never fails the invocation:
  * pending work reports failures to whoever awaits it, and each failure not
- * already logged is logged here, once.
+ * already logged is logged here, once. `fn` may answer at once: most
+ * invocations leave nothing pending, and then nothing more is awaited.
  */
-export async function runInvocation<T>(context: Context | undefined, fn: () => Promise<T>, settings?: HandlerSettings): Promise<T> {
+export function runInvocation<T>(context: Context | undefined, fn: () => T | Promise<T>, settings?: HandlerSettings): Promise<T> {
   const deadline =
     context !== undefined && typeof context.getRemainingTimeInMillis === 'function'
       ? Date.now() + context.getRemainingTimeInMillis() - RETURN_MARGIN_MS
       : undefined;
   const invocation: Invocation = { deadline, settings, pending: new Set(), failures: new Set() };
+  let result: T | Promise<T>;
   try {
-    return await current.run(invocation, fn);
-  } finally {
-    // Pending work may start more (a publish in a callback of another): wait until none is left.
-    while (invocation.pending.size > 0) await Promise.all(invocation.pending);
-    for (const error of invocation.failures) {
-      if (typeof error === 'object' && error !== null && logged.has(error)) continue;
-      markLogged(error);
-      console.error(`[grip-lambda] ${describeError(error)}`);
-    }
+    result = current.run(invocation, fn);
+  } catch (error) {
+    return settle(invocation).then(() => Promise.reject(error));
+  }
+  if (!(result instanceof Promise) && invocation.pending.size === 0 && invocation.failures.size === 0) return Promise.resolve(result);
+  return Promise.resolve(result).finally(() => settle(invocation));
+}
+
+/** Waits for an invocation's pending work, then logs its failures; never rejects. */
+async function settle(invocation: Invocation): Promise<void> {
+  // Pending work may start more (a publish in a callback of another): wait until none is left.
+  while (invocation.pending.size > 0) await Promise.all(invocation.pending);
+  for (const error of invocation.failures) {
+    if (typeof error === 'object' && error !== null && logged.has(error)) continue;
+    markLogged(error);
+    console.error(`[grip-lambda] ${describeError(error)}`);
   }
 }
 

@@ -31,7 +31,10 @@ export interface InvocationLog {
   readonly connectionId: string | undefined;
   readonly eventsIn: readonly string[];
   readonly eventsOut: readonly string[];
+  /** From the request's first byte to the answer written. */
   readonly durationMs: number;
+  /** From calling the handler to its result: the function's own time, without the request's transfer or the host's work. */
+  readonly handlerMs: number;
 }
 
 /** A request no route serves, with why (e.g. the path is declared for another method). */
@@ -70,6 +73,7 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<R
     binaryMediaTypes: options.binaryMediaTypes ?? [],
     deadlines: new DeadlineWatch(),
     handlers: new Map(),
+    routed: new Map(),
   };
   const server = createServer((req, res) => serve(req, res, host));
   server.keepAliveTimeout = 60_000;
@@ -97,7 +101,16 @@ interface Host {
   readonly deadlines: DeadlineWatch;
   /** Each route's handler once loaded, so a request does not wait on the load's settled promise. */
   readonly handlers: Map<Route, LambdaHandler>;
+  /**
+   * Request targets already routed, by method and URL: every request of a
+   * WebSocket connection comes to the same URL, and a lookup costs less
+   * than parsing and matching again.
+   */
+  readonly routed: Map<string, { readonly target: RequestTarget; readonly match: RouteMatch }>;
 }
+
+/** Routed targets kept; past this, the cache starts over (URLs with ids in them would grow it for ever). */
+const MAX_ROUTED = 1024;
 
 /**
  * One request, start to answer. Written with callbacks rather than async
@@ -108,27 +121,36 @@ interface Host {
 function serve(req: IncomingMessage, res: ServerResponse, host: Host): void {
   const started = performance.now();
   const method = req.method ?? 'GET';
-  let target: RequestTarget;
-  let match: RouteMatch | undefined;
-  try {
-    target = parseRequestTarget(req.url ?? '/');
-  } catch (error) {
-    hostFailed(req, res, error);
-    return;
+  const url = req.url ?? '/';
+  const key = `${method} ${url}`;
+  let routed = host.routed.get(key);
+  if (routed === undefined) {
+    let target: RequestTarget;
+    try {
+      target = parseRequestTarget(url);
+    } catch (error) {
+      hostFailed(req, res, error);
+      return;
+    }
+    if (target.path === READY_PATH) {
+      res.writeHead(200, READY_HOLD).end('ready\n');
+      return;
+    }
+    let match: RouteMatch | undefined;
+    try {
+      match = host.table.match(method, target.path);
+    } catch {
+      match = undefined; // a malformed %-escape in the path
+    }
+    if (match === undefined) {
+      answerUnmatched(req, res, host, method, target.path);
+      return;
+    }
+    if (host.routed.size >= MAX_ROUTED) host.routed.clear();
+    routed = { target, match };
+    host.routed.set(key, routed);
   }
-  if (target.path === READY_PATH) {
-    res.writeHead(200, READY_HOLD).end('ready\n');
-    return;
-  }
-  try {
-    match = host.table.match(method, target.path);
-  } catch {
-    match = undefined; // a malformed %-escape in the path
-  }
-  if (match === undefined) {
-    answerUnmatched(req, res, host, method, target.path);
-    return;
-  }
+  const { target, match } = routed;
   const exchange = new Exchange(req, res, host, started, method, target, match);
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -139,6 +161,8 @@ function serve(req: IncomingMessage, res: ServerResponse, host: Host): void {
 /** A request matched to a route, from its body to the answer. */
 class Exchange {
   #body: Buffer = EMPTY_BODY;
+  /** performance.now() when the handler was called. */
+  #invoked = 0;
 
   constructor(
     readonly req: IncomingMessage,
@@ -176,6 +200,7 @@ class Exchange {
     }
     const timeoutMs = route.timeoutSeconds * 1000;
     const context = lambdaContext(route.functionName, Date.now() + timeoutMs);
+    this.#invoked = performance.now();
     this.host.deadlines.run(
       timeoutMs,
       () => handler(event, context),
@@ -184,6 +209,7 @@ class Exchange {
   }
 
   #answer(outcome: Outcome<unknown>): void {
+    const handlerMs = performance.now() - this.#invoked;
     const { req, res, host } = this;
     const { route } = this.match.compiled;
     let result: unknown;
@@ -226,6 +252,7 @@ class Exchange {
         ? eventTypes(typeof response.body === 'string' ? Buffer.from(response.body) : response.body)
         : [],
       durationMs: performance.now() - this.started,
+      handlerMs,
     });
   }
 }

@@ -1,3 +1,5 @@
+import { decodeUtf8 } from './utf8.js';
+
 /** Close codes (RFC 6455 §7.4) that the toolkit uses by name. */
 export const CloseCode = {
   NORMAL: 1000,
@@ -30,9 +32,6 @@ export function isSendableCloseCode(code: number): boolean {
   return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014);
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
 /**
  * Builds a CLOSE payload: 2-byte big-endian code, then the UTF-8 reason.
  * @throws TypeError for a code that may not be sent or a reason over 123 bytes.
@@ -41,7 +40,7 @@ export function encodeClosePayload(code: number, reason = ''): Uint8Array {
   if (!isSendableCloseCode(code)) {
     throw new TypeError(`invalid WebSocket close code: ${code} (use 1000-1003, 1007-1014 or 3000-4999)`);
   }
-  const reasonBytes = encoder.encode(reason);
+  const reasonBytes = Buffer.from(reason, 'utf8');
   if (reasonBytes.length > MAX_CLOSE_REASON_BYTES) {
     throw new TypeError(`close reason is ${reasonBytes.length} bytes; at most ${MAX_CLOSE_REASON_BYTES} fit a close frame`);
   }
@@ -65,6 +64,6 @@ export function decodeClosePayload(content: Uint8Array | undefined): CloseInfo {
   }
   return {
     code: (content[0]! << 8) | content[1]!,
-    reason: content.length > 2 ? decoder.decode(content.subarray(2)) : '',
+    reason: content.length > 2 ? decodeUtf8(content.subarray(2)) : '',
   };
 }

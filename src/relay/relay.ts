@@ -5,6 +5,7 @@ import { markLogged, runInvocation } from '../lambda/invocation.js';
 import { longPollResponse, httpStream, wsMessage } from '../publish/formats.js';
 import { getPublisher, type ChannelItem, type GripPublisher } from '../publish/publisher.js';
 import { readSourceRecords, type RelayEvent, type SourceRecord } from './records.js';
+import { decodeUtf8Strict } from '../protocol/utf8.js';
 
 /** A Lambda function for SQS, Kinesis, DynamoDB Streams and Kafka events, as `relay()` makes it. */
 export type RelayHandler = (event: RelayEvent, context?: Context) => Promise<RelayResult>;
@@ -62,8 +63,6 @@ export interface RelayResult {
   readonly batchItemFailures: { readonly itemIdentifier: string }[];
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
 /**
  * The default mapper: the record is JSON `{"channel": "...", "message": "..."}`.
  * @throws PermanentRecordError for a record that is not UTF-8, not JSON, or not of that shape.
@@ -71,7 +70,9 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export const jsonMapper: RelayMapper = (record) => {
   let value: { channel?: unknown; message?: unknown } | null;
   try {
-    value = JSON.parse(decoder.decode(record.body)) as typeof value;
+    const text = decodeUtf8Strict(record.body);
+    if (text === undefined) throw new TypeError('the bytes are not valid UTF-8');
+    value = JSON.parse(text) as typeof value;
   } catch (error) {
     throw new PermanentRecordError(`record is not UTF-8 JSON: ${(error as Error).message}`, { cause: error });
   }

@@ -1,5 +1,6 @@
 import { CloseCode, decodeClosePayload, encodeClosePayload, isSendableCloseCode, type CloseInfo } from '../protocol/close.js';
 import { encodeEvents } from '../protocol/codec.js';
+import { decodeUtf8Strict } from '../protocol/utf8.js';
 import {
   encodeControlMessage,
   keepAliveMessage,
@@ -41,7 +42,6 @@ export interface SubscribeOptions {
   readonly filters?: readonly SubscriptionFilter[];
 }
 
-const textDecoder = new TextDecoder('utf-8', { fatal: true });
 const PONG_EMPTY: WebSocketEvent = { type: 'PONG' };
 
 export interface ContextOptions {
@@ -293,11 +293,8 @@ export class WebSocketContext {
       const event = this.#in[this.#next++]!;
       switch (event.type) {
         case 'TEXT': {
-          const content = event.content ?? new Uint8Array(0);
-          let data: string;
-          try {
-            data = textDecoder.decode(content);
-          } catch {
+          const data = event.content === undefined ? '' : decodeUtf8Strict(event.content);
+          if (data === undefined) {
             this.close(CloseCode.INVALID_PAYLOAD, 'invalid UTF-8');
             throw new TypeError(`connection ${this.id}: TEXT message is not valid UTF-8`);
           }

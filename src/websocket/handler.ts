@@ -91,51 +91,104 @@ function defaultGate(): Gate {
  */
 export function websocket(handlers: WebSocketHandlers, options: GripOptions = {}): LambdaHandler {
   const limits = readProxyLimits(options.env ?? process.env);
-  return lambdaHttpHandler(async (request, settings) => {
+  return lambdaHttpHandler((request, settings) => {
     const ctx = decodeWebSocketRequest(request, settings.prefix, limits);
-    await dispatch(ctx, handlers);
-    return ctx.toResponse();
+    const dispatched = dispatch(ctx, handlers);
+    return dispatched === undefined ? ctx.toResponse() : dispatched.then(() => ctx.toResponse());
   }, options);
 }
 
-/** Runs the callbacks for each event in order; a throw closes the connection with 1011. */
-export async function dispatch(ctx: WebSocketContext, handlers: WebSocketHandlers): Promise<void> {
-  let stage = 'onOpen';
+/**
+ * Runs the callbacks for each event in order; a throw closes the connection
+ * with 1011. Done at once (undefined) unless a callback returns a promise:
+ * most return nothing, and a promise per request is work on every
+ * invocation.
+ */
+export function dispatch(ctx: WebSocketContext, handlers: WebSocketHandlers): Promise<void> | undefined {
+  const run = new EventDispatch(ctx, handlers);
+  let pending: PromiseLike<unknown> | undefined;
   try {
-    if (ctx.isOpening && handlers.onOpen !== undefined) {
-      await handlers.onOpen(ctx);
-      if (ctx.state === 'rejected') return;
-    } else if (handlers.onRequest !== undefined) {
-      stage = 'onRequest';
-      await handlers.onRequest(ctx);
+    pending = run.advance();
+  } catch (error) {
+    run.failed(error);
+    return undefined;
+  }
+  return pending === undefined ? undefined : run.continueAfter(pending);
+}
+
+type Stage = 'onOpen' | 'onRequest' | 'recv' | 'onMessage' | 'onClose';
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
+}
+
+/** One request's events through the callbacks, paused while a callback's promise is pending. */
+class EventDispatch {
+  /** The callback running or last run, named in the log when it throws. */
+  #stage: Stage | undefined;
+  #closed = false;
+
+  constructor(
+    private readonly ctx: WebSocketContext,
+    private readonly handlers: WebSocketHandlers,
+  ) {}
+
+  /** Runs callbacks until one returns a promise (returned: call again once it settles) or none is left (undefined). */
+  advance(): PromiseLike<unknown> | undefined {
+    const { ctx, handlers } = this;
+    if (this.#stage === undefined) {
+      if (ctx.isOpening && handlers.onOpen !== undefined) {
+        this.#stage = 'onOpen';
+        const returned = handlers.onOpen(ctx);
+        if (isThenable(returned)) return returned;
+      } else if (handlers.onRequest !== undefined) {
+        this.#stage = 'onRequest';
+        const returned = handlers.onRequest(ctx);
+        if (isThenable(returned)) return returned;
+      }
     }
-    for (;;) {
-      stage = 'recv';
+    if (this.#stage === 'onOpen' && ctx.state === 'rejected') return undefined;
+    while (!this.#closed) {
+      this.#stage = 'recv';
       let received;
       try {
         received = ctx.recv();
       } catch (error) {
         console.warn(`[grip-lambda] connection ${ctx.id}: ${(error as Error).message}; closed with 1007`);
-        return;
+        return undefined;
       }
-      if (received === undefined) return;
+      if (received === undefined) return undefined;
       if (received.type === 'close') {
-        stage = 'onClose';
-        if (handlers.onClose !== undefined) await handlers.onClose(ctx, received.close);
-        return;
+        this.#closed = true;
+        this.#stage = 'onClose';
+        return handlers.onClose === undefined ? undefined : thenableOrUndefined(handlers.onClose(ctx, received.close));
       }
       if (ctx.state === 'closed') continue; // the function closed: later messages have nowhere to go
-      stage = 'onMessage';
+      this.#stage = 'onMessage';
       if (handlers.onMessage !== undefined) {
-        // Most message callbacks return nothing: awaiting that would cost a promise per message.
         const returned = handlers.onMessage(ctx, received);
-        if (returned !== undefined) await returned;
+        if (isThenable(returned)) return returned;
       }
     }
-  } catch (error) {
-    logError(ctx, stage, error);
-    ctx.close(CloseCode.INTERNAL_ERROR, 'internal error'); // does nothing once rejected, closed or gone
+    return undefined;
   }
+
+  async continueAfter(pending: PromiseLike<unknown>): Promise<void> {
+    try {
+      for (let next: PromiseLike<unknown> | undefined = pending; next !== undefined; next = this.advance()) await next;
+    } catch (error) {
+      this.failed(error);
+    }
+  }
+
+  failed(error: unknown): void {
+    logError(this.ctx, this.#stage ?? 'onOpen', error);
+    this.ctx.close(CloseCode.INTERNAL_ERROR, 'internal error'); // does nothing once rejected, closed or gone
+  }
+}
+
+function thenableOrUndefined(value: unknown): PromiseLike<unknown> | undefined {
+  return isThenable(value) ? value : undefined;
 }
 
 function logError(ctx: WebSocketContext, stage: string, error: unknown): void {

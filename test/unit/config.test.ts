@@ -206,3 +206,28 @@ describe('readGripSettings', () => {
     }
   });
 });
+
+describe('readKeyMaterial: what reads as a PEM', () => {
+  // The rule as it was written before it was checked by hand: any PEM label, after any leading whitespace.
+  const PEM = /^\s*-----BEGIN [A-Z0-9 ]+-----/;
+  const texts = [
+    '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----',
+    '  \n\t-----BEGIN RSA PUBLIC KEY-----',
+    '\u00a0\ufeff-----BEGIN CERTIFICATE-----',
+    '-----BEGIN EC PRIVATE KEY 2-----',
+    '-----BEGIN -----',
+    '-----BEGIN public key-----',
+    '-----BEGIN PUBLIC KEY----',
+    '-----BEGIN PUBLIC-KEY-----',
+    '-----BEGINPUBLIC KEY-----',
+    'x-----BEGIN PUBLIC KEY-----',
+    '-----BEGIN ',
+    'changeme',
+    '',
+  ];
+  for (const text of texts) {
+    test(JSON.stringify(text), () => {
+      assert.equal(readKeyMaterial(text).kind, PEM.test(text) ? 'public' : 'secret');
+    });
+  }
+});
