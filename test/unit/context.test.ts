@@ -239,6 +239,23 @@ describe('receiving', () => {
     assert.deepEqual(Buffer.from(events[0]!.content!), Buffer.from(closeContent(1007, 'invalid UTF-8')));
   });
 
+  test('TEXT is read as TextDecoder reads UTF-8: a leading byte order mark is dropped, one later is kept', () => {
+    const ctx = context([ev('TEXT', '\ufeffhi\ufeff'), ev('TEXT', 'é€😀'), ev('TEXT', '')]);
+    assert.deepEqual(
+      [ctx.recv(), ctx.recv(), ctx.recv()],
+      [
+        { type: 'text', data: 'hi\ufeff' },
+        { type: 'text', data: 'é€😀' },
+        { type: 'text', data: '' },
+      ],
+    );
+  });
+
+  test("a CLOSE's reason is read as TextDecoder reads it: bytes that are not UTF-8 become U+FFFD", () => {
+    const ctx = context([ev('CLOSE', new Uint8Array([0x03, 0xe8, 0x6f, 0xff, 0x6b]))]);
+    assert.deepEqual(ctx.recv(), { type: 'close', close: { code: 1000, reason: 'o\ufffdk', clean: true } });
+  });
+
   test('a lone surrogate encoded as UTF-8 (CESU) is not valid UTF-8', () => {
     const ctx = context([ev('TEXT', new Uint8Array([0xed, 0xa0, 0x80]))]);
     assert.throws(() => ctx.recv(), TypeError);

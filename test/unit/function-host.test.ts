@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { READY_PATH, startFunctionHost, type RunningFunctionHost } from '../../src/local/function-host.js';
+import { READY_PATH, startFunctionHost, type InvocationLog, type RunningFunctionHost } from '../../src/local/function-host.js';
 import type { Route } from '../../src/local/routes.js';
 import type { LambdaHttpEvent, LambdaHttpResult } from '../../src/lambda/types.js';
 
@@ -274,6 +274,44 @@ describe('function host: the HTTP API (payload 2.0) event', () => {
     const ids = [first, second].map((s) => (s.event.requestContext as { requestId: string }).requestId);
     assert.notEqual(ids[0], ids[1]);
     assert.ok(first.remainingMs > 5_000 && first.remainingMs <= 6_000, `remaining ${first.remainingMs} ms of 6 s`);
+  });
+});
+
+describe('function host: requests to a URL already routed', () => {
+  test('each event has path parameters of its own: a handler changing them changes nothing for the next request', async () => {
+    for (const kind of ['httpApi', 'http'] as const) {
+      const head = kind === 'http' ? 'POST /rest/7 HTTP/1.1\r\n' : 'POST /chat/a HTTP/1.1\r\n';
+      const name = kind === 'http' ? 'id' : 'room';
+      await send(`${head}Content-Type: application/websocket-events\r\n`, Buffer.from('OPEN\r\n'));
+      const first = (seen!.event as { pathParameters: Record<string, string> }).pathParameters;
+      const value = first[name];
+      first[name] = 'changed';
+      await send(`${head}Content-Type: application/websocket-events\r\n`, Buffer.from('OPEN\r\n'));
+      assert.deepEqual((seen!.event as { pathParameters: Record<string, string> }).pathParameters, { [name]: value }, kind);
+    }
+  });
+});
+
+describe('function host: the invocation log', () => {
+  test("handlerMs is the handler's own time: from its call to its result, within durationMs", async () => {
+    const logs: InvocationLog[] = [];
+    const timed = await startFunctionHost({
+      routes: [
+        route('httpApi', 'POST', '/wait', () => new Promise((resolve) => setTimeout(() => resolve({ statusCode: 200, body: '' }), 40))),
+      ],
+      onInvocation: (log) => logs.push(log),
+    });
+    try {
+      const res = await fetch(`http://127.0.0.1:${timed.port}/wait`, { method: 'POST', body: 'x' });
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+      assert.equal(logs.length, 1);
+      const [log] = logs as [InvocationLog];
+      assert.ok(log.handlerMs >= 35, `handlerMs ${log.handlerMs}`);
+      assert.ok(log.handlerMs <= log.durationMs, `handlerMs ${log.handlerMs} within durationMs ${log.durationMs}`);
+    } finally {
+      await timed.close();
+    }
   });
 });
 

@@ -107,3 +107,44 @@ describe('routeMessages', () => {
     assert.equal(errors.length, 1);
   });
 });
+
+describe('dispatch', () => {
+  test('callbacks that return nothing run at once, with no promise; one that returns a promise is waited for, in order', async () => {
+    const seen: string[] = [];
+    const ctx = context([text('a'), text('b')]);
+    assert.equal(dispatch(ctx, { onMessage: (_, m) => void seen.push(m.data as string) }), undefined);
+    assert.deepEqual(seen, ['a', 'b']);
+    const later = context([text('a'), text('b'), text('c')]);
+    const order: string[] = [];
+    const pending = dispatch(later, {
+      onMessage: (_, m) =>
+        m.data === 'b'
+          ? new Promise<void>((resolve) => setTimeout(() => (order.push('b'), resolve()), 5))
+          : void order.push(m.data as string),
+    });
+    assert.ok(pending instanceof Promise);
+    assert.deepEqual(order, ['a']);
+    await pending;
+    assert.deepEqual(order, ['a', 'b', 'c']);
+  });
+
+  test('a callback that throws at once or rejects later: logged with the stage, the connection closed with 1011', async (t) => {
+    const errors = t.mock.method(console, 'error', () => {});
+    const now = context([text('a')]);
+    assert.equal(
+      dispatch(now, {
+        onMessage: () => {
+          throw new Error('at once');
+        },
+      }),
+      undefined,
+    );
+    assert.equal(now.state, 'closed');
+    const later = context([text('a'), text('b')]);
+    await dispatch(later, { onMessage: async () => Promise.reject(new Error('later')) });
+    assert.equal(later.state, 'closed');
+    assert.equal(errors.mock.callCount(), 2);
+    assert.match(String(errors.mock.calls[0]!.arguments[0]), /connection c1: error in onMessage: .*at once/);
+    assert.match(String(errors.mock.calls[1]!.arguments[0]), /connection c1: error in onMessage: .*later/);
+  });
+});
