@@ -119,7 +119,12 @@ describe('dispatch', () => {
     const pending = dispatch(later, {
       onMessage: (_, m) =>
         m.data === 'b'
-          ? new Promise<void>((resolve) => setTimeout(() => (order.push('b'), resolve()), 5))
+          ? new Promise<void>((resolve) =>
+              setTimeout(() => {
+                order.push('b');
+                resolve();
+              }, 5),
+            )
           : void order.push(m.data as string),
     });
     assert.ok(pending instanceof Promise);
