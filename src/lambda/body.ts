@@ -1,4 +1,5 @@
 import { RequestError } from '../errors.js';
+import { asBuffer } from '../protocol/utf8.js';
 import type { HttpResponse } from './types.js';
 
 const EMPTY = new Uint8Array(0);
@@ -14,11 +15,7 @@ export function decodeBody(body: string | null | undefined, isBase64Encoded: boo
 export function encodeBody(response: HttpResponse): { body: string; isBase64Encoded: boolean } {
   const { body } = response;
   if (typeof body === 'string') return { body, isBase64Encoded: false };
-  return { body: toBuffer(body).toString('base64'), isBase64Encoded: true };
-}
-
-export function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { body: asBuffer(body).toString('base64'), isBase64Encoded: true };
 }
 
 /** Lower-cases header names; later duplicates win, as in a single-value header map. */

@@ -5,7 +5,7 @@ import { isUtf8 } from 'node:buffer';
 // make at cold start and more per call than these.
 
 /** The bytes as a Buffer, without copying. */
-function asBuffer(bytes: Uint8Array): Buffer {
+export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
