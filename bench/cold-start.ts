@@ -174,6 +174,7 @@ export async function measureColdStart(samples = 21): Promise<ColdStartRow[]> {
   entries.push(['Grip-Sig alone: jose', 'signature check', join(root, 'bench/cold/sig-jose.ts'), true]);
   entries.push(['Grip-Sig alone: node:crypto at init', 'signature check', join(root, 'bench/cold/sig-node-crypto.ts'), true]);
   entries.push(['Grip-Sig alone: node:crypto on first use', 'signature check', join(root, 'bench/cold/sig-node-crypto-lazy.ts'), true]);
+  entries.push(['Grip-Sig alone: @noble/hashes on first use', 'signature check', join(root, 'bench/cold/sig-noble.ts'), true]);
   entries.push(['Grip-Sig alone: GripSigVerifier', 'signature check', join(root, 'bench/cold/sig-grip-lambda.ts'), true]);
   const dir = mkdtempSync(join(tmpdir(), 'grip-cold-'));
   const files: string[] = [];

@@ -1,16 +1,15 @@
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { hmacSha256 } from './sha256.js';
 
 /**
  * HS256 in JavaScript: Pushpin signs every request this way, and loading
  * node:crypto (OpenSSL's set-up) costs about 3.5 ms of a cold start, more
- * than the rest of a function. Other algorithms use node:crypto, loaded on
+ * than the rest of a function (see sha256.ts). Other algorithms use node:crypto, loaded on
  * first use (`node-crypto.ts`). Returns a check for one secret: the HMAC
- * state after the key is computed once and cloned for each token.
+ * states after the key are computed once and copied for each token.
  */
 export function hs256Verifier(secret: Uint8Array): (signingInput: Uint8Array, signature: Uint8Array) => boolean {
-  const keyed = hmac.create(sha256, secret);
-  return (signingInput, signature) => equalInConstantTime(keyed.clone().update(signingInput).digest(), signature);
+  const mac = hmacSha256(secret);
+  return (signingInput, signature) => equalInConstantTime(mac(signingInput), signature);
 }
 
 /** Compares every byte whatever the first difference, so timing does not reveal the MAC. */
