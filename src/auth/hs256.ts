@@ -1,11 +1,11 @@
 import { hmacSha256 } from './sha256.js';
 
 /**
- * HS256 in JavaScript: Pushpin signs every request this way, and loading
- * node:crypto (OpenSSL's set-up) costs about 3.5 ms of a cold start, more
- * than the rest of a function (see sha256.ts). Other algorithms use node:crypto, loaded on
- * first use (`node-crypto.ts`). Returns a check for one secret: the HMAC
- * states after the key are computed once and copied for each token.
+ * HS256 in JavaScript (sha256.ts): Pushpin signs every request this way,
+ * and loading node:crypto (OpenSSL's set-up) costs about 3.5 ms of a cold
+ * start, more than the rest of a function. Other algorithms use
+ * node:crypto, loaded on first use (`node-crypto.ts`). Returns a check for
+ * one secret: the HMAC states after the key are computed once.
  */
 export function hs256Verifier(secret: Uint8Array): (signingInput: Uint8Array, signature: Uint8Array) => boolean {
   const mac = hmacSha256(secret);

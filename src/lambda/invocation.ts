@@ -53,7 +53,8 @@ export function runInvocation<T>(context: Context | undefined, fn: () => T | Pro
   } catch (error) {
     return settle(invocation).then(() => Promise.reject(error));
   }
-  if (!(result instanceof Promise) && invocation.pending.size === 0 && invocation.failures.size === 0) return Promise.resolve(result);
+  // Failures are only ever recorded later, by pending work: none pending, nothing to wait for or log.
+  if (!(result instanceof Promise) && invocation.pending.size === 0) return Promise.resolve(result);
   return Promise.resolve(result).finally(() => settle(invocation));
 }
 

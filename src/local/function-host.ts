@@ -188,12 +188,14 @@ class Exchange {
       );
       return;
     }
+    // A copy: the routed match is shared by every request to this URL, and a handler may change its event.
+    const params = this.match.params === undefined ? undefined : { ...this.match.params };
     let event: LambdaHttpEvent;
     try {
       event =
         route.kind === 'http'
-          ? buildRestEvent(this.req, this.target, body, route, this.match.params, this.host.binaryMediaTypes)
-          : buildHttpApiEvent(this.req, this.target, body, this.match.compiled.routeKey, this.match.params);
+          ? buildRestEvent(this.req, this.target, body, route, params, this.host.binaryMediaTypes)
+          : buildHttpApiEvent(this.req, this.target, body, this.match.compiled.routeKey, params);
     } catch (error) {
       hostFailed(this.req, this.res, error);
       return;

@@ -41,8 +41,7 @@ export function buildHttpApiEvent(
   if (cookies !== undefined) event.cookies = cookies;
   event.headers = headers;
   if (target.query !== '') event.queryStringParameters = queryParameters(target.query);
-  // A copy: the routed match, and its params, serve every request to the same URL.
-  if (params !== undefined) event.pathParameters = { ...params };
+  if (params !== undefined) event.pathParameters = params;
   event.requestContext = {
     accountId: 'offline',
     apiId: 'local',

@@ -58,7 +58,7 @@ export function buildRestEvent(
     multiValueHeaders,
     queryStringParameters: hasQuery ? query : null,
     multiValueQueryStringParameters: hasQuery ? multiQuery : null,
-    pathParameters: params === undefined ? null : { ...params }, // a copy: the routed match serves every request to this URL
+    pathParameters: params ?? null,
     stageVariables: null,
     requestContext: {
       accountId: 'offline',

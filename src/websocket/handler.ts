@@ -118,15 +118,15 @@ export function dispatch(ctx: WebSocketContext, handlers: WebSocketHandlers): Pr
 
 type Stage = 'onOpen' | 'onRequest' | 'recv' | 'onMessage' | 'onClose';
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
+/** What a callback returned, when it is a promise to wait for. */
+function pendingOf(returned: unknown): PromiseLike<unknown> | undefined {
+  return typeof (returned as PromiseLike<unknown> | undefined)?.then === 'function' ? (returned as PromiseLike<unknown>) : undefined;
 }
 
 /** One request's events through the callbacks, paused while a callback's promise is pending. */
 class EventDispatch {
-  /** The callback running or last run, named in the log when it throws. */
+  /** The callback running or last run, named in the log when it throws; `onClose` is the last. */
   #stage: Stage | undefined;
-  #closed = false;
 
   constructor(
     private readonly ctx: WebSocketContext,
@@ -136,19 +136,19 @@ class EventDispatch {
   /** Runs callbacks until one returns a promise (returned: call again once it settles) or none is left (undefined). */
   advance(): PromiseLike<unknown> | undefined {
     const { ctx, handlers } = this;
+    let pending: PromiseLike<unknown> | undefined;
     if (this.#stage === undefined) {
       if (ctx.isOpening && handlers.onOpen !== undefined) {
         this.#stage = 'onOpen';
-        const returned = handlers.onOpen(ctx);
-        if (isThenable(returned)) return returned;
+        pending = pendingOf(handlers.onOpen(ctx));
       } else if (handlers.onRequest !== undefined) {
         this.#stage = 'onRequest';
-        const returned = handlers.onRequest(ctx);
-        if (isThenable(returned)) return returned;
+        pending = pendingOf(handlers.onRequest(ctx));
       }
+      if (pending !== undefined) return pending;
     }
     if (this.#stage === 'onOpen' && ctx.state === 'rejected') return undefined;
-    while (!this.#closed) {
+    while (this.#stage !== 'onClose') {
       this.#stage = 'recv';
       let received;
       try {
@@ -159,15 +159,14 @@ class EventDispatch {
       }
       if (received === undefined) return undefined;
       if (received.type === 'close') {
-        this.#closed = true;
         this.#stage = 'onClose';
-        return handlers.onClose === undefined ? undefined : thenableOrUndefined(handlers.onClose(ctx, received.close));
+        return handlers.onClose === undefined ? undefined : pendingOf(handlers.onClose(ctx, received.close));
       }
       if (ctx.state === 'closed') continue; // the function closed: later messages have nowhere to go
       this.#stage = 'onMessage';
       if (handlers.onMessage !== undefined) {
-        const returned = handlers.onMessage(ctx, received);
-        if (isThenable(returned)) return returned;
+        pending = pendingOf(handlers.onMessage(ctx, received));
+        if (pending !== undefined) return pending;
       }
     }
     return undefined;
@@ -185,10 +184,6 @@ class EventDispatch {
     logError(this.ctx, this.#stage ?? 'onOpen', error);
     this.ctx.close(CloseCode.INTERNAL_ERROR, 'internal error'); // does nothing once rejected, closed or gone
   }
-}
-
-function thenableOrUndefined(value: unknown): PromiseLike<unknown> | undefined {
-  return isThenable(value) ? value : undefined;
 }
 
 function logError(ctx: WebSocketContext, stage: string, error: unknown): void {
