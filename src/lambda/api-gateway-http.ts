@@ -26,7 +26,8 @@ function request(event: APIGatewayProxyEventV2): HttpRequest {
 }
 
 function result(response: HttpResponse): APIGatewayProxyStructuredResultV2 {
-  return { statusCode: response.status, headers: response.headers, ...encodeBody(response) };
+  const { body, isBase64Encoded } = encodeBody(response);
+  return { statusCode: response.status, headers: response.headers, body, isBase64Encoded };
 }
 
 function payloadV2(name: FrontDoorName): FrontDoor<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {

@@ -1,5 +1,5 @@
 import { RequestError } from '../errors.js';
-import { asBuffer } from '../protocol/utf8.js';
+import { decodeBase64, encodeBase64 } from './base64.js';
 import type { HttpResponse } from './types.js';
 
 const EMPTY = new Uint8Array(0);
@@ -8,14 +8,14 @@ const EMPTY = new Uint8Array(0);
 export function decodeBody(body: string | null | undefined, isBase64Encoded: boolean | undefined): Uint8Array {
   if (body == null || body === '') return EMPTY;
   if (typeof body !== 'string') throw new RequestError(400, 'event body is not a string');
-  return isBase64Encoded === true ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+  return isBase64Encoded === true ? decodeBase64(body) : Buffer.from(body, 'utf8');
 }
 
 /** A response body for a front door that decodes `isBase64Encoded: true` bodies. */
 export function encodeBody(response: HttpResponse): { body: string; isBase64Encoded: boolean } {
   const { body } = response;
   if (typeof body === 'string') return { body, isBase64Encoded: false };
-  return { body: asBuffer(body).toString('base64'), isBase64Encoded: true };
+  return { body: encodeBase64(body), isBase64Encoded: true };
 }
 
 /** Lower-cases header names; later duplicates win, as in a single-value header map. */

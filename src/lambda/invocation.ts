@@ -14,10 +14,10 @@ interface Invocation {
   /** When Lambda stops the invocation, ms since epoch; undefined without a Lambda context. */
   readonly deadline: number | undefined;
   readonly settings: HandlerSettings | undefined;
-  /** Work in progress; each entry settles without rejecting (failures are collected). */
-  readonly pending: Set<Promise<void>>;
+  /** Work in progress, made by the first `waitUntil`; each entry settles without rejecting (failures are collected). */
+  pending: Set<Promise<void>> | undefined;
   /** Failures of pending work, logged when the invocation ends. */
-  readonly failures: Set<unknown>;
+  failures: Set<unknown> | undefined;
 }
 
 const current = new AsyncLocalStorage<Invocation>();
@@ -46,7 +46,7 @@ export function runInvocation<T>(context: Context | undefined, fn: () => T | Pro
     context !== undefined && typeof context.getRemainingTimeInMillis === 'function'
       ? Date.now() + context.getRemainingTimeInMillis() - RETURN_MARGIN_MS
       : undefined;
-  const invocation: Invocation = { deadline, settings, pending: new Set(), failures: new Set() };
+  const invocation: Invocation = { deadline, settings, pending: undefined, failures: undefined };
   let result: T | Promise<T>;
   try {
     result = current.run(invocation, fn);
@@ -54,15 +54,16 @@ export function runInvocation<T>(context: Context | undefined, fn: () => T | Pro
     return settle(invocation).then(() => Promise.reject(error));
   }
   // Failures are only ever recorded later, by pending work: none pending, nothing to wait for or log.
-  if (!(result instanceof Promise) && invocation.pending.size === 0) return Promise.resolve(result);
+  if (!(result instanceof Promise) && invocation.pending === undefined) return Promise.resolve(result);
   return Promise.resolve(result).finally(() => settle(invocation));
 }
 
 /** Waits for an invocation's pending work, then logs its failures; never rejects. */
 async function settle(invocation: Invocation): Promise<void> {
   // Pending work may start more (a publish in a callback of another): wait until none is left.
-  while (invocation.pending.size > 0) await Promise.all(invocation.pending);
-  for (const error of invocation.failures) {
+  const { pending } = invocation;
+  while (pending !== undefined && pending.size > 0) await Promise.all(pending);
+  for (const error of invocation.failures ?? []) {
     if (typeof error === 'object' && error !== null && logged.has(error)) continue;
     markLogged(error);
     console.error(`[grip-lambda] ${describeError(error)}`);
@@ -80,10 +81,11 @@ export function waitUntil(work: Promise<unknown>): void {
   if (invocation === undefined) return;
   const settled: Promise<void> = work.then(
     () => undefined,
-    (error: unknown) => void invocation.failures.add(error),
+    (error: unknown) => void (invocation.failures ??= new Set()).add(error),
   );
-  const entry = settled.finally(() => invocation.pending.delete(entry));
-  invocation.pending.add(entry);
+  const pending = (invocation.pending ??= new Set());
+  const entry = settled.finally(() => pending.delete(entry));
+  pending.add(entry);
 }
 
 /** The deadline of the invocation this code runs in, if known. */

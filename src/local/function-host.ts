@@ -1,3 +1,4 @@
+import { decodeBase64 } from '../lambda/base64.js';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -359,7 +360,7 @@ function readResult(result: unknown): HostResponse {
   return {
     statusCode: structured.statusCode ?? 200,
     headers,
-    body: structured.isBase64Encoded === true ? Buffer.from(raw, 'base64') : raw,
+    body: structured.isBase64Encoded === true ? decodeBase64(raw) : raw,
   };
 }
 

@@ -1,3 +1,4 @@
+import { encodeBase64 } from '../lambda/base64.js';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -61,7 +62,7 @@ export function buildHttpApiEvent(
     timeEpoch: now,
   };
   const isText = body.length > 0 && TEXT_TYPES.test(headers['content-type'] ?? '');
-  if (body.length > 0) event.body = isText ? body.toString('utf8') : body.toString('base64');
+  if (body.length > 0) event.body = isText ? body.toString('utf8') : encodeBase64(body);
   event.isBase64Encoded = body.length > 0 && !isText;
   return event;
 }

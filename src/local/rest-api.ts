@@ -1,3 +1,4 @@
+import { encodeBase64, decodeBase64 } from '../lambda/base64.js';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -74,7 +75,7 @@ export function buildRestEvent(
       resourcePath: resource,
       stage: 'local',
     },
-    body: body.length > 0 ? (binary ? body.toString('base64') : body.toString('utf8')) : null,
+    body: body.length > 0 ? (binary ? encodeBase64(body) : body.toString('utf8')) : null,
     isBase64Encoded: body.length > 0 && binary,
   };
 }
@@ -113,7 +114,7 @@ export function readRestResult(
   return {
     statusCode: structured.statusCode,
     headers,
-    body: decode ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8'),
+    body: decode ? decodeBase64(raw) : Buffer.from(raw, 'utf8'),
     undecodedBase64: structured.isBase64Encoded === true && !decode,
   };
 }

@@ -2,7 +2,13 @@ import { isUtf8 } from 'node:buffer';
 
 // UTF-8 as TextDecoder reads it (a leading byte order mark is dropped), done
 // with Buffer and simdutf's validator: making the first TextDecoder is a
-// visible part of a cold start, and each call costs more than these.
+// visible part of a cold start, and each call costs more than these. Short
+// ASCII, most chat and JSON messages, is read by a loop instead: Buffer's
+// calls into C++ cost several times more when the CPU caches are cold, as
+// they are when a request arrives (see lambda/base64.ts).
+
+/** Texts up to this many bytes are tried as ASCII first. */
+const SHORT_TEXT = 256;
 
 /** The bytes as a Buffer, without copying. */
 export function asBuffer(bytes: Uint8Array): Buffer {
@@ -21,5 +27,33 @@ export function decodeUtf8(bytes: Uint8Array): string {
 
 /** UTF-8 bytes as text, or undefined when they are not valid UTF-8. */
 export function decodeUtf8Strict(bytes: Uint8Array): string | undefined {
-  return isUtf8(bytes) ? decodeUtf8(bytes) : undefined;
+  return (bytes.length <= SHORT_TEXT && asciiText(bytes)) || (isUtf8(bytes) ? decodeUtf8(bytes) : undefined);
+}
+
+/** The text of bytes that are all ASCII (so UTF-8, without a byte order mark), else undefined. */
+function asciiText(bytes: Uint8Array): string | undefined {
+  let text = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (byte >= 0x80) return undefined;
+    text += String.fromCharCode(byte);
+  }
+  return text;
+}
+
+/**
+ * Writes `text` after `prefix` into a new Buffer when it is short ASCII
+ * (one byte per character), else returns undefined: then its UTF-8 length
+ * has to be counted first.
+ */
+export function encodeShortAscii(prefix: Uint8Array, text: string): Buffer | undefined {
+  if (text.length > SHORT_TEXT) return undefined;
+  const out = Buffer.allocUnsafe(prefix.length + text.length);
+  out.set(prefix, 0);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return undefined;
+    out[prefix.length + i] = code;
+  }
+  return out;
 }

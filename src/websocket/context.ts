@@ -1,6 +1,6 @@
 import { CloseCode, decodeClosePayload, encodeClosePayload, isSendableCloseCode, type CloseInfo } from '../protocol/close.js';
 import { encodeEvents } from '../protocol/codec.js';
-import { decodeUtf8Strict } from '../protocol/utf8.js';
+import { decodeUtf8Strict, encodeShortAscii } from '../protocol/utf8.js';
 import {
   encodeControlMessage,
   keepAliveMessage,
@@ -203,15 +203,18 @@ export class WebSocketContext {
    */
   send(data: string | Uint8Array): void {
     this.#assertWritable('send');
+    // Short ASCII, the usual message, is copied in one pass: its length is its size.
+    const ascii = typeof data === 'string' ? encodeShortAscii(MESSAGE_PREFIX, data) : undefined;
+    if (ascii !== undefined) {
+      this.#checkMessageSize(data.length);
+      this.#push({ type: 'TEXT', content: ascii });
+      return;
+    }
     let size: number;
     if (typeof data === 'string') size = Buffer.byteLength(data);
     else if (data instanceof Uint8Array) size = data.length;
     else throw new TypeError('send() takes a string (TEXT) or a Uint8Array (BINARY)');
-    if (size > this.#limits.maxMessageBytes) {
-      throw new RangeError(
-        `connection ${this.id}: a message of ${size} bytes is over the proxy's limit of ${this.#limits.maxMessageBytes} bytes per message (GRIP_MAX_MESSAGE_BYTES); send large payloads by URL`,
-      );
-    }
+    this.#checkMessageSize(size);
     const bytes = Buffer.allocUnsafe(MESSAGE_PREFIX.length + size);
     MESSAGE_PREFIX.copy(bytes, 0);
     if (typeof data === 'string') bytes.write(data, MESSAGE_PREFIX.length, 'utf8');
@@ -344,19 +347,22 @@ export class WebSocketContext {
       headers['Sec-WebSocket-Extensions'] = 'grip';
       if (this.#protocol !== undefined) headers['Sec-WebSocket-Protocol'] = this.#protocol;
     }
-    const metaChanges: Record<string, string> = {};
-    this.meta.changedHeaders(metaChanges);
-    for (const [header, value] of Object.entries(metaChanges)) {
-      // Set-Meta-* only updates the proxy's copy (sent back as Meta-*); Pushpin's filters
-      // (skip-self compares `user`) read the handler's copy, which only set-meta updates.
-      const name = header.slice('Set-Meta-'.length);
-      events.push({ type: 'TEXT', content: encodeControlMessage({ type: 'set-meta', name, value }) });
+    if (this.meta.changed) {
+      const metaChanges: Record<string, string> = {};
+      this.meta.changedHeaders(metaChanges);
+      for (const [header, value] of Object.entries(metaChanges)) {
+        // Set-Meta-* only updates the proxy's copy (sent back as Meta-*); Pushpin's filters
+        // (skip-self compares `user`) read the handler's copy, which only set-meta updates.
+        const name = header.slice('Set-Meta-'.length);
+        events.push({ type: 'TEXT', content: encodeControlMessage({ type: 'set-meta', name, value }) });
+      }
+      Object.assign(headers, metaChanges);
     }
-    for (const event of this.#out) events.push(event);
+    const out = this.#out;
+    for (let i = 0; i < out.length; i++) events.push(out[i]!);
     const closing = this.#closingPayload();
     if (closing !== undefined) events.push(closing === null ? { type: 'CLOSE' } : { type: 'CLOSE', content: closing });
     if (this.#keepAliveInterval !== undefined) headers['Keep-Alive-Interval'] = String(this.#keepAliveInterval);
-    Object.assign(headers, metaChanges);
     return { status: 200, headers, body: encodeEvents(events) };
   }
 
@@ -407,6 +413,13 @@ export class WebSocketContext {
     }
     this.#outBytes += size;
     this.#out.push(event);
+  }
+
+  #checkMessageSize(size: number): void {
+    if (size <= this.#limits.maxMessageBytes) return;
+    throw new RangeError(
+      `connection ${this.id}: a message of ${size} bytes is over the proxy's limit of ${this.#limits.maxMessageBytes} bytes per message (GRIP_MAX_MESSAGE_BYTES); send large payloads by URL`,
+    );
   }
 
   #assertWritable(what: string): void {

@@ -55,7 +55,7 @@ export function decodeWebSocketRequest(request: HttpRequest, prefix = '', limits
   // Proxies send one short ASCII id; anything else (or two, comma-joined) cannot be one, nor a meta value.
   if (!CONNECTION_ID.test(id)) throw new RequestError(400, 'malformed Connection-Id header');
   try {
-    return new WebSocketContext(id, request, decodeEvents(request.body), { prefix, ...(limits !== undefined ? { limits } : {}) });
+    return new WebSocketContext(id, request, decodeEvents(request.body), limits === undefined ? { prefix } : { prefix, limits });
   } catch (error) {
     if (error instanceof WebSocketEventsDecodeError) throw new RequestError(400, `malformed WebSocket events: ${error.message}`);
     throw error;

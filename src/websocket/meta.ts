@@ -13,29 +13,54 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e]*$/;
 
 export class ConnectionMeta {
-  readonly #initial: ReadonlyMap<string, string>;
-  readonly #current: Map<string, string>;
+  /** The request's headers, read for `meta-*` on first use: most requests never look at meta. */
+  #headers: ReadonlyMap<string, string> | undefined;
+  #initial: ReadonlyMap<string, string> | undefined;
+  /** The values once one is set or deleted; until then, the initial ones. */
+  #current: Map<string, string> | undefined;
 
-  constructor(initial: ReadonlyMap<string, string>) {
+  constructor(initial?: ReadonlyMap<string, string>) {
     this.#initial = initial;
-    this.#current = new Map(initial);
   }
 
   /** Reads meta from request headers (`meta-name: value`). */
   static fromHeaders(headers: ReadonlyMap<string, string>): ConnectionMeta {
-    const initial = new Map<string, string>();
-    for (const [name, value] of headers) {
-      if (name.length > 5 && name.startsWith('meta-')) initial.set(name.slice(5), value);
+    const meta = new ConnectionMeta();
+    meta.#headers = headers;
+    return meta;
+  }
+
+  /** The values the request carried (none without headers or an initial map). */
+  #initialValues(): ReadonlyMap<string, string> {
+    if (this.#initial === undefined) {
+      const initial = new Map<string, string>();
+      this.#headers?.forEach((value, name) => {
+        if (name.length > 5 && name.startsWith('meta-')) initial.set(name.slice(5), value);
+      });
+      this.#initial = initial;
     }
-    return new ConnectionMeta(initial);
+    return this.#initial;
+  }
+
+  #values(): ReadonlyMap<string, string> {
+    return this.#current ?? this.#initialValues();
+  }
+
+  #writable(): Map<string, string> {
+    return (this.#current ??= new Map(this.#initialValues()));
+  }
+
+  /** Whether a value was set or deleted since the request (`changedHeaders` then has something to say). */
+  get changed(): boolean {
+    return this.#current !== undefined;
   }
 
   get(name: string): string | undefined {
-    return this.#current.get(name.toLowerCase());
+    return this.#values().get(name.toLowerCase());
   }
 
   has(name: string): boolean {
-    return this.#current.has(name.toLowerCase());
+    return this.#values().has(name.toLowerCase());
   }
 
   /**
@@ -52,32 +77,35 @@ export class ConnectionMeta {
     }
     if (value === '') {
       // The proxy reads an empty Set-Meta value as a delete.
-      this.#current.delete(key);
+      this.#writable().delete(key);
     } else {
-      this.#current.set(key, value);
+      this.#writable().set(key, value);
     }
     return this;
   }
 
   delete(name: string): boolean {
-    return this.#current.delete(checkName(name));
+    return this.#writable().delete(checkName(name));
   }
 
   entries(): IterableIterator<[string, string]> {
-    return this.#current.entries();
+    return this.#values().entries();
   }
 
   toJSON(): Record<string, string> {
-    return Object.fromEntries(this.#current);
+    return Object.fromEntries(this.#values());
   }
 
   /** `Set-Meta-*` headers for what changed since the request: '' deletes. */
   changedHeaders(into: Record<string, string>): void {
-    for (const [name, value] of this.#current) {
-      if (this.#initial.get(name) !== value) into[`Set-Meta-${name}`] = value;
+    const current = this.#current;
+    if (current === undefined) return;
+    const initial = this.#initialValues();
+    for (const [name, value] of current) {
+      if (initial.get(name) !== value) into[`Set-Meta-${name}`] = value;
     }
-    for (const name of this.#initial.keys()) {
-      if (!this.#current.has(name)) into[`Set-Meta-${name}`] = '';
+    for (const name of initial.keys()) {
+      if (!current.has(name)) into[`Set-Meta-${name}`] = '';
     }
   }
 }

@@ -63,6 +63,15 @@ describe('proxy limits', () => {
     assert.deepEqual(sentSizes(ctx), [1000]);
   });
 
+  test('short ASCII (copied without counting its UTF-8 length) is held to the same limit', () => {
+    const ctx = context(10);
+    ctx.send('x'.repeat(10));
+    assert.throws(() => ctx.send('y'.repeat(11)), /a message of 11 bytes is over the proxy's limit of 10 bytes per message/);
+    assert.throws(() => ctx.send('é'.repeat(6)), /a message of 12 bytes is over/);
+    ctx.send('é'.repeat(5));
+    assert.deepEqual(sentSizes(ctx), [10, 10]);
+  });
+
   test('sends that would take one response over the proxy’s 1,000,000 bytes: the one that would is a RangeError, the earlier ones stay', () => {
     const ctx = context(100_000);
     let sent = 0;

@@ -14,6 +14,37 @@ function changes(meta: ConnectionMeta): Record<string, string> {
 }
 
 describe('ConnectionMeta', () => {
+  test('changed: false until a value is set or deleted; changedHeaders then compares with the request', () => {
+    const meta = fromHeaders({ 'meta-user': 'alice' });
+    assert.equal(meta.changed, false);
+    assert.deepEqual(changes(meta), {});
+    meta.set('user', 'alice'); // the same value: changed, yet nothing to send
+    assert.equal(meta.changed, true);
+    assert.deepEqual(changes(meta), {});
+    meta.set('room', 'lobby');
+    meta.delete('user');
+    assert.deepEqual(changes(meta), { 'Set-Meta-room': 'lobby', 'Set-Meta-user': '' });
+    assert.deepEqual(fromHeaders({}).toJSON(), {});
+    assert.deepEqual(new ConnectionMeta().toJSON(), {});
+    assert.equal(new ConnectionMeta(new Map([['a', 'b']])).get('a'), 'b');
+  });
+
+  test('headers are read when meta is first used, not before', () => {
+    const headers = new Map([['meta-user', 'alice']]);
+    let reads = 0;
+    const counted = {
+      forEach: (fn: (value: string, name: string) => void) => {
+        reads++;
+        headers.forEach(fn);
+      },
+    } as unknown as ReadonlyMap<string, string>;
+    const meta = ConnectionMeta.fromHeaders(counted);
+    assert.equal(reads, 0);
+    assert.equal(meta.get('user'), 'alice');
+    assert.equal(meta.has('user'), true);
+    assert.equal(reads, 1);
+  });
+
   test('reads meta-* headers (lower-cased names) and ignores the rest', () => {
     const meta = fromHeaders({
       'meta-user': 'alice',
