@@ -1,10 +1,11 @@
 // Base64 for Lambda bodies, which front doors carry base64-encoded both ways.
 // Most WebSocket-over-HTTP bodies are a few dozen bytes. For those, a loop in
-// JavaScript costs a third of Buffer's conversion when the CPU caches are
-// cold, as they are when a request arrives: Buffer's path goes through C++
-// (`npm run bench` measures both, "base64"). Longer input goes to Buffer, and
-// so does any text that is not canonical base64: Buffer's reading of it is
-// the reference, and canonical text decodes the same either way.
+// JavaScript costs less than Buffer's conversion when a request arrives after
+// the process has waited: Buffer's path goes through C++, whose code and data
+// are out of the CPU caches by then (the echo's time in the handler, through
+// Pushpin, is part of `npm run bench`). Longer input goes to Buffer, and so
+// does any text that is not canonical base64: Buffer's reading of it is the
+// reference, and canonical text decodes the same either way.
 
 /** Inputs up to this many bytes (encode) or characters (decode) take the JavaScript loop. */
 export const SHORT_BASE64 = 768;

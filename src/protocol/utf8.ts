@@ -3,9 +3,8 @@ import { isUtf8 } from 'node:buffer';
 // UTF-8 as TextDecoder reads it (a leading byte order mark is dropped), done
 // with Buffer and simdutf's validator: making the first TextDecoder is a
 // visible part of a cold start, and each call costs more than these. Short
-// ASCII, most chat and JSON messages, is read by a loop instead: Buffer's
-// calls into C++ cost several times more when the CPU caches are cold, as
-// they are when a request arrives (see lambda/base64.ts).
+// ASCII, most chat and JSON messages, is read and written by loops instead,
+// for the reason lambda/base64.ts gives.
 
 /** Texts up to this many bytes are tried as ASCII first. */
 const SHORT_TEXT = 256;
