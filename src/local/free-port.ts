@@ -21,7 +21,8 @@ const range = { low: LOWEST, high: ephemeralLow() - 1 };
 /** Handed out by this process, so two picks made before either is bound never collide. */
 const handedOut = new Set<number>();
 
-function canListen(port: number): Promise<boolean> {
+/** Whether nothing listens on `port`, on any IPv4 address. */
+export function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));

@@ -13,7 +13,7 @@ import { startPushpin, type RunningPushpin } from './pushpin.js';
 import { checkPrograms } from './requirements.js';
 import { readRoutes, type Route, type SkippedEvent } from './routes.js';
 import { reapAbandonedStacks, StackRegistration, type ReapedStack } from './stack-registry.js';
-import { freePort } from './free-port.js';
+import { canListen, freePort } from './free-port.js';
 import { proxyLogProblems } from './log-problems.js';
 
 export { freePort };
@@ -107,6 +107,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const service = await readRoutes(options.root, options.serverlessFile);
   const httpPort = await pickPort(options.httpPort);
   const controlPort = await pickPort(options.controlPort);
+  // Pushpin's failure to bind a taken client port is in its log, and the start fails with it. A taken
+  // control port is not: the other program answers there, and publishes would go to it.
+  if (options.controlPort !== undefined && options.controlPort !== 0 && !(await canListen(controlPort))) {
+    throw new Error(`control port ${controlPort} is taken by another program: stop it, or choose another controlPort (0 picks a free one)`);
+  }
   // A cluster: node 1 keeps the control port asked for; each node's other ports are free ones.
   const nodePorts: { httpPort: number; controlPort: number }[] = [];
   for (let i = 0; i < (proxies > 1 ? proxies : 0); i++)

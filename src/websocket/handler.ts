@@ -19,8 +19,9 @@ export interface WebSocketHandlers {
   /** The client is connecting. Accepted unless `ctx.reject()` is called. */
   onOpen?(ctx: WebSocketContext): Awaitable<void>;
   /**
-   * Every request after the opening one, before its messages are read:
-   * also the keep-alive requests the proxy makes while the client is quiet
+   * Every request, before its messages are read, but the opening one when
+   * `onOpen` is given (which runs then instead): also the keep-alive
+   * requests the proxy makes while the client is quiet
    * (`ctx.setKeepAliveInterval`), which carry no message at all.
    */
   onRequest?(ctx: WebSocketContext): Awaitable<void>;

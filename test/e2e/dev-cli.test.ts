@@ -268,6 +268,22 @@ test('startStack with its client port taken: it rejects, quoting what Pushpin lo
   }
 });
 
+test('startStack with its control port taken: it rejects before starting anything, naming the port (publishes would reach the other program)', {
+  timeout: 30_000,
+}, async () => {
+  const port = await freePort();
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', () => resolve()));
+  try {
+    await assert.rejects(
+      startStack({ root: ROOT, redis: false, controlPort: port }),
+      new RegExp(`^Error: control port ${port} is taken by another program: stop it, or choose another controlPort`),
+    );
+  } finally {
+    blocker.close();
+  }
+});
+
 test('a process using startStack (ports 0), ended by Ctrl-C: none of its processes and no temp folder left; stop() twice is safe', {
   timeout: 60_000,
 }, async () => {

@@ -35,6 +35,42 @@ describe('dispatch to user code', () => {
     assert.deepEqual(seen, [`open ${fixture.connectionId}`, 'text a', 'binary \xff', 'close 4000 done true']);
   });
 
+  test('onRequest: before the messages of every later request, and of one with no message (a keep-alive); not with onOpen', async (t) => {
+    quiet(t);
+    const seen: string[] = [];
+    const handler = websocket(
+      {
+        onOpen: () => void seen.push('open'),
+        onRequest: (ctx) => void seen.push(`request ${ctx.isOpening}`),
+        onMessage: (_ctx, m) => void seen.push(`message ${m.type === 'text' ? m.data : ''}`),
+      },
+      { env: {} },
+    );
+    await call(handler, wsEvent(fixture, [ev('OPEN'), ev('TEXT', 'a')]));
+    await call(handler, wsEvent(fixture, [ev('TEXT', 'b'), ev('TEXT', 'c')]));
+    await call(handler, wsEvent(fixture, []));
+    assert.deepEqual(seen, ['open', 'message a', 'request false', 'message b', 'message c', 'request false']);
+  });
+
+  test('onRequest without onOpen: it runs for the opening request too, which it can reject', async (t) => {
+    quiet(t);
+    const seen: boolean[] = [];
+    const handler = websocket(
+      {
+        onRequest: (ctx) => {
+          seen.push(ctx.isOpening);
+          if (ctx.isOpening && ctx.request.query.get('token') !== 'ok') ctx.reject(401, 'no token');
+        },
+      },
+      { env: {} },
+    );
+    const refused = await call(handler, wsEvent(fixture, [ev('OPEN')]));
+    assert.equal(refused.status, 401);
+    const later = await call(handler, wsEvent(fixture, [ev('TEXT', 'x')]));
+    assert.equal(later.status, 200);
+    assert.deepEqual(seen, [true, false]);
+  });
+
   test('onOpen rejecting: the status and body, and no onMessage', async (t) => {
     quiet(t);
     const calls: string[] = [];
