@@ -168,6 +168,8 @@ export function handlerTimes(): {
   readonly onInvocation: (log: InvocationLog) => void;
   during<T>(work: () => Promise<T>): Promise<T>;
   p50Us(functionName: string): number;
+  /** Forgets what was recorded. */
+  clear(): void;
 } {
   const times = new Map<string, number[]>();
   let recording = false;
@@ -185,6 +187,9 @@ export function handlerTimes(): {
       } finally {
         recording = false;
       }
+    },
+    clear() {
+      times.clear();
     },
     p50Us(functionName) {
       const list = (times.get(functionName) ?? []).sort((a, b) => a - b);

@@ -56,10 +56,20 @@ export class HandlerLoadError extends Error {
 }
 
 /**
+ * Services read in this process. Each loads its own instance of each ES
+ * module it serves (a query in the URL): functions read their settings
+ * when loaded, so a second stack in one process, or code that imported a
+ * function itself first, would otherwise share a handler made with other
+ * settings. CommonJS modules are cached by path, and stay shared.
+ */
+let servicesRead = 0;
+
+/**
  * Reads the routes from serverless.yml, so that the local host serves
  * exactly what `serverless deploy` would, and says what it cannot serve.
  */
 export async function readRoutes(root: string, file = 'serverless.yml'): Promise<ServiceRoutes> {
+  const service = ++servicesRead;
   const path = join(root, file);
   let text: string;
   try {
@@ -96,7 +106,7 @@ export async function readRoutes(root: string, file = 'serverless.yml'): Promise
     }
     let loaded: Promise<LambdaHandler> | undefined;
     const load = () =>
-      (loaded ??= import(pathToFileURL(modulePath).href).then((module: Record<string, unknown>) => {
+      (loaded ??= import(`${pathToFileURL(modulePath).href}?stack=${service}`).then((module: Record<string, unknown>) => {
         // A CommonJS module's exports arrive as `default` too (and only there when it sets module.exports).
         const fromDefault = module.default as Record<string, unknown> | undefined;
         const handler =
