@@ -32,7 +32,9 @@ async function loadSetting(): Promise<unknown> {
 describe('readRoutes', () => {
   test('each service loads its functions afresh: a second one reads the settings of its time, and an import of the module elsewhere is not shared', async () => {
     process.env.ROUTES_TEST_SETTING = 'first';
-    const imported = (await import(pathToFileURL(join(root, 'functions/setting.mjs')).href)) as { handler: () => Promise<{ body: unknown }> };
+    const imported = (await import(pathToFileURL(join(root, 'functions/setting.mjs')).href)) as {
+      handler: () => Promise<{ body: unknown }>;
+    };
     process.env.ROUTES_TEST_SETTING = 'second';
     assert.equal(await loadSetting(), 'second');
     process.env.ROUTES_TEST_SETTING = 'third';
