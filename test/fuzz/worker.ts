@@ -93,8 +93,9 @@ async function invoke(name: string, handler: Handler, request: RunRequest, timeo
 async function main(): Promise<void> {
   const { root, handlerTimeoutMs } = workerData as WorkerInit;
   const { readRoutes } = await import('../../src/local/routes.js');
+  // serverless.yml names each function after its file; the HTTP ones have routes.
   const { routes } = await readRoutes(root);
-  const httpHandlers = new Set<unknown>(await Promise.all(routes.map((route) => route.load())));
+  const httpFunctions = new Set(routes.map((route) => route.functionName));
   const dir = join(root, 'functions');
   const files = (await readdir(dir)).filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts')).sort();
   const handlers: [string, Handler][] = [];
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
     if (typeof module.handler !== 'function') continue;
     const name = basename(file, '.ts');
     handlers.push([name, module.handler as Handler]);
-    functions.push({ name, kind: httpHandlers.has(module.handler) ? 'http' : 'event' });
+    functions.push({ name, kind: httpFunctions.has(name) ? 'http' : 'event' });
   }
   logs = [];
   const port = parentPort!;
