@@ -13,13 +13,13 @@ export const SHORT_BASE64 = 768;
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const PAD = 0x3d; // '='
 
-/** Each character's six bits, or -1 for a character outside the alphabet. */
-const SEXTETS = new Int8Array(128).fill(-1);
-for (let i = 0; i < 64; i++) SEXTETS[ALPHABET.charCodeAt(i)] = i;
-
+/** The six bits of the character at `at`, or -1 for one outside the alphabet (no table: nothing to build at load). */
 function sextet(text: string, at: number): number {
   const code = text.charCodeAt(at);
-  return code < 128 ? SEXTETS[code]! : -1;
+  if (code >= 0x61) return code <= 0x7a ? code - 0x47 : -1; // a-z: 26-51
+  if (code >= 0x41) return code <= 0x5a ? code - 0x41 : -1; // A-Z: 0-25
+  if (code >= 0x30) return code <= 0x39 ? code + 4 : -1; // 0-9: 52-61
+  return code === 0x2b ? 62 : code === 0x2f ? 63 : -1; // + and /
 }
 
 /** Decodes base64 (standard alphabet, padded) into a Buffer, as `Buffer.from(text, 'base64')` does. */

@@ -129,7 +129,7 @@ export function encodeEvents(events: readonly WebSocketEvent[]): Buffer {
     if (event.content !== undefined) {
       out[pos++] = SP;
       const length = event.content.length;
-      for (let shift = (hexDigits(length) - 1) * 4; shift >= 0; shift -= 4) out[pos++] = HEX_DIGITS[(length >>> shift) & 15]!;
+      for (let shift = (hexDigits(length) - 1) * 4; shift >= 0; shift -= 4) out[pos++] = HEX_DIGITS.charCodeAt((length >>> shift) & 15);
       out[pos++] = CR;
       out[pos++] = LF;
       out.set(event.content, pos);
@@ -141,7 +141,7 @@ export function encodeEvents(events: readonly WebSocketEvent[]): Buffer {
   return out;
 }
 
-const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+const HEX_DIGITS = '0123456789abcdef';
 
 function hexDigits(n: number): number {
   let digits = 1;
