@@ -6,8 +6,12 @@ import { isUtf8 } from 'node:buffer';
 // ASCII, most chat and JSON messages, is read and written by loops instead,
 // for the reason lambda/base64.ts gives.
 
-/** Texts up to this many bytes are tried as ASCII first. */
-const SHORT_TEXT = 256;
+// Warm, the loops cost more per byte than Buffer's: they take only short texts.
+
+/** Texts up to this many bytes are read as ASCII first. */
+export const SHORT_TEXT_BYTES = 32;
+/** Texts up to this many characters are written as ASCII first. */
+export const SHORT_TEXT_CHARS = 64;
 
 /** The bytes as a Buffer, without copying. */
 export function asBuffer(bytes: Uint8Array): Buffer {
@@ -26,7 +30,7 @@ export function decodeUtf8(bytes: Uint8Array): string {
 
 /** UTF-8 bytes as text, or undefined when they are not valid UTF-8. */
 export function decodeUtf8Strict(bytes: Uint8Array): string | undefined {
-  return (bytes.length <= SHORT_TEXT && asciiText(bytes)) || (isUtf8(bytes) ? decodeUtf8(bytes) : undefined);
+  return (bytes.length <= SHORT_TEXT_BYTES && asciiText(bytes)) || (isUtf8(bytes) ? decodeUtf8(bytes) : undefined);
 }
 
 /** The text of bytes that are all ASCII (so UTF-8, without a byte order mark), else undefined. */
@@ -46,7 +50,7 @@ function asciiText(bytes: Uint8Array): string | undefined {
  * has to be counted first.
  */
 export function encodeShortAscii(prefix: Uint8Array, text: string): Buffer | undefined {
-  if (text.length > SHORT_TEXT) return undefined;
+  if (text.length > SHORT_TEXT_CHARS) return undefined;
   const out = Buffer.allocUnsafe(prefix.length + text.length);
   out.set(prefix, 0);
   for (let i = 0; i < text.length; i++) {

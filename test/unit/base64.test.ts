@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { decodeBase64, encodeBase64, SHORT_BASE64 } from '../../src/lambda/base64.js';
+import { decodeBase64, encodeBase64, SHORT_BASE64_BYTES, SHORT_BASE64_TEXT } from '../../src/lambda/base64.js';
 
 describe('encodeBase64', () => {
   test('every length from 0 to past the cut-over encodes as Buffer does', () => {
-    for (let length = 0; length <= SHORT_BASE64 + 8; length++) {
+    for (let length = 0; length <= SHORT_BASE64_BYTES + 8; length++) {
       const bytes = randomBytes(length);
       assert.equal(encodeBase64(bytes), bytes.toString('base64'), `length ${length}`);
     }
@@ -27,7 +27,7 @@ describe('encodeBase64', () => {
 
 describe('decodeBase64', () => {
   test('every length from 0 to past the cut-over decodes as Buffer does, into a Buffer', () => {
-    for (let length = 0; length <= SHORT_BASE64; length++) {
+    for (let length = 0; length <= SHORT_BASE64_TEXT; length++) {
       const text = randomBytes(length).toString('base64');
       const decoded = decodeBase64(text);
       assert.ok(Buffer.isBuffer(decoded));

@@ -2,7 +2,7 @@
 // reading and writing, on both sides of their cut-over.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodeUtf8, decodeUtf8Strict, encodeShortAscii } from '../../src/protocol/utf8.js';
+import { decodeUtf8, decodeUtf8Strict, encodeShortAscii, SHORT_TEXT_CHARS } from '../../src/protocol/utf8.js';
 
 const ascii = (length: number) => Array.from({ length }, (_, i) => String.fromCharCode(i % 128)).join('');
 
@@ -34,7 +34,7 @@ describe('encodeShortAscii', () => {
   const prefix = Buffer.from('m:', 'latin1');
 
   test('short ASCII is written after the prefix, byte for byte', () => {
-    for (const text of ['', 'a', 'ping 1', ascii(128), ascii(256)]) {
+    for (const text of ['', 'a', 'ping 1', ascii(SHORT_TEXT_CHARS)]) {
       assert.deepEqual(encodeShortAscii(prefix, text), Buffer.concat([prefix, Buffer.from(text, 'latin1')]), `length ${text.length}`);
     }
   });
@@ -43,6 +43,6 @@ describe('encodeShortAscii', () => {
     assert.equal(encodeShortAscii(prefix, 'é'), undefined);
     assert.equal(encodeShortAscii(prefix, `${ascii(10)}\u0080`), undefined);
     assert.equal(encodeShortAscii(prefix, '😀'), undefined);
-    assert.equal(encodeShortAscii(prefix, ascii(257)), undefined);
+    assert.equal(encodeShortAscii(prefix, ascii(SHORT_TEXT_CHARS + 1)), undefined);
   });
 });
