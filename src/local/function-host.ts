@@ -30,6 +30,7 @@ export interface InvocationLog {
   readonly path: string;
   readonly status: number;
   readonly connectionId: string | undefined;
+  /** The WebSocket-over-HTTP event types of the request and of the answer, decoded when first read. */
   readonly eventsIn: readonly string[];
   readonly eventsOut: readonly string[];
   /** From the request's first byte to the answer written. */
@@ -244,16 +245,23 @@ class Exchange {
     const { onInvocation } = host.options;
     if (onInvocation === undefined) return;
     const body = this.#body;
+    let eventsIn: readonly string[] | undefined;
+    let eventsOut: readonly string[] | undefined;
+    // The events are decoded when read: a log that only times invocations does not pay for them.
     onInvocation({
       functionName: route.functionName,
       method: this.method,
       path: this.target.path,
       status: response.statusCode,
       connectionId: req.headers['connection-id'] as string | undefined,
-      eventsIn: isEvents(req.headers) ? eventTypes(body) : [],
-      eventsOut: isEvents(response.headers)
-        ? eventTypes(typeof response.body === 'string' ? Buffer.from(response.body) : response.body)
-        : [],
+      get eventsIn() {
+        return (eventsIn ??= isEvents(req.headers) ? eventTypes(body) : []);
+      },
+      get eventsOut() {
+        return (eventsOut ??= isEvents(response.headers)
+          ? eventTypes(typeof response.body === 'string' ? Buffer.from(response.body) : response.body)
+          : []);
+      },
       durationMs: performance.now() - this.started,
       handlerMs,
     });

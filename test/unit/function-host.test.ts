@@ -315,6 +315,50 @@ describe('function host: the invocation log', () => {
   });
 });
 
+describe('function host: the invocation log, its events', () => {
+  test('eventsIn and eventsOut: the event types of the request and the answer (none for other bodies), the same when read again and in JSON', async () => {
+    const logs: InvocationLog[] = [];
+    const answer = Buffer.from('OPEN\r\nTEXT 4\r\nm:hi\r\n').toString('base64');
+    const host = await startFunctionHost({
+      routes: [
+        route('httpApi', 'POST', '/ws', () =>
+          Promise.resolve({
+            statusCode: 200,
+            headers: { 'Content-Type': 'application/websocket-events' },
+            body: answer,
+            isBase64Encoded: true,
+          }),
+        ),
+        route('httpApi', 'POST', '/plain', () => Promise.resolve({ statusCode: 200, body: 'TEXT 2\r\nhi\r\n' })),
+      ],
+      onInvocation: (log) => logs.push(log),
+    });
+    try {
+      for (const path of ['/ws', '/plain']) {
+        const res = await fetch(`http://127.0.0.1:${host.port}${path}`, {
+          method: 'POST',
+          headers: { 'Content-Type': path === '/ws' ? 'application/websocket-events' : 'text/plain' },
+          body: 'OPEN\r\nTEXT 2\r\nhi\r\n',
+        });
+        await res.arrayBuffer();
+      }
+      const [ws, plain] = logs as [InvocationLog, InvocationLog];
+      assert.deepEqual(
+        [ws.eventsIn, ws.eventsOut],
+        [
+          ['OPEN', 'TEXT'],
+          ['OPEN', 'TEXT'],
+        ],
+      );
+      assert.equal(ws.eventsIn, ws.eventsIn);
+      assert.deepEqual([plain.eventsIn, plain.eventsOut], [[], []]);
+      assert.deepEqual(JSON.parse(JSON.stringify(ws)).eventsOut, ['OPEN', 'TEXT']);
+    } finally {
+      await host.close();
+    }
+  });
+});
+
 describe('function host: the REST API (payload 1.0) event', () => {
   test('header case kept, repeats in multiValueHeaders, the last value in headers; a binary media type base64-encoded', async () => {
     await send(
