@@ -4,9 +4,8 @@ import { isUtf8 } from 'node:buffer';
 // with Buffer and simdutf's validator: making the first TextDecoder is a
 // visible part of a cold start, and each call costs more than these. Short
 // ASCII, most chat and JSON messages, is read and written by loops instead,
-// for the reason lambda/base64.ts gives.
-
-// Warm, the loops cost more per byte than Buffer's: they take only short texts.
+// for the reason lambda/base64.ts gives; only short, since warm the loops
+// cost more per byte than Buffer's.
 
 /** Texts up to this many bytes are read as ASCII first. */
 export const SHORT_TEXT_BYTES = 32;
