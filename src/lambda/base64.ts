@@ -1,3 +1,5 @@
+import { asBuffer } from '../protocol/utf8.js';
+
 // Base64 for Lambda bodies, which front doors carry base64-encoded both ways.
 // Most WebSocket-over-HTTP bodies are a few dozen bytes. For those, a loop in
 // JavaScript costs less than Buffer's conversion when a request arrives after
@@ -66,7 +68,7 @@ function decodeCanonical(text: string): Buffer | undefined {
 
 /** Encodes bytes as padded base64, as `Buffer#toString('base64')` does. */
 export function encodeBase64(bytes: Uint8Array): string {
-  if (bytes.length > SHORT_BASE64_BYTES) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  if (bytes.length > SHORT_BASE64_BYTES) return asBuffer(bytes).toString('base64');
   let text = '';
   let i = 0;
   for (; i + 3 <= bytes.length; i += 3) {
