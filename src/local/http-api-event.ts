@@ -80,17 +80,8 @@ function queryParameters(query: string): Record<string, string> {
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number) => String(n).padStart(2, '0');
 
-// Requests in the same second share the string.
-let formattedSecond = Number.NaN;
-let formatted = '';
-
 /** `requestContext.time` as API Gateway writes it: `10/Mar/2025:05:16:23 +0000`. */
 export function requestTime(ms: number): string {
-  const second = Math.floor(ms / 1000);
-  if (second !== formattedSecond) {
-    const d = new Date(ms);
-    formatted = `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
-    formattedSecond = second;
-  }
-  return formatted;
+  const d = new Date(ms);
+  return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
 }
