@@ -6,10 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
+import { entrySources, exportReader, root } from './entry-exports.js';
 
 const EXPECTED: Record<string, readonly string[]> = {
   '.': [
@@ -174,44 +172,8 @@ const EXPECTED: Record<string, readonly string[]> = {
   ],
 };
 
-/** Each entry of the exports map and the source file its `import` target is built from. */
-function entrySources(): Map<string, string> {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, string | { import?: string }> };
-  const sources = new Map<string, string>();
-  for (const [entry, target] of Object.entries(pkg.exports)) {
-    if (typeof target === 'string' || target.import === undefined) continue; // package.json, the serverless plugin
-    sources.set(entry, join(root, target.import.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts')));
-  }
-  return sources;
-}
-
 const sources = entrySources();
-// Names only: the binder needs the package's own modules, not its dependencies' types or the lib files
-// (which would take seconds to parse): those are read as empty.
-const options: ts.CompilerOptions = {
-  module: ts.ModuleKind.NodeNext,
-  moduleResolution: ts.ModuleResolutionKind.NodeNext,
-  noEmit: true,
-  noLib: true,
-  types: [],
-};
-const host = ts.createCompilerHost(options);
-const readSource = host.getSourceFile.bind(host);
-host.getSourceFile = (fileName, language, ...rest) =>
-  fileName.includes('/node_modules/') ? ts.createSourceFile(fileName, '', language) : readSource(fileName, language, ...rest);
-const program = ts.createProgram([...sources.values()], options, host);
-const checker = program.getTypeChecker();
-
-function exportsOf(file: string): string[] {
-  const source = program.getSourceFile(file);
-  assert.ok(source !== undefined, `${file} is in the program`);
-  const symbol = checker.getSymbolAtLocation(source);
-  assert.ok(symbol !== undefined, `${file} is a module`);
-  return checker
-    .getExportsOfModule(symbol)
-    .map((s) => s.name)
-    .sort();
-}
+const exportsOf = exportReader([...sources.values()]);
 
 for (const [entry, expected] of Object.entries(EXPECTED)) {
   test(`grip-lambda${entry === '.' ? '' : entry.slice(1)} exports exactly its listed names`, () => {
@@ -237,4 +199,25 @@ test("tsconfig.json's paths name, for each entry, the source its import target i
     [...sources].map(([entry, file]) => [`grip-lambda${entry.slice(1)}`, [`./${file.slice(root.length)}`]]),
   );
   assert.deepEqual(config.compilerOptions.paths, expected);
+});
+
+test('every entry but the plugin has types, import and require conditions; require loads the import target', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    exports: Record<string, string | Record<string, string>>;
+  };
+  for (const [entry, target] of Object.entries(pkg.exports)) {
+    if (typeof target === 'string') {
+      assert.ok(['./package.json', './serverless'].includes(entry), `${entry} is a plain path, not conditions`);
+      continue;
+    }
+    assert.deepEqual(Object.keys(target), ['types', 'import', 'require'], `${entry}: the conditions, in resolution order`);
+    assert.equal(target.types, target.import!.replace(/\.js$/, '.d.ts'), `${entry}: types next to the import target`);
+    // The wrapper requires the same built file `import` loads, and names the entry in its error.
+    const wrapper = readFileSync(join(root, target.require!), 'utf8');
+    const name = `grip-lambda${entry.slice(1)}`;
+    assert.ok(
+      wrapper.includes(`require('../${target.import!.slice(2)}')`) && wrapper.includes(`'${name}'`),
+      `${target.require} requires ${target.import} and names ${name}:\n${wrapper}`,
+    );
+  }
 });
