@@ -14,6 +14,8 @@ export interface GripEnv {
   readonly GRIP_PREFIX?: string | undefined;
   /** The largest message `ctx.send` takes (default 32766, Pushpin 1.36's stock; see README, Limits). */
   readonly GRIP_MAX_MESSAGE_BYTES?: string | undefined;
+  /** Subscriptions the proxy holds per connection, its own channels included (default 20, Pushpin's `connection_subscription_max`). */
+  readonly GRIP_MAX_SUBSCRIPTIONS?: string | undefined;
 }
 
 export interface GripSettings {

@@ -10,9 +10,11 @@ import {
 } from '../protocol/control.js';
 import { CONTENT_TYPE_WEBSOCKET_EVENTS, type WebSocketEvent } from '../protocol/events.js';
 import type { HttpRequest, HttpResponse, RequestHeaders } from '../lambda/types.js';
-import { DEFAULT_PROXY_LIMITS, type ProxyLimits } from './limits.js';
+import { DEFAULT_MAX_SUBSCRIPTIONS, DEFAULT_PROXY_LIMITS, type ProxyLimits } from './limits.js';
 import { checkUserChannel, checkUserId, connectionChannel, USER_META, userChannel } from '../publish/channels.js';
-import { ConnectionMeta } from './meta.js';
+import { ConnectionMeta, LIBRARY_STATE_META } from './meta.js';
+import { ChannelPermissionError, mayUseChannel } from './channel-guard.js';
+import { checkUserSubscription, recordSubscription, recordUnsubscription } from './subscriptions.js';
 
 /** A message from the client. Text and binary stay apart, as on the wire. */
 export type WebSocketMessage = { readonly type: 'text'; readonly data: string } | { readonly type: 'binary'; readonly data: Uint8Array };
@@ -100,6 +102,10 @@ export class WebSocketContext {
   readonly #limits: ProxyLimits;
   #outBytes = 0;
 
+  get #maxSubscriptions(): number {
+    return this.#limits.maxSubscriptions ?? DEFAULT_MAX_SUBSCRIPTIONS;
+  }
+
   constructor(id: string, request: HttpRequest, events: readonly WebSocketEvent[], options: ContextOptions = {}) {
     this.id = id;
     this.#request = request;
@@ -129,6 +135,7 @@ export class WebSocketContext {
     const previous = this.user;
     if (previous === userId) return;
     this.#assertWritable('setUser');
+    if (previous === undefined) checkUserSubscription(this.meta, this.#maxSubscriptions, this.id);
     if (previous !== undefined) this.#control({ type: 'unsubscribe', channel: this.#prefix + userChannel(previous) });
     this.meta.set(USER_META, userId);
     this.#control({ type: 'subscribe', channel: this.#prefix + userChannel(userId) });
@@ -240,9 +247,16 @@ export class WebSocketContext {
     this.#closePayload = payload;
   }
 
-  /** Subscribes the connection to a channel (GRIP_PREFIX is prepended, as on publish). */
+  /**
+   * Subscribes the connection to a channel (GRIP_PREFIX is prepended, as on publish).
+   * @throws ChannelPermissionError when the client's token does not allow it (withClientAuth);
+   * RangeError when it would be one more than the proxy holds per connection (GRIP_MAX_SUBSCRIPTIONS).
+   */
   subscribe(channel: string, options: SubscribeOptions = {}): void {
     checkUserChannel(channel);
+    if (!mayUseChannel(this, 'subscribe', channel)) throw new ChannelPermissionError('subscribe', channel);
+    this.#assertWritable('subscribe');
+    recordSubscription(this.meta, channel, this.user !== undefined, this.#maxSubscriptions, this.id);
     const name = this.#prefix + channel;
     this.#control(
       options.filters !== undefined && options.filters.length > 0
@@ -253,6 +267,8 @@ export class WebSocketContext {
 
   unsubscribe(channel: string): void {
     checkUserChannel(channel);
+    this.#assertWritable('unsubscribe');
+    recordUnsubscription(this.meta, channel);
     this.#control({ type: 'unsubscribe', channel: this.#prefix + channel });
   }
 
@@ -264,6 +280,11 @@ export class WebSocketContext {
   /** Has the proxy send `content` to the client every `timeout` seconds (of idleness, by default). */
   keepAlive(options: KeepAliveOptions): void {
     this.#control(keepAliveMessage(options));
+  }
+
+  /** The keep-alive interval this response asks for (`setKeepAliveInterval`), if any. */
+  get keepAliveInterval(): number | undefined {
+    return this.#keepAliveInterval;
   }
 
   /**
@@ -354,6 +375,7 @@ export class WebSocketContext {
         // Set-Meta-* only updates the proxy's copy (sent back as Meta-*); Pushpin's filters
         // (skip-self compares `user`) read the handler's copy, which only set-meta updates.
         const name = header.slice('Set-Meta-'.length);
+        if (LIBRARY_STATE_META.has(name)) continue; // read back from Meta-* only, never by a filter
         events.push({ type: 'TEXT', content: encodeControlMessage({ type: 'set-meta', name, value }) });
       }
       Object.assign(headers, metaChanges);
