@@ -1,54 +1,157 @@
-// The package as a user installs it: `npm run build` output, imported
-// through the `exports` map of package.json, with its type declarations.
+// The package as a user installs it: built, packed by `npm pack` from the
+// files package.json lists, installed from the tarball in a temp folder
+// outside this repository (dependencies from the registry, through npm's
+// cache), then every entry of the exports map loaded with `import` and with
+// `require()` (the same module either way), and type-checked through its
+// `types` condition from an ES module and a CommonJS one. And `dependencies`
+// are what the built files import: the bare imports of the emitted
+// JavaScript, plus the type packages the declarations name.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile as execFileCallback } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
 import { ROOT } from './support/e2e.js';
 
-// Inside the project, so the built files resolve their dependencies from its node_modules.
-mkdirSync(join(ROOT, '.local'), { recursive: true });
-const outDir = mkdtempSync(join(ROOT, '.local', 'build-'));
-after(() => rmSync(outDir, { recursive: true, force: true }));
+const execFile = promisify(execFileCallback);
 
-test('the build emits every entry of the exports map, and each loads with its API', async () => {
-  execFileSync(
+interface PackageJson {
+  readonly exports: Record<string, string | Record<string, string>>;
+  readonly files: readonly string[];
+  readonly dependencies: Record<string, string>;
+  readonly peerDependencies?: Record<string, string>;
+}
+
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as PackageJson;
+const scratch = mkdtempSync(join(tmpdir(), 'grip-lambda-package-'));
+const staging = join(scratch, 'staging');
+const project = join(scratch, 'project');
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+async function run(command: string, args: readonly string[], cwd: string): Promise<string> {
+  try {
+    const env = { ...process.env, npm_config_update_notifier: 'false', NODE_OPTIONS: '' };
+    return (await execFile(command, args, { cwd, env, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 })).stdout;
+  } catch (error) {
+    const e = error as { message: string; stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+  }
+}
+
+/** The entries with conditions, as `grip-lambda/...` specifiers. */
+const conditional = Object.entries(pkg.exports)
+  .filter(([, target]) => typeof target !== 'string')
+  .map(([entry]) => `grip-lambda${entry.slice(1)}`);
+
+before(async () => {
+  // A copy of what package.json's `files` names, built there: `npm pack` in this checkout would rebuild dist/
+  // (prepack) under whatever else is using it.
+  mkdirSync(staging, { recursive: true });
+  cpSync(join(ROOT, 'package.json'), join(staging, 'package.json'));
+  for (const entry of pkg.files.filter((f) => !f.startsWith('dist'))) cpSync(join(ROOT, entry), join(staging, entry), { recursive: true });
+  await run(
     process.execPath,
-    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', outDir],
-    {
-      stdio: 'pipe',
-    },
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(staging, 'dist')],
+    ROOT,
   );
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-    exports: Record<string, string | { types: string; import: string }>;
-  };
-  const loaded: Record<string, Record<string, unknown>> = {};
-  for (const [entry, target] of Object.entries(pkg.exports)) {
-    if (typeof target === 'string') continue; // ./package.json
-    for (const file of [target.types, target.import]) {
-      const built = join(outDir, file.replace(/^\.\/dist\//, ''));
-      assert.ok(existsSync(built), `${entry}: ${file} is built`);
+  const tarball = join(
+    scratch,
+    (await run('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', scratch], staging)).trim().split('\n').at(-1)!,
+  );
+  mkdirSync(project);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'uses-grip-lambda', private: true }));
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], project);
+});
+
+test('every entry loads with import and with require(), as the same module', async () => {
+  const script = `
+    import { createRequire } from 'node:module';
+    const require = createRequire(import.meta.url);
+    const report = {};
+    for (const entry of ${JSON.stringify(conditional)}) {
+      const imported = await import(entry);
+      const required = require(entry);
+      const names = Object.keys(imported).sort();
+      report[entry] = { names: names.length, same: names.every((name) => required[name] === imported[name]) && Object.keys(required).length === names.length };
     }
-    loaded[entry] = (await import(pathToFileURL(join(outDir, target.import.replace(/^\.\/dist\//, ''))).href)) as Record<string, unknown>;
+    report['grip-lambda/serverless'] = { plugin: typeof require('grip-lambda/serverless') };
+    console.log(JSON.stringify(report));`;
+  writeFileSync(join(project, 'load.mjs'), script);
+  const report = JSON.parse(await run(process.execPath, ['load.mjs'], project)) as Record<string, { names?: number; same?: boolean }>;
+  for (const entry of conditional) {
+    assert.ok((report[entry]?.names ?? 0) > 0, `${entry} exports something: ${JSON.stringify(report[entry])}`);
+    assert.equal(report[entry]?.same, true, `${entry}: require() gives what import gives`);
   }
-  for (const name of ['websocket', 'readWebSocketContext', 'webSocketResult', 'http', 'getPublisher', 'relay']) {
-    assert.equal(typeof loaded['.']![name], 'function', `grip-lambda exports ${name}`);
+  assert.deepEqual(report['grip-lambda/serverless'], { plugin: 'function' });
+  for (const entry of ['grip-lambda/presence', 'grip-lambda/client']) assert.ok(entry in report, `${entry} is an entry with conditions`);
+});
+
+test('every entry type-checks through its types condition, from an ES module and from a CommonJS one', async () => {
+  const typed = conditional.map((entry, i) => ({ entry, name: `entry${i}` }));
+  writeFileSync(
+    join(project, 'check.mts'),
+    typed.map(({ entry, name }) => `import * as ${name} from '${entry}';\nvoid ${name};\n`).join(''),
+  );
+  writeFileSync(
+    join(project, 'check.cts'),
+    typed.map(({ entry, name }) => `import ${name} = require('${entry}');\nvoid ${name};\n`).join(''),
+  );
+  writeFileSync(
+    join(project, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        target: 'ES2022',
+        lib: ['ES2022'],
+        strict: true,
+        skipLibCheck: false,
+        noEmit: true,
+        types: ['node'],
+        // Node's types from this checkout; every other type the package names resolves from the install.
+        typeRoots: [join(ROOT, 'node_modules/@types')],
+      },
+      files: ['check.mts', 'check.cts'],
+    }),
+  );
+  await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], project);
+});
+
+/**
+ * Type packages a dependency's declarations need but do not bring: ioredis's
+ * import the untyped `redis-errors`, whose types ioredis lists as a
+ * devDependency only, so a project type-checking grip-lambda/feed or
+ * grip-lambda/presence with `skipLibCheck: false` would fail in them.
+ */
+const TYPES_DEPENDENCIES_FORGOT = ['@types/redis-errors'];
+
+/** The package a bare specifier names: `@scope/name/sub` -> `@scope/name`, `name/sub` -> `name`. */
+function packageOf(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+function bareImports(dir: string, suffix: string): Set<string> {
+  const found = new Set<string>();
+  for (const name of readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith(suffix))) {
+    const text = readFileSync(join(dir, name), 'utf8');
+    for (const [, specifier] of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"]([^'".][^'"]*)['"]/g)) {
+      if (!specifier!.startsWith('node:')) found.add(packageOf(specifier!));
+    }
   }
-  for (const name of ['decodeEvents', 'encodeEvents']) {
-    assert.equal(typeof loaded['./protocol']![name], 'function', `grip-lambda/protocol exports ${name}`);
-  }
-  for (const name of ['getFeed', 'closeSharedFeed']) {
-    assert.equal(typeof loaded['./feed']![name], 'function', `grip-lambda/feed exports ${name}`);
-  }
-  for (const name of ['RedisPresence', 'getPresence', 'closeSharedPresence']) {
-    assert.equal(typeof loaded['./presence']![name], 'function', `grip-lambda/presence exports ${name}`);
-  }
-  for (const name of ['RealtimeClient', 'connect', 'isNewerId']) {
-    assert.equal(typeof loaded['./client']![name], 'function', `grip-lambda/client exports ${name}`);
-  }
-  for (const name of ['startStack', 'freePort', 'lambdaContext']) {
-    assert.equal(typeof loaded['./local']![name], 'function', `grip-lambda/local exports ${name}`);
-  }
+  return found;
+}
+
+test('dependencies are exactly what the published files import, and nothing only tests use is installed', () => {
+  const installed = join(project, 'node_modules', 'grip-lambda');
+  const runtime = new Set([...bareImports(join(installed, 'dist'), '.js'), ...bareImports(join(installed, 'cjs'), '.cjs')]);
+  for (const plugin of ['serverless', 'build']) for (const name of bareImports(join(installed, plugin), '.cjs')) runtime.add(name);
+  // Types the declarations import come from @types packages.
+  const types = [...bareImports(join(installed, 'dist'), '.d.ts')].filter((name) => !runtime.has(name)).map((name) => `@types/${name}`);
+  const peers = new Set(Object.keys(pkg.peerDependencies ?? {}));
+  const needed = [...runtime].filter((name) => !peers.has(name) && name !== 'grip-lambda');
+  assert.deepEqual(Object.keys(pkg.dependencies).sort(), [...new Set([...needed, ...types, ...TYPES_DEPENDENCIES_FORGOT])].sort());
+  assert.equal(existsSync(join(project, 'node_modules', '@fanoutio', 'serve-grip')), false, 'serve-grip is not installed with the package');
 });
