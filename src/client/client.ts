@@ -61,6 +61,34 @@ export interface ClientOptions {
   /** Each message, once: parsed JSON (a `ServerMessage` when it is an object), or the text when it is not JSON. */
   readonly onMessage?: (message: ServerMessage | string) => void;
   readonly onStateChange?: (state: ConnectionState) => void;
+  /**
+   * A client token (JWT) for functions that check one (withClientAuth):
+   * called before each connection attempt, and again before the token's
+   * `exp`, whose result is sent over the open socket (no reconnect, so
+   * nothing is missed). A close with 4001 (token expired) reconnects with a
+   * new one.
+   */
+  readonly getToken?: () => string | Promise<string>;
+  /** How the token travels at connect: `protocol` (default; `bearer.TOKEN` beside `tokenProtocol`) or `query` (`access_token`). */
+  readonly tokenIn?: 'protocol' | 'query';
+  /** The subprotocol offered with the token's, which the server answers; default `grip-lambda.v1`. */
+  readonly tokenProtocol?: string;
+}
+
+/** What withClientAuth closes with once a connection's token has expired. */
+const TOKEN_EXPIRED = 4001;
+
+/** A token's `exp`, in ms, read without checking it (the server does): undefined when it has none. */
+export function tokenExpiry(token: string): number | undefined {
+  const part = token.split('.')[1];
+  if (part === undefined) return undefined;
+  try {
+    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
+    const exp = (JSON.parse(json) as { exp?: unknown }).exp;
+    return typeof exp === 'number' ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 interface PendingSend {
@@ -85,6 +113,9 @@ export class RealtimeClient {
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #idle: ReturnType<typeof setTimeout> | undefined;
+  #refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Counts connection attempts, so that a token arriving for an abandoned attempt is dropped. */
+  #attemptId = 0;
   #syncing = false;
   /** Messages that came out of order while a `/since` was answered. */
   #held: ServerMessage[] = [];
@@ -145,6 +176,7 @@ export class RealtimeClient {
     this.#setState('closed');
     clearTimeout(this.#timer);
     clearTimeout(this.#idle);
+    clearTimeout(this.#refreshTimer);
     this.#socket?.close(1000);
     this.#socket = undefined;
   }
@@ -162,11 +194,41 @@ export class RealtimeClient {
     const previous = this.#socket;
     this.#socket = undefined;
     previous?.close();
+    const getToken = this.#options.getToken;
+    if (getToken === undefined) {
+      this.#open(undefined);
+      return;
+    }
+    const attempt = ++this.#attemptId;
+    Promise.resolve()
+      .then(getToken)
+      .then(
+        (token) => {
+          if (attempt === this.#attemptId && this.#state !== 'closed') this.#open(token);
+        },
+        () => {
+          // No token now: tried again after the backoff, as a failed connection would be.
+          if (attempt === this.#attemptId) this.#dropped(1006);
+        },
+      );
+  }
+
+  #open(token: string | undefined): void {
+    clearTimeout(this.#refreshTimer);
     let url = this.#url;
+    let protocols = this.#options.protocols;
+    if (token !== undefined) {
+      if (this.#options.tokenIn === 'query') {
+        url += `${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(token)}`;
+      } else {
+        const offered = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
+        protocols = [...(offered.length > 0 ? offered : [this.#options.tokenProtocol ?? 'grip-lambda.v1']), `bearer.${token}`];
+      }
+    }
     if (this.#lastId !== undefined) {
       url += `${url.includes('?') ? '&' : '?'}${this.#options.lastIdParam ?? 'last-id'}=${encodeURIComponent(this.#lastId)}`;
     }
-    const socket = new this.#WebSocket(url, this.#options.protocols);
+    const socket = new this.#WebSocket(url, protocols);
     this.#socket = socket;
     this.#syncing = false;
     this.#held = [];
@@ -177,6 +239,7 @@ export class RealtimeClient {
       // What was stored between the server's replay and its subscription: ask once more.
       if (this.#lastId !== undefined) this.#requestSince();
       for (const item of this.#pending) socket.send(item.wire);
+      if (token !== undefined) this.#scheduleRefresh(token);
       // Last, so that what onStateChange sends goes out once, after the queue.
       this.#setState('open');
     };
@@ -195,7 +258,11 @@ export class RealtimeClient {
   #dropped(code: number): void {
     if (this.#state === 'closed') return;
     clearTimeout(this.#idle);
-    const reconnect = this.#options.shouldReconnect ?? ((c: number) => c !== 1000 && c !== 1008 && (c < 4000 || c > 4999));
+    clearTimeout(this.#refreshTimer);
+    const renews = this.#options.getToken !== undefined;
+    const reconnect =
+      this.#options.shouldReconnect ??
+      ((c: number) => (renews && c === TOKEN_EXPIRED) || (c !== 1000 && c !== 1008 && (c < 4000 || c > 4999)));
     if (this.#state === 'open' && !reconnect(code)) {
       this.#socket = undefined;
       this.#setState('closed');
@@ -229,6 +296,38 @@ export class RealtimeClient {
     }, ms);
   }
 
+  /**
+   * Sends a fresh token before this one expires: a third of its remaining
+   * life before, at most 30 s before. A refresh that fails is tried again
+   * a few times; the server closes with 4001 at expiry otherwise, and the
+   * client reconnects with a new token.
+   */
+  #scheduleRefresh(token: string, failures = 0): void {
+    clearTimeout(this.#refreshTimer);
+    const expiry = tokenExpiry(token);
+    if (expiry === undefined) return;
+    const left = expiry - Date.now();
+    const lead = Math.min(30_000, left / 3);
+    const socket = this.#socket;
+    this.#refreshTimer = setTimeout(
+      () => {
+        Promise.resolve()
+          .then(this.#options.getToken!)
+          .then(
+            (fresh) => {
+              if (socket !== this.#socket || socket?.readyState !== OPEN) return;
+              socket.send(JSON.stringify({ type: 'auth', token: fresh }));
+              this.#scheduleRefresh(fresh);
+            },
+            () => {
+              if (socket === this.#socket && failures < 3) this.#scheduleRefresh(token, failures + 1);
+            },
+          );
+      },
+      Math.max(0, failures === 0 ? left - lead : Math.min(1000 * 2 ** failures, left / 2)),
+    );
+  }
+
   #requestSince(): void {
     this.#syncing = true;
     const since = this.#options.since ?? ((id: string) => `/since ${id}`);
@@ -247,6 +346,8 @@ export class RealtimeClient {
       this.#options.onMessage?.(message);
       return;
     }
+    // The server's answer to a token refresh: the client's business, not the application's.
+    if (message.type === 'auth' && typeof message.exp === 'number' && this.#options.getToken !== undefined) return;
     if (typeof message.cid === 'string') {
       const at = this.#pending.findIndex((p) => p.cid === message.cid);
       if (at >= 0) this.#pending.splice(at, 1);

@@ -3,6 +3,7 @@ export {
   RealtimeClient,
   connect,
   isNewerId,
+  tokenExpiry,
   type ClientOptions,
   type ConnectionState,
   type ServerMessage,
