@@ -1,3 +1,5 @@
+import { StoreUnavailableError } from '../store/unavailable.js';
+
 /**
  * A feed: a channel's history, stored and announced at once. Every appended
  * item gets an id greater than the one before; publishing the item with its
@@ -34,22 +36,22 @@ export function isStreamId(id: string): boolean {
 export const FEED_START = '0-0';
 
 /**
- * The feed's store did not answer in time (unreachable, timed out, or
- * refusing commands for now): nothing was read, and a write may or may not
- * have been applied (an append already sent when its answer timed out) but
- * is never sent later. Callers degrade (live without history) or ask to be
- * retried; an append with an idempotency key is safe to repeat.
+ * The feed's store did not answer in time (see StoreUnavailableError).
+ * Callers degrade (live without history) or ask to be retried; an append
+ * with an idempotency key is safe to repeat.
  */
-export class FeedUnavailableError extends Error {
-  override readonly name = 'FeedUnavailableError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
+export class FeedUnavailableError extends StoreUnavailableError {
+  override readonly name: string = 'FeedUnavailableError';
 }
 
 /**
- * A channel history. Implementations fail an operation with
- * FeedUnavailableError, within a bounded time, when their store cannot answer.
+ * A channel history: the feed store every backend implements, and all that
+ * reliable streams, SSE resume, `/since`, idempotent publishes and the relay
+ * use. Implementations keep a bounded history per channel (retention:
+ * the oldest items go once a channel holds more than the backend's limit),
+ * and fail an operation with FeedUnavailableError, within a bounded time,
+ * when their store cannot answer. test/contract/feed.ts is the suite every
+ * backend passes.
  */
 export interface Feed {
   append(channel: string, data: string, options?: AppendOptions): Promise<AppendResult>;

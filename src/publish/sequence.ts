@@ -7,14 +7,31 @@ export interface SequenceMark {
 }
 
 /**
- * Numbers what one publisher publishes on each channel. The proxy can drop a
+ * Where the marks come from: the sequence-number store. `ChannelSequencer`
+ * numbers in memory, per container (no round trip, and marks even while a
+ * store is down); `RedisSequences` (grip-lambda/feed) keeps one numbering
+ * per channel for every container. test/contract/sequences.ts is the suite
+ * every implementation passes.
+ */
+export interface SequenceStore {
+  /**
+   * The mark for the next message on `channel`: for one `pub`, `seq` goes
+   * 1, 2, 3... in the order the calls were made. Take marks in the order
+   * the messages are published. A store that cannot answer fails with
+   * StoreUnavailableError within a bounded time.
+   */
+  next(channel: string): SequenceMark | PromiseLike<SequenceMark>;
+}
+
+/**
+ * Numbers what one publisher publishes on each channel, in memory. The proxy can drop a
  * published message for a client without a word (a full buffer, a burst over
  * its high-water mark); a client that sees `seq` skip for a `pub` knows it
  * missed messages, even without a feed to recover them from. Marks must be
  * taken in the order the messages are published, which is the order
  * `GripPublisher` sends them in.
  */
-export class ChannelSequencer {
+export class ChannelSequencer implements SequenceStore {
   readonly pub: string;
   readonly #last = new Map<string, number>();
 

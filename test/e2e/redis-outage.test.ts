@@ -45,9 +45,9 @@ async function stopRedis(): Promise<void> {
 }
 
 before(async () => {
-  // The feed says once that Redis went away and once that it is back; counted here, not printed.
+  // The Redis connection says once that Redis went away and once that it is back; counted here, not printed.
   console.error = (...args: unknown[]) => {
-    if (typeof args[0] === 'string' && args[0].startsWith('[grip-lambda] feed:')) feedLogs.push(args[0]);
+    if (typeof args[0] === 'string' && args[0].startsWith('[grip-lambda] redis:')) feedLogs.push(args[0]);
     else consoleError(...args);
   };
   redisPort = await freePort();

@@ -3,7 +3,8 @@
 // a number, is an error at init, not members silently dropping out.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RedisPresence, getPresence } from '../../src/presence/redis-presence.js';
+import { RedisPresence } from '../../src/presence/redis-presence.js';
+import { getPresence } from '../../src/presence/shared.js';
 
 test('leaveAfterSeconds must leave room for two refreshes and a margin', () => {
   assert.throws(() => new RedisPresence('redis://127.0.0.1:1', { leaveAfterSeconds: 44 }), /at least 2 × refreshSeconds \+ 5 \(45\)/);
@@ -41,7 +42,8 @@ test('Redis unreachable: once the connection has failed, calls fail at once, as 
   const presence = new RedisPresence(`redis://127.0.0.1:${port}`);
   try {
     presence.warm();
-    for (let waited = 0; !errors.some((line) => line.includes('presence: Redis unreachable')); waited += 10) {
+    const unreachable = `redis: 127.0.0.1:${port} unreachable`;
+    for (let waited = 0; !errors.some((line) => line.includes(unreachable)); waited += 10) {
       assert.ok(waited < 5_000, 'the connection failure was reported');
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -51,5 +53,9 @@ test('Redis unreachable: once the connection has failed, calls fail at once, as 
     console.error = consoleError;
     await presence.close().catch(() => undefined);
   }
-  assert.equal(errors.filter((line) => line.includes('presence: Redis unreachable')).length, 1, 'said once, not at every reconnect');
+  assert.equal(
+    errors.filter((line) => line.includes(`redis: 127.0.0.1:${port} unreachable`)).length,
+    1,
+    'said once, not at every reconnect',
+  );
 });

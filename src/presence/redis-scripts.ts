@@ -1,0 +1,71 @@
+import type { RedisScript } from '../redis/connection.js';
+
+// A room's keys share its hash tag: KEYS[1] the zset of connection → expiry
+// time (ms), KEYS[2] the hash of connection → member JSON. Times are the
+// server's, so containers with skewed clocks agree on what has expired.
+const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/** ARGV: connection, member JSON, lifetime ms. Returns 1 for a new member, 0 for an update. */
+export const JOIN: RedisScript = {
+  name: 'gripPresenceJoin',
+  lua: `${NOW}
+local added = redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return added`,
+};
+
+/** ARGV: connection. Returns the member JSON if it was there. */
+export const LEAVE: RedisScript = {
+  name: 'gripPresenceLeave',
+  lua: `
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return false end
+local data = redis.call('HGET', KEYS[2], ARGV[1]) or '{}'
+redis.call('HDEL', KEYS[2], ARGV[1])
+return data`,
+};
+
+/**
+ * ARGV: connection, lifetime ms. Pushes the member's expiry back if it is
+ * still there: one whose time was up but that no one has removed yet comes
+ * back (a member whose refreshes failed while Redis was away, say).
+ */
+export const REFRESH: RedisScript = {
+  name: 'gripPresenceRefresh',
+  lua: `${NOW}
+return redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[2]), ARGV[1])`,
+};
+
+/** Removes the members whose time is up; returns them (JSON each). */
+export const EXPIRE: RedisScript = {
+  name: 'gripPresenceExpire',
+  lua: `${NOW}
+local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+local out = {}
+for _, id in ipairs(gone) do
+  if redis.call('ZREM', KEYS[1], id) == 1 then
+    out[#out + 1] = redis.call('HGET', KEYS[2], id) or '{}'
+    redis.call('HDEL', KEYS[2], id)
+  end
+end
+return out`,
+};
+
+/** The members whose time is not up (JSON each). */
+export const MEMBERS: RedisScript = {
+  name: 'gripPresenceMembers',
+  lua: `${NOW}
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
+local out = {}
+for _, id in ipairs(ids) do
+  local json = redis.call('HGET', KEYS[2], id)
+  if json then out[#out + 1] = json end
+end
+return out`,
+};
+
+/** How many members' time is not up. */
+export const COUNT: RedisScript = {
+  name: 'gripPresenceCount',
+  lua: `${NOW}
+return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')`,
+};
