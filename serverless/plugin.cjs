@@ -4,19 +4,47 @@
 //
 // Packaging: it runs serverless-esbuild with the settings grip-lambda's
 // functions need, so serverless.yml carries no `custom.esbuild` block; any
-// setting given there still wins. It adds `serverless grip dev`, the same as
-// `npx grip-lambda dev`.
+// setting given there still wins. `package` and `deploy` stop at once when a
+// function is on a runtime Lambda has closed (serverless/runtimes.cjs): the
+// deploy would fail anyway, later, in CloudFormation. It adds
+// `serverless grip dev`, the same as `npx grip-lambda dev`.
 const { spawn } = require('node:child_process');
 const { existsSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const path = require('node:path');
+const { closedRuntimeLine, esbuildTargetFor, isClosedRuntime, RECOMMENDED_RUNTIME } = require('./runtimes.cjs');
 
 const PACKAGE_ROOT = path.join(__dirname, '..');
 
-/** `nodejs20.x` -> `node20`: bundles use what the function's runtime has. */
-function targetOf(runtime) {
-  const match = /^nodejs(\d+)\.x$/.exec(String(runtime ?? ''));
-  return match ? `node${match[1]}` : 'node20';
+/**
+ * Each function's runtime as the framework deploys it: its own `runtime`,
+ * else the provider's, else the framework's default. Container-image
+ * functions have none.
+ */
+function functionRuntimes(serverless) {
+  const service = serverless.service;
+  const provider = typeof serverless.getProvider === 'function' ? serverless.getProvider('aws') : undefined;
+  const runtimes = new Map();
+  for (const [name, fn] of Object.entries(service.functions ?? {})) {
+    if (fn?.image !== undefined) continue;
+    const runtime =
+      typeof provider?.getRuntime === 'function'
+        ? provider.getRuntime(fn?.runtime)
+        : (fn?.runtime ?? service.provider?.runtime ?? RECOMMENDED_RUNTIME);
+    runtimes.set(name, runtime);
+  }
+  return runtimes;
+}
+
+/** One line per closed runtime in use, naming its functions; empty when every function's runtime is open. */
+function closedRuntimeLines(serverless, only) {
+  const byRuntime = new Map();
+  for (const [name, runtime] of functionRuntimes(serverless)) {
+    if (only !== undefined && name !== only) continue;
+    if (!isClosedRuntime(runtime)) continue;
+    byRuntime.set(runtime, [...(byRuntime.get(runtime) ?? []), name]);
+  }
+  return [...byRuntime].map(([runtime, names]) => `grip-lambda: ${closedRuntimeLine(runtime, names)}`);
 }
 
 /**
@@ -31,12 +59,13 @@ function targetOf(runtime) {
  *   in another, loaded on the first publish.
  * - Everything bundled: no externals, so no `npm install` into each zip.
  */
-function esbuildDefaults(runtime) {
+function esbuildDefaults(runtimes) {
   return {
     bundle: true,
     minify: true,
     sourcemap: false,
-    target: targetOf(runtime),
+    // One build for every function: the oldest Node.js among their runtimes.
+    target: esbuildTargetFor(runtimes),
     platform: 'node',
     format: 'cjs',
     outputFileExtension: '.cjs',
@@ -62,9 +91,11 @@ function loadServerlessEsbuild(serviceDir) {
 }
 
 /** grip-lambda's settings under the service's own: `custom.esbuild` values given in serverless.yml win. */
-function applyDefaults(service) {
+function applyDefaults(serverless) {
+  const service = serverless.service;
   service.custom = service.custom ?? {};
-  service.custom.esbuild = { ...esbuildDefaults(service.provider?.runtime), ...(service.custom.esbuild ?? {}) };
+  const runtimes = [...functionRuntimes(serverless).values()];
+  service.custom.esbuild = { ...esbuildDefaults(runtimes), ...(service.custom.esbuild ?? {}) };
   // One zip per function, so each carries its own bundle only.
   service.package = { individually: true, ...(service.package ?? {}) };
 }
@@ -78,7 +109,7 @@ function applyDefaults(service) {
 function withGripDefaults(ServerlessEsbuild) {
   class GripLambdaEsbuild extends ServerlessEsbuild {
     init() {
-      applyDefaults(this.serverless.service);
+      applyDefaults(this.serverless);
       return super.init();
     }
   }
@@ -95,14 +126,15 @@ function cliCommand() {
 }
 
 class GripLambdaPlugin {
-  constructor(serverless, options) {
+  constructor(serverless, options, utils) {
     this.serverless = serverless;
     this.options = options;
+    this.log = utils?.log;
     const service = serverless.service;
     const listed = (Array.isArray(service.plugins) ? service.plugins : (service.plugins?.modules ?? [])).includes('serverless-esbuild');
     if (listed) {
       // Listed by hand as well: it is loaded already, so the settings go in now.
-      applyDefaults(service);
+      applyDefaults(serverless);
     } else {
       serverless.pluginManager.addPlugin(withGripDefaults(loadServerlessEsbuild(serverless.serviceDir ?? serverless.config.servicePath)));
     }
@@ -123,7 +155,33 @@ class GripLambdaPlugin {
         },
       },
     };
-    this.hooks = { 'grip:dev:run': () => this.dev() };
+    this.hooks = {
+      'grip:dev:run': () => this.dev(),
+      // Before anything is built: `package`, and `deploy`, which packages first.
+      'before:package:cleanup': () => this.refuseClosedRuntimes(),
+      'before:deploy:function:initialize': () => this.refuseClosedRuntimes(this.options.function),
+      // A local run is not Lambda: it goes ahead, with the same line as a warning.
+      'before:invoke:local:invoke': () => this.warnOfClosedRuntimes(this.options.function),
+    };
+  }
+
+  /**
+   * Stops `package` and `deploy` when a function is on a closed runtime:
+   * Lambda refuses to create or update it, so the deploy would fail in
+   * CloudFormation after the build and upload, and roll back.
+   */
+  refuseClosedRuntimes(only) {
+    const lines = closedRuntimeLines(this.serverless, only);
+    if (lines.length === 0) return;
+    const ServerlessError = this.serverless.classes?.Error ?? Error;
+    throw new ServerlessError(lines.join('\n'), 'GRIP_LAMBDA_CLOSED_RUNTIME');
+  }
+
+  warnOfClosedRuntimes(only) {
+    for (const line of closedRuntimeLines(this.serverless, only)) {
+      if (typeof this.log?.warning === 'function') this.log.warning(line);
+      else console.error(line);
+    }
   }
 
   dev() {

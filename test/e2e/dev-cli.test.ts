@@ -80,7 +80,7 @@ const BYTES = `exports.handler = async () => ({
 const SERVICE = `service: dev-cli-test
 provider:
   name: aws
-  runtime: nodejs20.x
+  runtime: nodejs24.x
   apiGateway:
     binaryMediaTypes:
       - application/octet-stream
