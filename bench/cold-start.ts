@@ -2,7 +2,7 @@
  * Cold start: bundle size and module load time of each function, next to a
  * minimal echo on @fanoutio/grip and an API Gateway WebSocket echo on
  * @aws-sdk/client-apigatewaymanagementapi, all bundled with the same esbuild
- * settings as serverless.yml (CommonJS, minified, node20). Load time is
+ * settings as serverless.yml (CommonJS, minified, node24). Load time is
  * measured in a fresh `node` process per sample: require() of the bundle,
  * with GRIP settings as deployed (Pushpin's shared key). For the rows that
  * take WebSocket-over-HTTP, the same process then serves one signed request
@@ -90,7 +90,7 @@ async function bundle(entry: string, outfile: string): Promise<void> {
     bundle: true,
     minify: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     format: 'cjs',
     plugins,
     logLevel: 'silent',
