@@ -1,5 +1,16 @@
 import { FeedUnavailableError, getFeed } from 'grip-lambda/feed';
-import { isStreamId, RequestError, websocket, type WebSocketContext, type WebSocketHandlers } from 'grip-lambda';
+import {
+  authorize,
+  ChannelPermissionError,
+  clientAuthFromEnv,
+  isStreamId,
+  RequestError,
+  websocket,
+  withClientAuth,
+  withRateLimit,
+  type WebSocketContext,
+  type WebSocketHandlers,
+} from 'grip-lambda';
 import { getPresence, type PresenceChange } from 'grip-lambda/presence';
 import { nameFromPath, NAME_PATTERN, noticeChannel, roomChannel, type ChatEvent } from './lib/channels.js';
 import { publishMessage, publishNotice } from './lib/room.js';
@@ -33,12 +44,22 @@ import { publishMessage, publishNotice } from './lib/room.js';
  * room's members are kept as presence: `/who` answers their nicknames, and
  * a member that vanishes without a close leaves within PRESENCE_LEAVE_SECONDS
  * (default 60), announced like any leave.
+ *
+ * With CLIENT_AUTH_SECRET set (or CLIENT_AUTH_PUBLIC_KEY / _JWKS_URL), a
+ * client needs a token (docs/securing.md): its `sub` is the default
+ * nickname, a room its `capability` does not allow to subscribe to is
+ * refused at the handshake (403), a message to a room it may not publish
+ * to is answered with an error, and each connection may send 10 messages
+ * a second (bursts of 20). Without it, anyone may chat, as before.
  */
 /** The room history when REDIS_URL is set; made (and connected) at module load, in Lambda's init. */
 const feed = getFeed();
 
 /** Who is in each room, with REDIS_URL: join and leave notices come from it, expired members' too. */
 const presence = getPresence({ onChange: announce });
+
+/** Client tokens, when a key is configured. */
+const clientAuth = clientAuthFromEnv();
 
 function announce(change: PresenceChange): Promise<void> | undefined {
   const nick = (change.member.data as { nick?: string } | undefined)?.nick ?? '?';
@@ -53,7 +74,7 @@ function room(ctx: WebSocketContext): string {
 }
 
 function nick(ctx: WebSocketContext): string {
-  return ctx.meta.get('nick') ?? `guest-${ctx.id.slice(-4)}`;
+  return ctx.meta.get('nick') ?? ctx.user ?? `guest-${ctx.id.slice(-4)}`;
 }
 
 /** Sends `event` to this connection; `cid` marks it as the answer to the client's message of that id. */
@@ -191,6 +212,13 @@ const chat: WebSocketHandlers = {
       tell(ctx, { type: 'who', nicks }, cid);
       return;
     }
+    try {
+      authorize(ctx, 'publish', room(ctx)); // with client tokens: the token's capability says
+    } catch (error) {
+      if (!(error instanceof ChannelPermissionError)) throw error;
+      tell(ctx, { type: 'error', text: error.message }, cid);
+      return;
+    }
     let sent;
     try {
       // The client's id is the feed's idempotency key: a resend is stored and published once.
@@ -211,4 +239,17 @@ const chat: WebSocketHandlers = {
   },
 };
 
-export const handler = websocket(presence === null ? chat : presence.handlers(chat));
+const rooms = presence === null ? chat : presence.handlers(chat);
+
+export const handler = websocket(
+  clientAuth === undefined
+    ? rooms
+    : withRateLimit(
+        withClientAuth(rooms, {
+          ...clientAuth,
+          channel: (ctx) => room(ctx),
+          // A room's notices are the room's, as far as tokens go.
+          capabilityChannel: (channel) => channel.replace(/\.notices$/, ''),
+        }),
+      ),
+);

@@ -23,10 +23,28 @@ export {
   readProxyLimits,
   maxMessageBytesFor,
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_SUBSCRIPTIONS,
   MAX_RESPONSE_BYTES,
   type ProxyLimits,
 } from './websocket/limits.js';
 export { routeMessages, type RouteHandler, type RouterOptions, type Routes } from './websocket/router.js';
+
+// Client identity, channel permissions and limits (docs/securing.md).
+export {
+  withClientAuth,
+  clientIdentity,
+  clientAuthFromEnv,
+  readHandshakeToken,
+  TOKEN_EXPIRED_CLOSE_CODE,
+  TOKEN_PROTOCOL_PREFIX,
+  type ClientAuthOptions,
+  type ClientIdentity,
+  type TokenCarrier,
+} from './websocket/client-auth.js';
+export { ClientTokenVerifier, type ClientClaims, type ClientTokenOptions, type TokenCheck } from './auth/client-token.js';
+export { authorize, ChannelPermissionError } from './websocket/channel-guard.js';
+export type { ChannelOperation } from './auth/capability.js';
+export { withRateLimit, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './websocket/rate-limit.js';
 export { CloseCode, type CloseInfo } from './protocol/close.js';
 export type { KeepAliveOptions, SubscriptionFilter } from './protocol/control.js';
 
@@ -50,18 +68,15 @@ export { errorResult } from './lambda/gate.js';
 export { RequestError } from './errors.js';
 export type { GripEnv } from './config.js';
 export { GripSigVerifier, type VerifyKey, type VerifyResult } from './auth/grip-sig.js';
+export { constantTimeEqual } from './auth/constant-time.js';
 
 // Publishing.
-export {
-  GripPublisher,
-  PublishError,
-  getPublisher,
-  PUSHPIN_MAX_CONTROL_BODY_BYTES,
-  type ChannelItem,
-  type ItemOptions,
-  type ProxyFailure,
-  type PublisherOptions,
-} from './publish/publisher.js';
+export { GripPublisher } from './publish/publisher.js';
+export { PublishError, type ProxyFailure } from './publish/errors.js';
+export type { ChannelItem, ItemOptions } from './publish/items.js';
+export { PUSHPIN_MAX_CONTROL_BODY_BYTES, type PublisherOptions, type RetryOptions } from './publish/options.js';
+export type { InvocationScope } from './publish/scope.js';
+export { getPublisher } from './lambda/invocation.js';
 export { ChannelSequencer, SequenceWatcher, type SequenceMark } from './publish/sequence.js';
 export { Target } from './publish/targets.js';
 export { RESERVED_CHANNEL_PREFIX } from './publish/channels.js';

@@ -3,7 +3,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { originFromUrl, renderPushpinConf, renderRoutes, renderZurlConf } from './pushpin-config.js';
-import { pushpinSettingLines, type PushpinSettings } from './pushpin-settings.js';
+import { DEFAULT_CONNECTION_SUBSCRIPTION_MAX, pushpinSettingLines, type PushpinSettings } from './pushpin-settings.js';
 import { maxMessageBytesFor } from '../websocket/limits.js';
 
 /** One Pushpin node of the proxy tier. Ports and folders default to a production node's. */
@@ -44,7 +44,7 @@ export interface WrittenProxyConfig {
   /** The public key the functions check Grip-Sig with (PEM), also written to grip-verify-key.pem. */
   readonly verifyKeyPem: string;
   readonly sigIss: string;
-  /** The functions' settings, one `NAME=value` a line (functions.env): GRIP_VERIFY_KEY as `base64:` of the PEM, GRIP_MAX_MESSAGE_BYTES for the nodes' buffer. */
+  /** The functions' settings, one `NAME=value` a line (functions.env): GRIP_VERIFY_KEY as `base64:` of the PEM, GRIP_MAX_MESSAGE_BYTES for the nodes' buffer, GRIP_MAX_SUBSCRIPTIONS for their subscription cap. */
   readonly functionsEnv: string;
 }
 
@@ -161,6 +161,7 @@ export async function writeProxyConfig(options: ProxyConfigOptions): Promise<Wri
     `GRIP_VERIFY_KEY=base64:${Buffer.from(key.publicPem).toString('base64')}`,
     // So that ctx.send refuses what these nodes would hold up.
     `GRIP_MAX_MESSAGE_BYTES=${maxMessageBytesFor(options.settings.clientBufferSize)}`,
+    `GRIP_MAX_SUBSCRIPTIONS=${options.settings.connectionSubscriptionMax ?? DEFAULT_CONNECTION_SUBSCRIPTION_MAX}`,
     '',
   ].join('\n');
   await writeFile(join(options.outDir, 'grip-verify-key.pem'), key.publicPem);

@@ -27,7 +27,17 @@ export interface PushpinSettings {
    * rate. Stock: 25000, which a 100-client × 5-message chat burst exceeds.
    */
   readonly messageHwm: number;
+  /**
+   * `[handler] connection_subscription_max`: channels one connection may be
+   * subscribed to, its own `$c:` and `$u:` channels included; Pushpin ignores
+   * the ones past it without a word. Written out so the functions'
+   * GRIP_MAX_SUBSCRIPTIONS (whose default is the same 20) matches it. Stock: 20.
+   */
+  readonly connectionSubscriptionMax?: number;
 }
+
+/** Pushpin's default `connection_subscription_max`, and the functions' GRIP_MAX_SUBSCRIPTIONS. */
+export const DEFAULT_CONNECTION_SUBSCRIPTION_MAX = 20;
 
 /**
  * The local stack's settings. B = 256 KiB makes a 1,000 × 200 B burst to one
@@ -55,6 +65,10 @@ export function pushpinSettingLines(settings: PushpinSettings): { readonly runne
   }
   return {
     runner: [`client_buffer_size=${settings.clientBufferSize}`],
-    handler: [...(settings.messageRate === null ? [] : [`message_rate=${settings.messageRate}`]), `message_hwm=${settings.messageHwm}`],
+    handler: [
+      ...(settings.messageRate === null ? [] : [`message_rate=${settings.messageRate}`]),
+      `message_hwm=${settings.messageHwm}`,
+      `connection_subscription_max=${settings.connectionSubscriptionMax ?? DEFAULT_CONNECTION_SUBSCRIPTION_MAX}`,
+    ],
   };
 }

@@ -47,6 +47,12 @@ export interface ClientAuthOptions extends ClientTokenOptions {
    * `subscribe` at the handshake: a token that does not allow it is answered 403.
    */
   readonly channel?: (ctx: WebSocketContext) => string | undefined;
+  /**
+   * The name capability patterns are matched against for a channel the
+   * function uses (e.g. a room's notices channel to the room's name);
+   * default the channel itself.
+   */
+  readonly capabilityChannel?: (channel: string) => string;
   /** The claims kept in connection meta; default all. `sub`, `exp` and `capability` are always kept. */
   readonly keepClaims?: readonly string[];
   /** A verifier to share (made from these options otherwise). */
@@ -242,7 +248,8 @@ export function withClientAuth(handlers: WebSocketHandlers, options: ClientAuthO
       ctx.close(TOKEN_EXPIRED_CLOSE_CODE, identity === undefined ? 'token missing' : 'token expired');
       return undefined;
     }
-    setChannelGuard(ctx, (operation, channel) => clientIdentity(ctx)?.can(operation, channel) ?? false);
+    const named = options.capabilityChannel ?? ((channel: string) => channel);
+    setChannelGuard(ctx, (operation, channel) => clientIdentity(ctx)?.can(operation, named(channel)) ?? false);
     return identity;
   }
 
