@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from '../store/unavailable.js';
 import type { WebSocketContext } from '../websocket/context.js';
 import type { WebSocketHandlers } from '../websocket/handler.js';
 import { PRESENCE_META, presenceHandlers } from './handlers.js';
@@ -51,7 +52,7 @@ export class Presence {
 
   /** The store, unless this presence is closed (a late request after its host shut down must not reach it). */
   #open(): PresenceStore {
-    if (this.#closed) throw new Error('presence is closed');
+    if (this.#closed) throw new StoreUnavailableError('presence is closed');
     return this.#store;
   }
 
