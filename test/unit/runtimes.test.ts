@@ -98,6 +98,14 @@ test('serverless.yml deploys on the recommended runtime', () => {
   for (const [name, fn] of Object.entries(service.functions)) assert.equal(fn.runtime, undefined, `${name} sets a runtime of its own`);
 });
 
+test("README's own project deploys on the recommended runtime", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const block = /```yaml\n# serverless\.yml\n([\s\S]*?)```/.exec(readme);
+  assert.ok(block, 'README shows a serverless.yml');
+  const service = parseYaml(block[1]!, { logLevel: 'error' }) as { provider: { runtime?: string } };
+  assert.equal(service.provider.runtime, runtimes.RECOMMENDED_RUNTIME);
+});
+
 // The files that must name closed runtimes: the plugin's list of them, the page explaining them, and this test.
 const MAY_NAME_CLOSED = new Set(['serverless/runtimes.cjs', 'docs/runtimes.md', 'test/unit/runtimes.test.ts']);
 const CHECKED = /\.(ya?ml|md|ts|cjs|mjs|js|json)$/;
