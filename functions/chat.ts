@@ -4,6 +4,7 @@ import {
   ChannelPermissionError,
   clientAuthFromEnv,
   isStreamId,
+  mayUseChannel,
   RequestError,
   websocket,
   withClientAuth,
@@ -160,6 +161,8 @@ const chat: WebSocketHandlers = {
     tell(ctx, { type: 'welcome', room: name, nick: nick(ctx), ...(presence !== null ? { presence: true } : {}) });
     const lastId = ctx.request.query.get('last-id');
     if (lastId !== null) await replay(ctx, name, lastId);
+    // With client tokens, a member whose capability lacks `presence` on the room is not listed or announced.
+    if (!mayUseChannel(ctx, 'presence', name)) return;
     if (!(await presenceDid('enter', () => presence?.enter(ctx, name, { nick: nick(ctx) })))) {
       await publishNotice(name, { type: 'join', nick: nick(ctx) }, ctx.id);
     }

@@ -42,7 +42,7 @@ export {
   type TokenCarrier,
 } from './websocket/client-auth.js';
 export { ClientTokenVerifier, type ClientClaims, type ClientTokenOptions, type TokenCheck } from './auth/client-token.js';
-export { authorize, ChannelPermissionError } from './websocket/channel-guard.js';
+export { authorize, mayUseChannel, ChannelPermissionError } from './websocket/channel-guard.js';
 export type { ChannelOperation } from './auth/capability.js';
 export { withRateLimit, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './websocket/rate-limit.js';
 export { CloseCode, type CloseInfo } from './protocol/close.js';

@@ -1,4 +1,5 @@
 import { StoreUnavailableError } from '../store/unavailable.js';
+import { authorize } from '../websocket/channel-guard.js';
 import type { WebSocketContext } from '../websocket/context.js';
 import type { WebSocketHandlers } from '../websocket/handler.js';
 import { PRESENCE_META, presenceHandlers } from './handlers.js';
@@ -60,9 +61,11 @@ export class Presence {
    * Puts the connection in `room` with `data` (JSON-serialisable), or
    * updates its data if it is there; announces `enter` or `update`. Also
    * asks the proxy for keep-alive requests, which refresh the entry.
+   * @throws ChannelPermissionError when the client's token does not allow `presence` on the room (withClientAuth).
    */
   async enter(ctx: WebSocketContext, room: string, data?: unknown): Promise<void> {
     checkRoom(room);
+    authorize(ctx, 'presence', room);
     const member: PresenceMember = {
       connectionId: ctx.id,
       ...(ctx.user !== undefined ? { userId: ctx.user } : {}),

@@ -13,7 +13,7 @@ export class ChannelPermissionError extends Error {
     readonly operation: ChannelOperation,
     readonly channel: string,
   ) {
-    super(`not allowed to ${operation} on channel ${JSON.stringify(channel)}`);
+    super(`not allowed to ${operation === 'presence' ? 'enter the presence of' : `${operation} on`} channel ${JSON.stringify(channel)}`);
   }
 }
 

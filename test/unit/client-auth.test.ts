@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import { ClientTokenVerifier } from '../../src/auth/client-token.js';
-import { authorize } from '../../src/websocket/channel-guard.js';
+import { authorize, mayUseChannel } from '../../src/websocket/channel-guard.js';
 import { clientAuthFromEnv, clientIdentity, withClientAuth, type ClientAuthOptions } from '../../src/websocket/client-auth.js';
 import type { WebSocketHandlers } from '../../src/websocket/handler.js';
 import { open, SimConnection, text } from '../support/connection-sim.js';
@@ -205,6 +205,20 @@ describe('capabilities', () => {
       response.texts.map((t) => (t.startsWith('{') ? JSON.parse(t).text : t)),
       ['not allowed to subscribe on channel "admin"', 'not allowed to publish on channel "lobby"', 'ok publish room-2'],
     );
+  });
+
+  test('presence: what Presence.enter checks; mayUseChannel answers without throwing', async () => {
+    const seen: unknown[] = [];
+    const { handlers } = secured({
+      onOpen(ctx) {
+        seen.push(mayUseChannel(ctx, 'presence', 'room-1'), mayUseChannel(ctx, 'presence', 'vip'));
+        authorize(ctx, 'presence', 'vip');
+      },
+    });
+    const t = await token({ capability: { 'room-*': ['presence'] } });
+    const response = await new SimConnection(handlers).request([open()], { authorization: `Bearer ${t}` });
+    assert.deepEqual(seen, [true, false]);
+    assert.deepEqual([response.status, response.body], [403, 'not allowed to enter the presence of channel "vip"\n']);
   });
 
   test('a token without capability allows every channel', async () => {
