@@ -1,24 +1,13 @@
 import { FeedUnavailableError, getFeed } from 'grip-lambda/feed';
-import { getPublisher, http, PublishError, respond, type HttpResponse } from 'grip-lambda';
+import { constantTimeEqual, http, PublishError, respond, type GripPublisher, type HttpResponse } from 'grip-lambda';
 import { nameFromPath, NAME_PATTERN } from './lib/channels.js';
 import { publishMessage } from './lib/room.js';
 
-const token = process.env.PUBLISH_TOKEN ? Buffer.from(`Bearer ${process.env.PUBLISH_TOKEN}`) : undefined;
+const expected = process.env.PUBLISH_TOKEN ? `Bearer ${process.env.PUBLISH_TOKEN}` : undefined;
 
+/** Compared in constant time, so how long a wrong guess takes tells nothing of the token. */
 function authorized(header: string | undefined): boolean {
-  if (token === undefined) return true;
-  const given = Buffer.from(header ?? '');
-  return given.length === token.length && sameBytes(given, token);
-}
-
-/**
- * Compares in a time that depends on the length only, like crypto's
- * timingSafeEqual, without loading node:crypto (OpenSSL) at cold start.
- */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
-  return difference === 0;
+  return expected === undefined || constantTimeEqual(header ?? '', expected);
 }
 
 // The feed publishMessage appends to, when REDIS_URL is set: made (and connected) now, in Lambda's init.
@@ -57,7 +46,7 @@ export const handler = http(async (req) => {
   } catch (error) {
     // Redis down: nothing was published (a message not kept would be missing from history), so ask for a retry.
     if (error instanceof FeedUnavailableError) return respond(503, 'message history is unavailable; retry later\n', { 'Retry-After': '1' });
-    if (error instanceof PublishError) return publishFailed(error);
+    if (error instanceof PublishError) return publishFailed(error, req.publisher);
     throw error;
   }
   return respond(202, { published: true, channel: name, ...(event.type === 'message' && event.id ? { id: event.id } : {}) });
@@ -70,8 +59,8 @@ export const handler = http(async (req) => {
  * (the caller can do nothing about it); anything else may pass: 503 with
  * Retry-After, and a retry with the same Idempotency-Key is safe.
  */
-function publishFailed(error: PublishError): HttpResponse {
-  const proxies = getPublisher().proxyCount;
+function publishFailed(error: PublishError, publisher: GripPublisher): HttpResponse {
+  const proxies = publisher.proxyCount;
   if (error.failures.length > 0 && error.failures.length < proxies) {
     console.error(`[publish] ${error.message}`);
     return respond(502, `published through ${proxies - error.failures.length} of ${proxies} proxies only; the message is stored\n`);

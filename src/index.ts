@@ -68,18 +68,15 @@ export { errorResult } from './lambda/gate.js';
 export { RequestError } from './errors.js';
 export type { GripEnv } from './config.js';
 export { GripSigVerifier, type VerifyKey, type VerifyResult } from './auth/grip-sig.js';
+export { constantTimeEqual } from './auth/constant-time.js';
 
 // Publishing.
-export {
-  GripPublisher,
-  PublishError,
-  getPublisher,
-  PUSHPIN_MAX_CONTROL_BODY_BYTES,
-  type ChannelItem,
-  type ItemOptions,
-  type ProxyFailure,
-  type PublisherOptions,
-} from './publish/publisher.js';
+export { GripPublisher } from './publish/publisher.js';
+export { PublishError, type ProxyFailure } from './publish/errors.js';
+export type { ChannelItem, ItemOptions } from './publish/items.js';
+export { PUSHPIN_MAX_CONTROL_BODY_BYTES, type PublisherOptions, type RetryOptions } from './publish/options.js';
+export type { InvocationScope } from './publish/scope.js';
+export { getPublisher } from './lambda/invocation.js';
 export { ChannelSequencer, SequenceWatcher, type SequenceMark } from './publish/sequence.js';
 export { Target } from './publish/targets.js';
 export { RESERVED_CHANNEL_PREFIX } from './publish/channels.js';

@@ -1,7 +1,7 @@
 import { describeError } from '../errors.js';
 import { decodeJsonObject, parseCompactJws, type CompactJws } from './jws.js';
 import { readKeyMaterial, SECRET_ALGORITHMS, type KeyMaterial, type PublicKeySource, type VerifyKeyMaterial } from './keys.js';
-import type { PublicKey } from './node-crypto.js';
+import type { HmacAlgorithm, PublicKey } from './node-crypto.js';
 
 /** A key that proxies sign `Grip-Sig` with, and the issuer they put in it. */
 export interface VerifyKey {
@@ -53,14 +53,14 @@ const MAX_CACHED_TOKENS = 1024;
 const PUBLIC_KEY_ALGORITHMS: readonly string[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
 // Each algorithm's code is loaded when a request first needs it, not at
-// cold start: a deployment uses one proxy's algorithm (Pushpin HS256,
-// Fanout ES256) and never parses the other's.
+// cold start: functions without a verify key never load it, and a
+// deployment uses one proxy's algorithm (Pushpin HS256, Fanout ES256).
 type Hs256 = typeof import('./hs256.js');
 type NodeCrypto = typeof import('./node-crypto.js');
 let hs256: Promise<Hs256> | undefined;
 let nodeCrypto: Promise<NodeCrypto> | undefined;
 const loadHs256 = (): Promise<Hs256> => (hs256 ??= import('./hs256.js'));
-/** node:crypto and what uses it: loading node:crypto sets up OpenSSL, about 3.5 ms. */
+/** node:crypto and what uses it: loading node:crypto sets up OpenSSL, a few ms. */
 const loadNodeCrypto = (): Promise<NodeCrypto> => (nodeCrypto ??= import('./node-crypto.js'));
 
 interface PreparedKey {
@@ -72,16 +72,12 @@ interface PreparedKey {
 }
 
 function secretKey(secret: Uint8Array, issuer: string | undefined): PreparedKey {
-  let hs256Check: ((signingInput: Uint8Array, signature: Uint8Array) => boolean) | undefined;
   return {
     issuer,
     accepts: (alg) => SECRET_ALGORITHMS.includes(alg),
     async verify(alg, jws) {
-      if (alg === 'HS256') {
-        hs256Check ??= (await loadHs256()).hs256Verifier(secret);
-        return hs256Check(jws.signingInput, jws.signature);
-      }
-      return (await loadNodeCrypto()).verifyHmac(alg as 'HS384' | 'HS512', secret, jws.signingInput, jws.signature);
+      if (alg === 'HS256') return (await loadHs256()).verifyHs256(secret, jws.signingInput, jws.signature);
+      return (await loadNodeCrypto()).verifyHmac(alg as HmacAlgorithm, secret, jws.signingInput, jws.signature);
     },
   };
 }
@@ -134,16 +130,8 @@ export class GripSigVerifier {
     return this.#keys.length > 0;
   }
 
+  /** Answers from the cache for a token already verified (a proxy signs many requests with one token). */
   async verify(token: string | undefined, request: SignedRequest = {}): Promise<VerifyResult> {
-    return this.check(token, request);
-  }
-
-  /**
-   * `verify`, answered at once, without a promise, when no signature needs
-   * checking: no key configured, no token, or a token already verified (a
-   * proxy signs many requests with one token). A promise only otherwise.
-   */
-  check(token: string | undefined, request: SignedRequest = {}): VerifyResult | Promise<VerifyResult> {
     if (!this.required) return OK;
     if (token === undefined || token === '') return { ok: false, reason: 'missing Grip-Sig header' };
     const now = this.#now();

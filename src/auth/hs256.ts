@@ -1,21 +1,16 @@
-import { hmacSha256 } from './sha256.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { constantTimeEqual } from './constant-time.js';
 
-/**
- * HS256 in JavaScript (sha256.ts): Pushpin signs every request this way,
- * and loading node:crypto (OpenSSL's set-up) costs about 3.5 ms of a cold
- * start, more than the rest of a function. Other algorithms use
- * node:crypto, loaded on first use (`node-crypto.ts`). Returns a check for
- * one secret: the HMAC states after the key are computed once.
- */
-export function hs256Verifier(secret: Uint8Array): (signingInput: Uint8Array, signature: Uint8Array) => boolean {
-  const mac = hmacSha256(secret);
-  return (signingInput, signature) => equalInConstantTime(mac(signingInput), signature);
-}
+// HS256, the algorithm Pushpin signs every request with, by @noble/hashes
+// (audited, no dependencies) rather than node:crypto: loading node:crypto
+// sets up OpenSSL, and a function's first signed request paid for it.
+// Measured (CPU time, echo function, load plus its first signed request,
+// median of 41 fresh processes, same run): node:crypto 18.6 ms, @noble/hashes
+// 16.4 ms, @fanoutio/grip's echo with validateSig 16.4 ms. Other algorithms
+// use node:crypto (node-crypto.ts), loaded on first use.
 
-/** Compares every byte whatever the first difference, so timing does not reveal the MAC. */
-export function equalInConstantTime(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
-  return difference === 0;
+/** Whether `signature` is the HMAC-SHA256 of `signingInput` under `secret`, compared in constant time. */
+export function verifyHs256(secret: Uint8Array, signingInput: Uint8Array, signature: Uint8Array): boolean {
+  return constantTimeEqual(hmac(sha256, secret, signingInput), signature);
 }

@@ -1,5 +1,6 @@
 // Loaded with import() on first use only: node:crypto's set-up is most of a cold start.
-import { constants, createHmac, createPublicKey, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import { constants, createHmac, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { constantTimeEqual } from './constant-time.js';
 import type { PublicKeySource } from './keys.js';
 
 /** A public key, imported, with the algorithms its type allows. */
@@ -72,8 +73,9 @@ export function verifyAsymmetric(key: PublicKey, alg: string, signingInput: Uint
   return verify(digest(alg), signingInput, { key: keyObject, padding: constants.RSA_PKCS1_PADDING }, signature);
 }
 
-/** HS384 and HS512, which no proxy we know signs with by default. */
-export function verifyHmac(alg: 'HS384' | 'HS512', secret: Uint8Array, signingInput: Uint8Array, signature: Uint8Array): boolean {
-  const mac = createHmac(digest(alg), secret).update(signingInput).digest();
-  return mac.length === signature.length && timingSafeEqual(mac, signature);
+export type HmacAlgorithm = 'HS384' | 'HS512';
+
+/** HS384 and HS512, which no proxy we know signs with by default: node:crypto's HMAC, compared in constant time. */
+export function verifyHmac(alg: HmacAlgorithm, secret: Uint8Array, signingInput: Uint8Array, signature: Uint8Array): boolean {
+  return constantTimeEqual(createHmac(digest(alg), secret).update(signingInput).digest(), signature);
 }

@@ -2,6 +2,7 @@ import { RequestError } from '../errors.js';
 import { lambdaHttpHandler } from '../lambda/pipeline.js';
 import type { GripOptions } from '../lambda/settings.js';
 import type { HttpRequest, HttpResponse, LambdaHandler } from '../lambda/types.js';
+import type { GripPublisher } from '../publish/publisher.js';
 import type { Hold } from './hold.js';
 import { decodeUtf8 } from '../protocol/utf8.js';
 
@@ -10,6 +11,12 @@ export interface IncomingRequest extends HttpRequest {
   readonly query: URLSearchParams;
   /** GRIP_PREFIX, which the proxy's channel names (e.g. in Grip-Last) carry. */
   readonly channelPrefix: string;
+  /**
+   * Publishes with GRIP_PREFIX through this handler's publisher, bound to
+   * this invocation: it waits for these publishes before it answers (no
+   * need to await them) and stops their retries at its deadline.
+   */
+  readonly publisher: GripPublisher;
   text(): string;
   /** @throws RequestError (400) when the body is not JSON. */
   json(): unknown;
@@ -22,11 +29,12 @@ function isHold(value: HttpResponse | Hold): value is Hold {
   return (value as Hold).kind === 'hold';
 }
 
-function incoming(request: HttpRequest, channelPrefix: string): IncomingRequest {
+function incoming(request: HttpRequest, channelPrefix: string, publisher: GripPublisher): IncomingRequest {
   let query: URLSearchParams | undefined;
   return {
     ...request,
     channelPrefix,
+    publisher,
     get query() {
       return (query ??= new URLSearchParams(request.rawQuery));
     },
@@ -48,8 +56,8 @@ function incoming(request: HttpRequest, channelPrefix: string): IncomingRequest 
  * RequestError becomes its status and reason; any other throw a logged 500.
  */
 export function http(handler: HttpHandler, options: GripOptions = {}): LambdaHandler {
-  return lambdaHttpHandler(async (request, settings) => {
-    const reply = await handler(incoming(request, settings.prefix));
+  return lambdaHttpHandler(async (request, settings, publisher) => {
+    const reply = await handler(incoming(request, settings.prefix, publisher));
     return isHold(reply) ? reply.toResponse(settings.prefix) : reply;
   }, options);
 }

@@ -1,20 +1,21 @@
 import { RequestError } from '../errors.js';
 import { detectFrontDoor, UnrecognizedEventError } from './detect.js';
 import { readHandlerSettings, type GripOptions, type HandlerSettings } from './settings.js';
-import type { VerifyResult } from '../auth/grip-sig.js';
+import type { GripPublisher } from '../publish/publisher.js';
 import type { FrontDoor, HttpRequest, HttpResponse, LambdaHttpEvent, LambdaHttpResult } from './types.js';
 
 export type { GripOptions } from './settings.js';
 
-/** What a handler needs once per container: the signature check and the channel prefix. */
+/** What a handler needs once per container: the signature check, the channel prefix and the publisher. */
 export interface Gate {
   readonly prefix: string;
+  /** The handler's publisher, not bound to any invocation. */
+  readonly publisher: GripPublisher;
   /**
-   * Reads and authenticates an event; at once when the signature needs no
-   * checking (a token already verified), else a promise.
-   * @throws RequestError (400, 401), or rejects with one.
+   * Reads and authenticates an event.
+   * @throws RequestError (400, 401): rejects with one.
    */
-  admit(event: LambdaHttpEvent): Admitted | Promise<Admitted>;
+  admit(event: LambdaHttpEvent): Promise<Admitted>;
 }
 
 /** An event read and authenticated. */
@@ -37,7 +38,8 @@ export function gateFor(settings: HandlerSettings): Gate {
   let warned = false;
   return {
     prefix: settings.prefix,
-    admit(event) {
+    publisher: settings.publisher,
+    async admit(event) {
       let frontDoor: FrontDoor;
       let request: HttpRequest;
       try {
@@ -58,17 +60,11 @@ export function gateFor(settings: HandlerSettings): Gate {
         }
         return { frontDoor, request };
       }
-      const admitted: Admitted = { frontDoor, request };
-      const result = verifier.check(request.headers.get('grip-sig'), { disconnectOnly: holdsOnlyDisconnect(request) });
-      return result instanceof Promise ? result.then((checked) => admittedIf(checked, admitted)) : admittedIf(result, admitted);
+      const result = await verifier.verify(request.headers.get('grip-sig'), { disconnectOnly: holdsOnlyDisconnect(request) });
+      if (!result.ok) throw new RequestError(401, result.reason);
+      return { frontDoor, request };
     },
   };
-}
-
-/** @throws RequestError (401) when the signature check failed. */
-function admittedIf(result: VerifyResult, admitted: Admitted): Admitted {
-  if (!result.ok) throw new RequestError(401, result.reason);
-  return admitted;
 }
 
 const DISCONNECT_ONLY = Buffer.from('DISCONNECT\r\n', 'latin1');

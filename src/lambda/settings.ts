@@ -1,5 +1,6 @@
 import { GripSigVerifier } from '../auth/grip-sig.js';
 import { readVerifyKeys, type GripEnv } from '../config.js';
+import { publisherFor } from '../publish/process-publisher.js';
 import type { GripPublisher } from '../publish/publisher.js';
 
 /** Options shared by every handler factory. */
@@ -9,9 +10,10 @@ export interface GripOptions {
   /** Replaces the verifier built from the environment. */
   readonly verifier?: GripSigVerifier;
   /**
-   * What `getPublisher()` returns inside this handler; default one built
-   * from `env` (the container's shared one when `env` is `process.env`).
-   * Its prefix must be `env`'s GRIP_PREFIX.
+   * What the handler publishes through (`ctx.publisher`, `req.publisher`,
+   * `getPublisher()` inside it); default the one for `env` (one per
+   * environment object, so handlers reading `process.env` share one). Its
+   * prefix must be `env`'s GRIP_PREFIX.
    */
   readonly publisher?: GripPublisher;
 }
@@ -19,15 +21,15 @@ export interface GripOptions {
 /**
  * Everything a handler reads from its options, once per container (in
  * Lambda's init phase): the channel prefix that subscriptions, holds,
- * Grip-Last and publishes all use, the signature check, and the publisher.
+ * Grip-Last and publishes all use, the signature check, and the publisher
+ * (its publishing clients are made on its first publish).
  */
 export interface HandlerSettings {
   readonly env: GripEnv;
   readonly prefix: string;
   /** Undefined when no key is configured: requests are not checked. */
   readonly verifier: GripSigVerifier | undefined;
-  /** Made on first use by `getPublisher()`, so functions that never publish do not build one. */
-  publisher: GripPublisher | undefined;
+  readonly publisher: GripPublisher;
 }
 
 /** @throws Error naming the variable when a GRIP URL cannot be parsed; TypeError when `publisher`'s prefix is not GRIP_PREFIX. */
@@ -40,5 +42,5 @@ export function readHandlerSettings(options: GripOptions = {}): HandlerSettings 
       `the publisher's prefix ${JSON.stringify(options.publisher.prefix)} is not GRIP_PREFIX ${JSON.stringify(prefix)}: subscribers would not get what it publishes`,
     );
   }
-  return { env, prefix, verifier: verifier.required ? verifier : undefined, publisher: options.publisher };
+  return { env, prefix, verifier: verifier.required ? verifier : undefined, publisher: options.publisher ?? publisherFor(env) };
 }

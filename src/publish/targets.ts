@@ -1,7 +1,7 @@
 import type { IFormat } from '@fanoutio/grip';
 import { checkConnectionId, checkUserId, connectionChannel, userChannel } from './channels.js';
 import { wsClose, wsMessage } from './formats.js';
-import type { ChannelItem } from './publisher.js';
+import type { ChannelItem } from './items.js';
 
 /**
  * Publishes to the library's own channels (`$...`), which `publish()`

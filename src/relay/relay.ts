@@ -3,7 +3,9 @@ import type { Context } from 'aws-lambda';
 import type { Feed } from '../feed/feed.js';
 import { markLogged, runInvocation } from '../lambda/invocation.js';
 import { longPollResponse, httpStream, wsMessage } from '../publish/formats.js';
-import { getPublisher, type ChannelItem, type GripPublisher } from '../publish/publisher.js';
+import type { ChannelItem } from '../publish/items.js';
+import { publisherFor } from '../publish/process-publisher.js';
+import type { GripPublisher } from '../publish/publisher.js';
 import { readSourceRecords, type RelayEvent, type SourceRecord } from './records.js';
 import { decodeUtf8Strict } from '../protocol/utf8.js';
 
@@ -161,9 +163,9 @@ export function relay(options: RelayOptions = {}): RelayHandler {
   const map = options.map ?? jsonMapper;
   const build = options.items ?? defaultItems;
   const store = options.store ?? ((message: RelayMessage) => message.message);
+  const relayPublisher = options.publisher ?? publisherFor(process.env);
   return (event, context) =>
-    runInvocation(context, async () => {
-      const publisher = options.publisher ?? getPublisher();
+    runInvocation(context, relayPublisher, async (publisher) => {
       const { kind, records } = readSourceRecords(event);
       const failed = new Set<string>(); // order keys with a failed record
       const failures: SourceRecord[] = [];

@@ -1,6 +1,6 @@
 import { CloseCode, decodeClosePayload, encodeClosePayload, isSendableCloseCode, type CloseInfo } from '../protocol/close.js';
 import { encodeEvents } from '../protocol/codec.js';
-import { decodeUtf8Strict, encodeShortAscii } from '../protocol/utf8.js';
+import { decodeUtf8Strict } from '../protocol/utf8.js';
 import {
   encodeControlMessage,
   keepAliveMessage,
@@ -15,6 +15,8 @@ import { checkUserChannel, checkUserId, connectionChannel, USER_META, userChanne
 import { ConnectionMeta, LIBRARY_STATE_META } from './meta.js';
 import { ChannelPermissionError, mayUseChannel } from './channel-guard.js';
 import { checkUserSubscription, recordSubscription, recordUnsubscription } from './subscriptions.js';
+import { publisherFor } from '../publish/process-publisher.js';
+import type { GripPublisher } from '../publish/publisher.js';
 
 /** A message from the client. Text and binary stay apart, as on the wire. */
 export type WebSocketMessage = { readonly type: 'text'; readonly data: string } | { readonly type: 'binary'; readonly data: Uint8Array };
@@ -51,6 +53,11 @@ export interface ContextOptions {
   readonly prefix?: string;
   /** What the proxy carries (GRIP_MAX_MESSAGE_BYTES); default Pushpin 1.36's stock limits. */
   readonly limits?: ProxyLimits;
+  /**
+   * What `ctx.publisher` is: handlers made by `websocket()` give theirs,
+   * bound to the invocation; default the one for `process.env`.
+   */
+  readonly publisher?: GripPublisher;
 }
 
 /** Room kept in a response for what `toResponse` adds after the sends: OPEN, set-meta, CLOSE. */
@@ -100,6 +107,7 @@ export class WebSocketContext {
   #requestView: WebSocketRequest | undefined;
   readonly #prefix: string;
   readonly #limits: ProxyLimits;
+  #publisher: GripPublisher | undefined;
   #outBytes = 0;
 
   get #maxSubscriptions(): number {
@@ -111,12 +119,24 @@ export class WebSocketContext {
     this.#request = request;
     this.#prefix = options.prefix ?? '';
     this.#limits = options.limits ?? DEFAULT_PROXY_LIMITS;
+    this.#publisher = options.publisher;
     this.#in = events;
     this.meta = ConnectionMeta.fromHeaders(request.headers);
     this.isOpening = events[0]?.type === 'OPEN';
     this.#next = this.isOpening ? 1 : 0;
-    // The connection's own channel, for `getPublisher().toConnection(id)` from anywhere.
+    // The connection's own channel, for `publisher.toConnection(id)` from any function.
     if (this.isOpening) this.#control({ type: 'subscribe', channel: this.#prefix + connectionChannel(id) });
+  }
+
+  /**
+   * Publishes to channels, connections (`toConnection`) and users
+   * (`toUser`), with GRIP_PREFIX: in a handler made by `websocket()`, its
+   * publisher bound to this invocation, which waits for these publishes
+   * before it answers (no need to await them) and stops their retries at
+   * its deadline.
+   */
+  get publisher(): GripPublisher {
+    return (this.#publisher ??= publisherFor(process.env));
   }
 
   /** The user this connection belongs to (`setUser`), kept in meta across requests. */
@@ -126,7 +146,7 @@ export class WebSocketContext {
 
   /**
    * Says which user the connection belongs to, at open or later: it is then
-   * reached by `getPublisher().toUser(userId)`, with every other connection
+   * reached by `publisher.toUser(userId)`, with every other connection
    * of that user. Setting another user leaves the previous one's channel.
    * @throws TypeError for an id that is not 1-128 visible ASCII characters.
    */
@@ -210,13 +230,6 @@ export class WebSocketContext {
    */
   send(data: string | Uint8Array): void {
     this.#assertWritable('send');
-    // Short ASCII, the usual message, is copied in one pass: its length is its size.
-    const ascii = typeof data === 'string' ? encodeShortAscii(MESSAGE_PREFIX, data) : undefined;
-    if (ascii !== undefined) {
-      this.#checkMessageSize(data.length);
-      this.#push({ type: 'TEXT', content: ascii });
-      return;
-    }
     let size: number;
     if (typeof data === 'string') size = Buffer.byteLength(data);
     else if (data instanceof Uint8Array) size = data.length;

@@ -9,7 +9,7 @@ import { CloseCode } from '../protocol/close.js';
 import { decodeEvents } from '../protocol/codec.js';
 import { WebSocketEventsDecodeError } from '../protocol/errors.js';
 import { CONTENT_TYPE_WEBSOCKET_EVENTS } from '../protocol/events.js';
-import { WebSocketContext, type CloseEvent, type WebSocketMessage } from './context.js';
+import { WebSocketContext, type CloseEvent, type ContextOptions, type WebSocketMessage } from './context.js';
 import { readProxyLimits, type ProxyLimits } from './limits.js';
 
 type Awaitable<T> = T | Promise<T>;
@@ -38,7 +38,7 @@ const CONNECTION_ID = /^[\x21-\x2b\x2d-\x7e]{1,256}$/;
  * Checks that a request is WebSocket-over-HTTP and decodes it.
  * @throws RequestError (400) with a one-line reason.
  */
-export function decodeWebSocketRequest(request: HttpRequest, prefix = '', limits?: ProxyLimits): WebSocketContext {
+export function decodeWebSocketRequest(request: HttpRequest, options: ContextOptions = {}): WebSocketContext {
   if (request.method !== 'POST') {
     // The method is the client's: quoted and cut, so the reason stays one short line.
     throw new RequestError(400, `WebSocket-over-HTTP requests are POSTs, not ${JSON.stringify(request.method.slice(0, 32))}`);
@@ -56,7 +56,7 @@ export function decodeWebSocketRequest(request: HttpRequest, prefix = '', limits
   // Proxies send one short ASCII id; anything else (or two, comma-joined) cannot be one, nor a meta value.
   if (!CONNECTION_ID.test(id)) throw new RequestError(400, 'malformed Connection-Id header');
   try {
-    return new WebSocketContext(id, request, decodeEvents(request.body), limits === undefined ? { prefix } : { prefix, limits });
+    return new WebSocketContext(id, request, decodeEvents(request.body), options);
   } catch (error) {
     if (error instanceof WebSocketEventsDecodeError) throw new RequestError(400, `malformed WebSocket events: ${error.message}`);
     throw error;
@@ -70,7 +70,7 @@ export function decodeWebSocketRequest(request: HttpRequest, prefix = '', limits
  */
 export async function readWebSocketContext(event: LambdaHttpEvent, gate: Gate = defaultGate()): Promise<WebSocketContext> {
   const { request } = await gate.admit(event);
-  return decodeWebSocketRequest(request, gate.prefix, (sharedLimits ??= readProxyLimits()));
+  return decodeWebSocketRequest(request, { prefix: gate.prefix, limits: (sharedLimits ??= readProxyLimits()), publisher: gate.publisher });
 }
 
 /** Low-level: the Lambda result for a context, shaped like the event it came from. */
@@ -92,98 +92,53 @@ function defaultGate(): Gate {
  */
 export function websocket(handlers: WebSocketHandlers, options: GripOptions = {}): LambdaHandler {
   const limits = readProxyLimits(options.env ?? process.env);
-  return lambdaHttpHandler((request, settings) => {
-    const ctx = decodeWebSocketRequest(request, settings.prefix, limits);
-    const dispatched = dispatch(ctx, handlers);
-    return dispatched === undefined ? ctx.toResponse() : dispatched.then(() => ctx.toResponse());
+  return lambdaHttpHandler(async (request, settings, publisher) => {
+    const ctx = decodeWebSocketRequest(request, { prefix: settings.prefix, limits, publisher });
+    await dispatch(ctx, handlers);
+    return ctx.toResponse();
   }, options);
 }
 
-/**
- * Runs the callbacks for each event in order; a throw closes the connection
- * with 1011. Done at once (undefined) unless a callback returns a promise:
- * most return nothing, and a promise per request is work on every
- * invocation.
- */
-export function dispatch(ctx: WebSocketContext, handlers: WebSocketHandlers): Promise<void> | undefined {
-  const run = new EventDispatch(ctx, handlers);
-  let pending: PromiseLike<unknown> | undefined;
-  try {
-    pending = run.advance();
-  } catch (error) {
-    run.failed(error);
-    return undefined;
-  }
-  return pending === undefined ? undefined : run.continueAfter(pending);
-}
-
+/** The callback running or last run, named in the log when it throws. */
 type Stage = 'onOpen' | 'onRequest' | 'recv' | 'onMessage' | 'onClose';
 
-/** What a callback returned, when it is a promise to wait for. */
-function pendingOf(returned: unknown): PromiseLike<unknown> | undefined {
-  return typeof (returned as PromiseLike<unknown> | undefined)?.then === 'function' ? (returned as PromiseLike<unknown>) : undefined;
-}
-
-/** One request's events through the callbacks, paused while a callback's promise is pending. */
-class EventDispatch {
-  /** The callback running or last run, named in the log when it throws; `onClose` is the last. */
-  #stage: Stage | undefined;
-
-  constructor(
-    private readonly ctx: WebSocketContext,
-    private readonly handlers: WebSocketHandlers,
-  ) {}
-
-  /** Runs callbacks until one returns a promise (returned: call again once it settles) or none is left (undefined). */
-  advance(): PromiseLike<unknown> | undefined {
-    const { ctx, handlers } = this;
-    let pending: PromiseLike<unknown> | undefined;
-    if (this.#stage === undefined) {
-      if (ctx.isOpening && handlers.onOpen !== undefined) {
-        this.#stage = 'onOpen';
-        pending = pendingOf(handlers.onOpen(ctx));
-      } else if (handlers.onRequest !== undefined) {
-        this.#stage = 'onRequest';
-        pending = pendingOf(handlers.onRequest(ctx));
-      }
-      if (pending !== undefined) return pending;
+/**
+ * Runs the callbacks for each event of one request in order, each awaited;
+ * a throw closes the connection with 1011, and is logged with the callback
+ * it came from. A TEXT message that is not UTF-8 closes it with 1007.
+ */
+export async function dispatch(ctx: WebSocketContext, handlers: WebSocketHandlers): Promise<void> {
+  let stage: Stage = 'onOpen';
+  try {
+    if (ctx.isOpening && handlers.onOpen !== undefined) {
+      await handlers.onOpen(ctx);
+      if (ctx.state === 'rejected') return;
+    } else if (handlers.onRequest !== undefined) {
+      stage = 'onRequest';
+      await handlers.onRequest(ctx);
     }
-    if (this.#stage === 'onOpen' && ctx.state === 'rejected') return undefined;
-    while (this.#stage !== 'onClose') {
-      this.#stage = 'recv';
+    for (;;) {
+      stage = 'recv';
       let received;
       try {
         received = ctx.recv();
       } catch (error) {
         console.warn(`[grip-lambda] connection ${ctx.id}: ${(error as Error).message}; closed with 1007`);
-        return undefined;
+        return;
       }
-      if (received === undefined) return undefined;
+      if (received === undefined) return;
       if (received.type === 'close') {
-        this.#stage = 'onClose';
-        return handlers.onClose === undefined ? undefined : pendingOf(handlers.onClose(ctx, received.close));
+        stage = 'onClose';
+        await handlers.onClose?.(ctx, received.close);
+        return;
       }
       if (ctx.state === 'closed') continue; // the function closed: later messages have nowhere to go
-      this.#stage = 'onMessage';
-      if (handlers.onMessage !== undefined) {
-        pending = pendingOf(handlers.onMessage(ctx, received));
-        if (pending !== undefined) return pending;
-      }
+      stage = 'onMessage';
+      await handlers.onMessage?.(ctx, received);
     }
-    return undefined;
-  }
-
-  async continueAfter(pending: PromiseLike<unknown>): Promise<void> {
-    try {
-      for (let next: PromiseLike<unknown> | undefined = pending; next !== undefined; next = this.advance()) await next;
-    } catch (error) {
-      this.failed(error);
-    }
-  }
-
-  failed(error: unknown): void {
-    logError(this.ctx, this.#stage ?? 'onOpen', error);
-    this.ctx.close(CloseCode.INTERNAL_ERROR, 'internal error'); // does nothing once rejected, closed or gone
+  } catch (error) {
+    logError(ctx, stage, error);
+    ctx.close(CloseCode.INTERNAL_ERROR, 'internal error'); // does nothing once rejected, closed or gone
   }
 }
 

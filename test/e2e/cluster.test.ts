@@ -3,7 +3,8 @@
 // clients spread over them, real Redis for the chat feed.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { GripPublisher, PublishError } from '../../src/publish/publisher.js';
+import { PublishError } from '../../src/publish/errors.js';
+import { GripPublisher } from '../../src/publish/publisher.js';
 import { wsMessage } from '../../src/publish/formats.js';
 import { readGripSettings } from '../../src/config.js';
 import WebSocket from 'ws';

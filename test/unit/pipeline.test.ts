@@ -102,23 +102,59 @@ describe('one GRIP_PREFIX per handler, from its options', () => {
     assert.deepEqual(JSON.parse(answer.body.toString('utf8')), { room: '7' });
   });
 
-  test('a publisher given in the options is what getPublisher() returns there; one whose prefix is not GRIP_PREFIX is refused', async () => {
-    const control = await controlEndpoint();
+  test('a publisher given in the options is what the handler publishes through (req.publisher, getPublisher()); one whose prefix is not GRIP_PREFIX is refused', async () => {
+    const control = await controlEndpoint(200);
     const publisher = GripPublisher.fromEnv({ GRIP_URL: control.url, GRIP_PREFIX: 'b-' });
     let seen: GripPublisher | undefined;
     const handler = http(
-      () => {
+      (req) => {
         seen = getPublisher();
+        assert.equal(req.publisher, seen, 'one publisher per invocation, however it is reached');
+        void seen.publish('room', wsMessage('x'));
         return respond(200, 'ok');
       },
       { env: { GRIP_PREFIX: 'b-' }, publisher },
     );
     await handler(asLambdaEvent(loadEvent(HTTP_FIXTURE)));
-    assert.equal(seen, publisher);
+    assert.equal(seen?.prefix, 'b-');
+    // It went out through the given publisher (its control URL), and the invocation waited for it.
+    assert.deepEqual(control.channels, ['b-room']);
+    assert.ok(publisher.idle);
     assert.throws(() => http(() => respond(200, 'ok'), { env: { GRIP_PREFIX: 'c-' }, publisher }), {
       name: 'TypeError',
       message: /the publisher's prefix "b-" is not GRIP_PREFIX "c-"/,
     });
+  });
+
+  test('outside a handler, getPublisher() is the one publisher for process.env; inside one reading process.env, that one bound to the invocation', async () => {
+    const outside = getPublisher();
+    assert.equal(getPublisher(), outside);
+    let inside: GripPublisher | undefined;
+    await http((req) => {
+      inside = req.publisher;
+      return respond(200, 'ok');
+    })(asLambdaEvent(loadEvent(HTTP_FIXTURE)));
+    assert.ok(inside !== undefined && inside !== outside);
+    assert.equal(inside.prefix, outside.prefix);
+    assert.equal(inside.proxyCount, outside.proxyCount);
+  });
+});
+
+describe('ctx.publisher and req.publisher', () => {
+  test('ctx.publisher in websocket(): a publish not awaited goes out under the prefix before the handler answers', async () => {
+    const control = await controlEndpoint(200);
+    const handler = websocket(
+      { onMessage: (ctx, message) => void ctx.publisher.publish('room', wsMessage(String(message.data))) },
+      { env: { GRIP_URL: control.url, GRIP_PREFIX: 'w-' } },
+    );
+    const event = wsEvent(fixtureByFile(HTTP_FIXTURE), [ev('OPEN'), ev('TEXT', 'hello')]);
+    const result = readResult(await handler(asLambdaEvent(event), lambdaContext(5_000)));
+    assert.equal(result.status, 200);
+    assert.deepEqual(control.channels, ['w-room']);
+  });
+
+  test('a GRIP_URL that is not a URL fails when the handler is made, not at its first publish', () => {
+    assert.throws(() => http(() => respond(200, 'ok'), { env: { GRIP_URL: '://broken' } }), /GRIP_URL is not a valid URL/);
   });
 });
 

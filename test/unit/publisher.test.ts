@@ -6,7 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import * as jose from 'jose';
 import { longPollResponse, httpStream, httpStreamClose, sseEvent, wsClose, wsMessage } from '../../src/publish/formats.js';
-import { GripPublisher, PublishError } from '../../src/publish/publisher.js';
+import { PublishError } from '../../src/publish/errors.js';
+import { GripPublisher } from '../../src/publish/publisher.js';
+import type { InvocationScope } from '../../src/publish/scope.js';
 
 interface Received {
   readonly method: string;
@@ -300,6 +302,54 @@ describe('GripPublisher.fromEnv against a control endpoint', () => {
     assert.equal(endpoint.requests.length, 0);
     await publisher.publishBatch([]);
     assert.equal(endpoint.requests.length, 0);
+  });
+});
+
+describe('a publisher bound to an invocation scope (forInvocation)', () => {
+  /** A scope as a handler hands it: a deadline, and the work it was given to wait for. */
+  function scope(deadline: number | undefined): InvocationScope & { readonly waited: Promise<unknown>[] } {
+    const waited: Promise<unknown>[] = [];
+    return { deadline, waited, waitUntil: (work) => void waited.push(work) };
+  }
+
+  test('each publish through the view is handed to the scope, goes out through the same queue, and the root flushes it', async () => {
+    const endpoint = await controlEndpoint();
+    const root = await publisherFor(endpoint);
+    const invocation = scope(Date.now() + 10_000);
+    const view = root.forInvocation(invocation);
+    assert.equal(view.prefix, root.prefix);
+    assert.equal(view.proxyCount, 1);
+    const published = view.publish('room', wsMessage('a'));
+    void root.publish('room', wsMessage('b'));
+    assert.deepEqual(invocation.waited, [published]);
+    await root.flush();
+    // Both in one control request: the view and the root share one queue.
+    assert.deepEqual(
+      onlyItems(endpoint).map((item) => (item.formats as { 'ws-message': { content: string } })['ws-message'].content),
+      ['a', 'b'],
+    );
+  });
+
+  test("the scope's deadline bounds the retries: one already past sends nothing and fails", async () => {
+    const endpoint = await controlEndpoint();
+    const view = (await publisherFor(endpoint)).forInvocation(scope(Date.now() - 1));
+    await assert.rejects(view.publish('room', wsMessage('x')), (error: unknown) => {
+      assert.ok(error instanceof PublishError);
+      assert.equal(error.failures[0]!.message, 'no time left in the invocation');
+      return true;
+    });
+    assert.equal(endpoint.requests.length, 0);
+  });
+
+  test('a failure is handed to the scope too, which can own it: nobody need await the publish', async () => {
+    const endpoint = await controlEndpoint(500);
+    const invocation = scope(undefined);
+    void (await publisherFor(endpoint))
+      .forInvocation(invocation)
+      .publish('room', wsMessage('x'))
+      .catch(() => {});
+    assert.equal(invocation.waited.length, 1);
+    await assert.rejects(invocation.waited[0]!, PublishError);
   });
 });
 

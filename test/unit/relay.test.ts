@@ -11,7 +11,8 @@ import { PublisherClient } from '@fanoutio/grip';
 import type { SQSRecord } from 'aws-lambda';
 import { FEED_START, FeedUnavailableError, type AppendOptions, type AppendResult, type Feed, type FeedItem } from '../../src/feed/feed.js';
 import { wsMessage } from '../../src/publish/formats.js';
-import { GripPublisher, type PublisherOptions } from '../../src/publish/publisher.js';
+import type { PublisherOptions } from '../../src/publish/options.js';
+import { GripPublisher } from '../../src/publish/publisher.js';
 import { readSourceRecords } from '../../src/relay/records.js';
 import { PermanentRecordError, relay, type DroppedRecord, type RelayMapper } from '../../src/relay/relay.js';
 import {

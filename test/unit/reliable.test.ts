@@ -8,6 +8,7 @@ import type { IncomingRequest } from '../../src/http/handler.js';
 import { parseGripLast, reliableStream } from '../../src/http/reliable.js';
 import { RequestError } from '../../src/errors.js';
 import { formatSseEvent } from '../../src/publish/formats.js';
+import { GripPublisher } from '../../src/publish/publisher.js';
 import { compareStreamIds } from '../support/relay-events.js';
 
 /** A Feed in memory, with ids shaped like Redis stream ids. */
@@ -54,6 +55,7 @@ function request(headers: Record<string, string> = {}, channelPrefix = ''): Inco
     body: new Uint8Array(),
     query: new URLSearchParams(),
     channelPrefix,
+    publisher: GripPublisher.fromEnv({ GRIP_PREFIX: channelPrefix }),
     text: () => '',
     json: () => null,
   };

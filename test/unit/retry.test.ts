@@ -8,7 +8,9 @@ import { after, describe, test } from 'node:test';
 import { PublisherClient } from '@fanoutio/grip';
 import { runInvocation } from '../../src/lambda/invocation.js';
 import { wsMessage } from '../../src/publish/formats.js';
-import { GripPublisher, PublishError, type PublisherOptions } from '../../src/publish/publisher.js';
+import { PublishError } from '../../src/publish/errors.js';
+import type { PublisherOptions } from '../../src/publish/options.js';
+import { GripPublisher } from '../../src/publish/publisher.js';
 import { lambdaContext } from '../support/relay-events.js';
 
 interface Endpoint {
@@ -187,7 +189,7 @@ describe('GripPublisher retries', () => {
       retry: { attempts: 1_000, baseDelayMs: 20, maxDelayMs: 60, maxRetryMs: 60_000 },
     });
     const started = Date.now();
-    const error = await publishError(runInvocation(lambdaContext(600), () => p.publish('room', wsMessage('x'))));
+    const error = await publishError(runInvocation(lambdaContext(600), p, (scoped) => scoped.publish('room', wsMessage('x'))));
     const elapsed = Date.now() - started;
     assert.ok(elapsed < 3_000, `rejected after ${elapsed} ms`);
     assert.ok(e.requests.length > 1, 'retried before the deadline');
@@ -199,7 +201,7 @@ describe('GripPublisher retries', () => {
     const hanging = await endpoint(() => null);
     const { publisher: p } = publisher([hanging.url], { timeoutMs: 30_000, retry: { attempts: 5, baseDelayMs: 5, maxDelayMs: 10 } });
     const started = Date.now();
-    const error = await publishError(runInvocation(lambdaContext(600), () => p.publish('room', wsMessage('x'))));
+    const error = await publishError(runInvocation(lambdaContext(600), p, (scoped) => scoped.publish('room', wsMessage('x'))));
     assert.ok(Date.now() - started < 3_000);
     assert.equal(error.failures[0]!.status, undefined);
   });

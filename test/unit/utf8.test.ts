@@ -1,13 +1,13 @@
-// UTF-8 (src/protocol/utf8.ts): the short-ASCII loops against Buffer's
-// reading and writing, on both sides of their cut-over.
+// UTF-8 (src/protocol/utf8.ts) as TEXT messages and bodies are read: as
+// TextDecoder reads them, and strictly where the protocol needs valid UTF-8.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodeUtf8, decodeUtf8Strict, encodeShortAscii, SHORT_TEXT_CHARS } from '../../src/protocol/utf8.js';
+import { decodeUtf8, decodeUtf8Strict } from '../../src/protocol/utf8.js';
 
 const ascii = (length: number) => Array.from({ length }, (_, i) => String.fromCharCode(i % 128)).join('');
 
 describe('decodeUtf8Strict', () => {
-  test('ASCII of every length up to past the cut-over reads as Buffer reads it', () => {
+  test('ASCII of every length to 300 bytes reads as itself', () => {
     for (let length = 0; length <= 300; length++) {
       const text = ascii(length);
       assert.equal(decodeUtf8Strict(Buffer.from(text, 'latin1')), text, `length ${length}`);
@@ -27,22 +27,5 @@ describe('decodeUtf8Strict', () => {
     for (const bytes of [[0xff], [0x61, 0x80], [0xc3], [0xed, 0xa0, 0x80], [...Buffer.from(ascii(300)), 0xfe]]) {
       assert.equal(decodeUtf8Strict(Uint8Array.from(bytes)), undefined, String(bytes.slice(-3)));
     }
-  });
-});
-
-describe('encodeShortAscii', () => {
-  const prefix = Buffer.from('m:', 'latin1');
-
-  test('short ASCII is written after the prefix, byte for byte', () => {
-    for (const text of ['', 'a', 'ping 1', ascii(SHORT_TEXT_CHARS)]) {
-      assert.deepEqual(encodeShortAscii(prefix, text), Buffer.concat([prefix, Buffer.from(text, 'latin1')]), `length ${text.length}`);
-    }
-  });
-
-  test('text beyond ASCII, or longer than the cut-over, is left to the caller (undefined)', () => {
-    assert.equal(encodeShortAscii(prefix, 'é'), undefined);
-    assert.equal(encodeShortAscii(prefix, `${ascii(10)}\u0080`), undefined);
-    assert.equal(encodeShortAscii(prefix, '😀'), undefined);
-    assert.equal(encodeShortAscii(prefix, ascii(SHORT_TEXT_CHARS + 1)), undefined);
   });
 });
