@@ -1,8 +1,13 @@
 import type { WebSocketHandlers } from '../websocket/handler.js';
-import type { Presence } from './presence.js';
 
 /** Meta listing nothing but the fact that the connection is in some room, so keep-alives know to refresh it. */
 export const PRESENCE_META = 'grip-presence';
+
+/** What the wrapper needs of a presence (Presence has it). */
+export interface PresenceUpkeep {
+  refresh(connectionId: string): Promise<void>;
+  leave(connectionId: string): Promise<void>;
+}
 
 /**
  * A function's handlers with presence kept up: every request of a member
@@ -11,7 +16,7 @@ export const PRESENCE_META = 'grip-presence';
  * (its store down) must not close the connection: logged, and the entry is
  * refreshed by the next request or expires as a vanished member's would.
  */
-export function presenceHandlers(presence: Presence, handlers: WebSocketHandlers): WebSocketHandlers {
+export function presenceHandlers(presence: PresenceUpkeep, handlers: WebSocketHandlers): WebSocketHandlers {
   return {
     ...handlers,
     onRequest: async (ctx) => {
