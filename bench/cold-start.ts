@@ -16,7 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { SignJWT } from 'jose';
 import { parse } from 'yaml';
 
@@ -83,8 +83,9 @@ const root = join(import.meta.dirname, '..');
 /** The plugins serverless.yml bundles with. */
 const plugins = createRequire(import.meta.url)(join(root, 'build/esbuild-plugins.cjs')) as import('esbuild').Plugin[];
 
-async function bundle(entry: string, outfile: string): Promise<void> {
+export async function bundle(entry: string, outfile: string, extra: Pick<BuildOptions, 'external'> = {}): Promise<void> {
   await build({
+    ...extra,
     entryPoints: [entry],
     outfile,
     bundle: true,
@@ -97,7 +98,7 @@ async function bundle(entry: string, outfile: string): Promise<void> {
   });
 }
 
-interface Sample {
+export interface Sample {
   readonly loadMs: number;
   readonly loadCpuMs: number;
   readonly firstRequestMs: number | undefined;
@@ -110,7 +111,13 @@ interface Sample {
  * a busy moment of the machine falls on all of them alike.
  * @throws Error when a first request is not answered 200 (a refused signature would be a cheaper, wrong figure).
  */
-function measure(files: readonly string[], withRequest: readonly boolean[], event: object, samples: number, dir: string): Sample[][] {
+export function measure(
+  files: readonly string[],
+  withRequest: readonly boolean[],
+  event: object,
+  samples: number,
+  dir: string,
+): Sample[][] {
   // A script file, not `node -e`: evaluating -e loads node:crypto before the script runs, which hid its cost.
   const runner = join(dir, 'load-and-call.cjs');
   writeFileSync(
@@ -122,9 +129,10 @@ function measure(files: readonly string[], withRequest: readonly boolean[], even
       'const t = now(); const c = process.cpuUsage();',
       'const m = require(file);',
       'const load = now() - t, loadCpu = cpu(c);',
-      "if (call !== 'call') process.stdout.write(JSON.stringify({ load, loadCpu }));",
+      // Exits once written: a handler's open connection (a store's keep-alive) would hold the process.
+      "if (call !== 'call') process.stdout.write(JSON.stringify({ load, loadCpu }), () => process.exit(0));",
       'else Promise.resolve(m.handler(JSON.parse(process.env.BENCH_EVENT))).then((r) =>',
-      '  process.stdout.write(JSON.stringify({ load, loadCpu, first: now() - t, firstCpu: cpu(c), status: r.statusCode })));',
+      '  process.stdout.write(JSON.stringify({ load, loadCpu, first: now() - t, firstCpu: cpu(c), status: r.statusCode }), () => process.exit(0)));',
     ].join('\n'),
   );
   const times = files.map((): Sample[] => []);
