@@ -1,4 +1,4 @@
-// Grip-Sig checked by grip-lambda's GripSigVerifier alone (HS256 in JavaScript; node:crypto only for other algorithms, on first use).
+// Grip-Sig checked by grip-lambda's GripSigVerifier alone (HS256 by @noble/hashes; node:crypto only for other algorithms; each on first use).
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { GripSigVerifier } from '../../src/auth/grip-sig.js';
 

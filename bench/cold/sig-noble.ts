@@ -1,5 +1,5 @@
-// Grip-Sig (HS256) checked with @noble/hashes' HMAC-SHA256, imported on the first request as grip-lambda once did:
-// beside `sig-grip-lambda.ts`, what the SHA-256 of src/auth/sha256.ts saves at a cold start.
+// Grip-Sig (HS256) checked with @noble/hashes' HMAC-SHA256 alone, imported on the first request:
+// beside `sig-grip-lambda.ts`, what the verifier's own checks (header, claims, cache) add.
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { checkClaims, splitToken } from './sig-common.js';
 
