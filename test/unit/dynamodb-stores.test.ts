@@ -5,8 +5,12 @@ import { after, before } from 'node:test';
 import { startLocalDynamoDB, type LocalDynamoDB } from '../../src/local/dynamodb.js';
 import { settingsFromEnv } from '../../src/store/dynamodb/api.js';
 import { DynamoFeed } from '../../src/store/dynamodb/feed.js';
+import { DynamoPresenceStore } from '../../src/store/dynamodb/presence.js';
+import { DynamoSequences } from '../../src/store/dynamodb/sequences.js';
 import { DynamoTable } from '../../src/store/dynamodb/table-client.js';
 import { runFeedContract } from '../contract/feed.js';
+import { runPresenceContract } from '../contract/presence.js';
+import { runSequenceContract } from '../contract/sequences.js';
 
 let dynamodb: LocalDynamoDB;
 const table = () => new DynamoTable(settingsFromEnv(dynamodb.table, dynamodb.env));
@@ -20,3 +24,8 @@ after(async () => {
 });
 
 runFeedContract('DynamoDB', (settings) => new DynamoFeed(table(), settings));
+runPresenceContract('DynamoDB', () => new DynamoPresenceStore(table()));
+runSequenceContract('DynamoDB', () => new DynamoSequences(table()), {
+  shared: true,
+  close: (store) => (store as DynamoSequences).close(),
+});
