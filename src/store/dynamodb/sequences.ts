@@ -54,7 +54,7 @@ export class DynamoSequences implements SequenceStore {
           const batch = pending.splice(0);
           try {
             const { pub, last } = await this.#take(channel, batch.length);
-            batch.forEach((asking, i) => asking.resolve({ pub, seq: last - batch.length + 1 + i }));
+            for (const [i, asking] of batch.entries()) asking.resolve({ pub, seq: last - batch.length + 1 + i });
           } catch (error) {
             for (const asking of batch) asking.reject(error);
           }
