@@ -2,6 +2,7 @@ import { describeError } from '../errors.js';
 import { decodeJsonObject, parseCompactJws, type CompactJws } from './jws.js';
 import { readKeyMaterial, SECRET_ALGORITHMS, type KeyMaterial, type PublicKeySource, type VerifyKeyMaterial } from './keys.js';
 import type { HmacAlgorithm, PublicKey } from './node-crypto.js';
+import { log } from '../observe/current.js';
 
 /** A key that proxies sign `Grip-Sig` with, and the issuer they put in it. */
 export interface VerifyKey {
@@ -186,6 +187,6 @@ export class GripSigVerifier {
   #reportKeyError(error: unknown): void {
     if (this.#reportedKeyError) return;
     this.#reportedKeyError = true;
-    console.error(`[grip-lambda] a Grip-Sig verify key cannot be used: ${describeError(error)}`);
+    log('error', `a Grip-Sig verify key cannot be used: ${describeError(error)}`);
   }
 }

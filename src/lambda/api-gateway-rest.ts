@@ -9,6 +9,7 @@ import {
   queryFromSingleValue,
 } from './body.js';
 import type { FrontDoor } from './types.js';
+import { log } from '../observe/current.js';
 
 let warnedTextOnly = false;
 
@@ -45,8 +46,9 @@ export const apiGatewayRest: FrontDoor<APIGatewayProxyEvent, APIGatewayProxyResu
     }
     if (!warnedTextOnly && event.body != null && event.body !== '') {
       warnedTextOnly = true;
-      console.warn(
-        '[grip-lambda] REST API request body was not base64-encoded: add application/websocket-events to binaryMediaTypes, or BINARY frames will not survive',
+      log(
+        'warn',
+        'REST API request body was not base64-encoded: add application/websocket-events to binaryMediaTypes, or BINARY frames will not survive',
       );
     }
     return {

@@ -3,6 +3,7 @@ import { detectFrontDoor, UnrecognizedEventError } from './detect.js';
 import { readHandlerSettings, type GripOptions, type HandlerSettings } from './settings.js';
 import type { GripPublisher } from '../publish/publisher.js';
 import type { FrontDoor, HttpRequest, HttpResponse, LambdaHttpEvent, LambdaHttpResult } from './types.js';
+import { log } from '../observe/current.js';
 
 export type { GripOptions } from './settings.js';
 
@@ -54,8 +55,9 @@ export function gateFor(settings: HandlerSettings): Gate {
       if (verifier === undefined) {
         if (!warned) {
           warned = true;
-          console.warn(
-            '[grip-lambda] no GRIP verify key configured: requests are not checked for Grip-Sig (set GRIP_URL with iss and key, or GRIP_VERIFY_KEY)',
+          log(
+            'warn',
+            'no GRIP verify key configured: requests are not checked for Grip-Sig (set GRIP_URL with iss and key, or GRIP_VERIFY_KEY)',
           );
         }
         return { frontDoor, request };

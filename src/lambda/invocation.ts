@@ -1,6 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context } from 'aws-lambda';
 import { describeError } from '../errors.js';
+import { log, setCurrentObservationReader } from '../observe/current.js';
+import type { Observation } from '../observe/observation.js';
+import type { ChannelItem } from '../publish/items.js';
 import { publisherFor } from '../publish/process-publisher.js';
 import type { GripPublisher } from '../publish/publisher.js';
 import type { InvocationScope } from '../publish/scope.js';
@@ -24,12 +27,15 @@ export function markLogged(error: unknown): void {
 class Invocation implements InvocationScope {
   readonly deadline: number | undefined;
   readonly publisher: GripPublisher;
+  /** What the invocation's log line, metrics and span report. */
+  readonly observation: Observation | undefined;
   /** Work in progress; each entry settles without rejecting (failures are collected). */
   readonly #pending = new Set<Promise<void>>();
   /** Failures of pending work, logged when the invocation ends. */
   readonly #failures = new Set<unknown>();
 
-  constructor(context: Context | undefined, publisher: GripPublisher) {
+  constructor(context: Context | undefined, publisher: GripPublisher, observation: Observation | undefined) {
+    this.observation = observation;
     this.deadline =
       context !== undefined && typeof context.getRemainingTimeInMillis === 'function'
         ? Date.now() + context.getRemainingTimeInMillis() - RETURN_MARGIN_MS
@@ -37,7 +43,8 @@ class Invocation implements InvocationScope {
     this.publisher = publisher.forInvocation(this);
   }
 
-  waitUntil(work: Promise<unknown>): void {
+  waitUntil(work: Promise<unknown>, items?: readonly ChannelItem[]): void {
+    if (items !== undefined) this.observation?.published(items, work);
     const settled: Promise<void> = work.then(
       () => undefined,
       (error: unknown) => void this.#failures.add(error),
@@ -53,17 +60,20 @@ class Invocation implements InvocationScope {
     for (const error of this.#failures) {
       if (typeof error === 'object' && error !== null && logged.has(error)) continue;
       markLogged(error);
-      console.error(`[grip-lambda] ${describeError(error)}`);
+      if (this.observation !== undefined) this.observation.log('error', { message: describeError(error) });
+      else log('error', describeError(error));
     }
   }
 }
 
 /** The invocation in progress, for `getPublisher()` called deep in user code, which has no handle on it. */
 const current = new AsyncLocalStorage<Invocation>();
+setCurrentObservationReader(() => current.getStore()?.observation);
 
 /**
  * Runs `fn` as one invocation, handing it `publisher` bound to the
- * invocation, then waits for the work the invocation left pending, its own
+ * invocation (inside `observation`'s span, when it has one), then waits for
+ * the work the invocation left pending, its own
  * only: invocations served at the same time by one process do not wait for
  * each other. Waiting never fails the invocation: pending work reports
  * failures to whoever awaits it, and each failure not already logged is
@@ -73,10 +83,14 @@ export async function runInvocation<T>(
   context: Context | undefined,
   publisher: GripPublisher,
   fn: (publisher: GripPublisher) => T | Promise<T>,
+  observation?: Observation,
 ): Promise<T> {
-  const invocation = new Invocation(context, publisher);
+  const invocation = new Invocation(context, publisher, observation);
   try {
-    return await current.run(invocation, fn, invocation.publisher);
+    if (observation === undefined) return await current.run(invocation, fn, invocation.publisher);
+    const spanStarted = observation.startSpan();
+    if (spanStarted !== undefined) await spanStarted;
+    return await current.run(invocation, () => observation.inSpan(() => fn(invocation.publisher)));
   } finally {
     await invocation.settle();
   }

@@ -2,9 +2,11 @@ import { GripSigVerifier } from '../auth/grip-sig.js';
 import { readVerifyKeys, type GripEnv } from '../config.js';
 import { publisherFor } from '../publish/process-publisher.js';
 import type { GripPublisher } from '../publish/publisher.js';
+import { setUpObserving } from '../observe/handler-setup.js';
+import type { ObserveEnv, ObserveOptions, ObserveSettings } from '../observe/settings.js';
 
-/** Options shared by every handler factory. */
-export interface GripOptions {
+/** Options shared by every handler factory; `logger`, `logLevel`, `metrics` and `tracing` are docs/observability.md's. */
+export interface GripOptions extends ObserveOptions {
   /** Where GRIP_* settings come from; default `process.env`, read once when the handler is made. */
   readonly env?: GripEnv;
   /** Replaces the verifier built from the environment. */
@@ -30,6 +32,8 @@ export interface HandlerSettings {
   /** Undefined when no key is configured: requests are not checked. */
   readonly verifier: GripSigVerifier | undefined;
   readonly publisher: GripPublisher;
+  /** Logs, metrics and tracing. */
+  readonly observe: ObserveSettings;
 }
 
 /** @throws Error naming the variable when a GRIP URL cannot be parsed; TypeError when `publisher`'s prefix is not GRIP_PREFIX. */
@@ -42,5 +46,12 @@ export function readHandlerSettings(options: GripOptions = {}): HandlerSettings 
       `the publisher's prefix ${JSON.stringify(options.publisher.prefix)} is not GRIP_PREFIX ${JSON.stringify(prefix)}: subscribers would not get what it publishes`,
     );
   }
-  return { env, prefix, verifier: verifier.required ? verifier : undefined, publisher: options.publisher ?? publisherFor(env) };
+  return {
+    env,
+    prefix,
+    verifier: verifier.required ? verifier : undefined,
+    publisher: options.publisher ?? publisherFor(env),
+    // Logging settings come from the same environment (GRIP_LOG_LEVEL, GRIP_METRICS...; Lambda's own in process.env).
+    observe: setUpObserving(options, env as GripEnv & ObserveEnv),
+  };
 }

@@ -1,4 +1,5 @@
 import type { WebSocketHandlers } from '../websocket/handler.js';
+import { log } from '../observe/current.js';
 
 /** Meta listing nothing but the fact that the connection is in some room, so keep-alives know to refresh it. */
 export const PRESENCE_META = 'grip-presence';
@@ -38,5 +39,5 @@ export function presenceHandlers(presence: PresenceUpkeep, handlers: WebSocketHa
 }
 
 function logFailure(what: string, connectionId: string, error: unknown): void {
-  console.error(`[grip-lambda] presence: ${what} of connection ${connectionId} failed: ${(error as Error).message}`);
+  log('error', `presence: ${what} of connection ${connectionId} failed: ${(error as Error).message}`, { connection_id: connectionId });
 }

@@ -4,6 +4,7 @@ import type { WebSocketContext } from '../websocket/context.js';
 import type { WebSocketHandlers } from '../websocket/handler.js';
 import { PRESENCE_META, presenceHandlers } from './handlers.js';
 import type { PresenceChange, PresenceMember, PresenceStore } from './store.js';
+import { log } from '../observe/current.js';
 
 export interface PresenceOptions {
   /**
@@ -144,8 +145,9 @@ export class Presence {
     try {
       await this.#onChange(change);
     } catch (error) {
-      console.error(
-        `[grip-lambda] presence: announcing ${change.action} of ${change.member.connectionId} in ${change.room} failed: ${(error as Error).message}`,
+      log(
+        'error',
+        `presence: announcing ${change.action} of ${change.member.connectionId} in ${change.room} failed: ${(error as Error).message}`,
       );
     }
   }

@@ -1,4 +1,5 @@
 import type { PublisherClient } from '@fanoutio/grip';
+import { processCounters } from '../observe/counters.js';
 import type { ProxyFailure } from './errors.js';
 import type { PublisherSettings } from './options.js';
 
@@ -29,6 +30,7 @@ export async function postWithRetries(
     if (!retryable || attempt >= attempts) return failure;
     const delay = Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
     if (Date.now() + delay >= deadline) return failure;
+    processCounters.publishRetries++;
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
 }

@@ -131,7 +131,7 @@ export class GripPublisher {
   #publish(items: readonly ChannelItem[], reserved: boolean): Promise<void> {
     const done = this.#enqueue(items, reserved);
     this.#queue.track(done);
-    this.#scope?.waitUntil(done);
+    this.#scope?.waitUntil(done, items);
     return done;
   }
 

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { StoreUnavailableError } from '../store/unavailable.js';
 import { redisClientOptions } from './client-options.js';
+import { log } from '../observe/current.js';
 
 /** A Lua script run by name (EVALSHA, with EVAL when Redis does not have it yet). */
 export interface RedisScript {
@@ -144,12 +145,12 @@ export class RedisConnection {
         client.on('error', (error: Error) => {
           if (client.status === 'ready') return; // a command's own error: its caller has it
           if (this.#down === undefined) {
-            console.error(`[grip-lambda] redis: ${this.#where} unreachable (${error.message}); feed and presence fail until it is back`);
+            log('error', `redis: ${this.#where} unreachable (${error.message}); feed and presence fail until it is back`);
           }
           this.#down = error;
         });
         client.on('ready', () => {
-          if (this.#down !== undefined) console.error(`[grip-lambda] redis: ${this.#where} reachable again`);
+          if (this.#down !== undefined) log('error', `redis: ${this.#where} reachable again`);
           this.#down = undefined;
         });
         if (this.#closed) client.disconnect(); // closed while ioredis loaded

@@ -8,6 +8,7 @@ import { publisherFor } from '../publish/process-publisher.js';
 import type { GripPublisher } from '../publish/publisher.js';
 import { readSourceRecords, type RelayEvent, type SourceRecord } from './records.js';
 import { decodeUtf8Strict } from '../protocol/utf8.js';
+import { log } from '../observe/current.js';
 
 /** A Lambda function for SQS, Kinesis, DynamoDB Streams and Kafka events, as `relay()` makes it. */
 export type RelayHandler = (event: RelayEvent, context?: Context) => Promise<RelayResult>;
@@ -171,7 +172,7 @@ export function relay(options: RelayOptions = {}): RelayHandler {
       const failures: SourceRecord[] = [];
       const fail = (record: SourceRecord, why: unknown) => {
         if (!failed.has(record.orderKey) && why !== undefined) {
-          console.error(`[grip-lambda] relay: ${kind} record ${record.itemId} failed: ${describeError(why)}`);
+          log('error', `relay: ${kind} record ${record.itemId} failed: ${describeError(why)}`);
         }
         markLogged(why); // logged here, with the record: not again when the invocation ends
         failed.add(record.orderKey);
@@ -180,11 +181,11 @@ export function relay(options: RelayOptions = {}): RelayHandler {
       let dropped = 0;
       const drop = (record: SourceRecord, error: PermanentRecordError) => {
         dropped++;
-        console.error(`[grip-lambda] relay: ${kind} record ${record.itemId} dropped, it can never be delivered: ${error.message}`);
+        log('error', `relay: ${kind} record ${record.itemId} dropped, it can never be delivered: ${error.message}`);
         try {
           options.onDropped?.({ record, error });
         } catch (hookError) {
-          console.error(`[grip-lambda] relay: onDropped threw: ${describeError(hookError)}`);
+          log('error', `relay: onDropped threw: ${describeError(hookError)}`);
         }
       };
 
@@ -241,7 +242,7 @@ export function relay(options: RelayOptions = {}): RelayHandler {
       }
       await flush();
 
-      if (dropped > 0) console.error(`[grip-lambda] relay: ${dropped} of ${records.length} ${kind} record(s) dropped as undeliverable`);
+      if (dropped > 0) log('error', `relay: ${dropped} of ${records.length} ${kind} record(s) dropped as undeliverable`);
       if (kind === 'kafka' && failures.length > 0) {
         throw new Error(`relay: ${failures.length} Kafka record(s) failed; the batch will be retried`);
       }

@@ -18,6 +18,7 @@ import type { WebSocketContext, WebSocketMessage } from './context.js';
 import { sendErrorEvent } from './error-event.js';
 import type { WebSocketHandlers } from './handler.js';
 import { MAX_META_VALUE_BYTES } from './meta.js';
+import { log } from '../observe/current.js';
 
 /** The close code for a connection whose token expired (or that has none): the client reconnects with a fresh token. */
 export const TOKEN_EXPIRED_CLOSE_CODE = 4001;
@@ -256,8 +257,9 @@ export function withClientAuth(handlers: WebSocketHandlers, options: ClientAuthO
   function keep(ctx: WebSocketContext, claims: ClientClaims): string | undefined {
     const value = asciiJson(keptClaims(claims, options.keepClaims));
     if (value.length > MAX_META_VALUE_BYTES) {
-      console.warn(
-        `[grip-lambda] connection ${ctx.id}: token claims take ${value.length} bytes, over the ${MAX_META_VALUE_BYTES} a meta value holds: list the ones to keep in keepClaims`,
+      log(
+        'warn',
+        `connection ${ctx.id}: token claims take ${value.length} bytes, over the ${MAX_META_VALUE_BYTES} a meta value holds: list the ones to keep in keepClaims`,
       );
       return 'token claims too large';
     }

@@ -17,6 +17,7 @@ import { ChannelPermissionError, mayUseChannel } from './channel-guard.js';
 import { checkUserSubscription, recordSubscription, recordUnsubscription } from './subscriptions.js';
 import { publisherFor } from '../publish/process-publisher.js';
 import type { GripPublisher } from '../publish/publisher.js';
+import { log } from '../observe/current.js';
 
 /** A message from the client. Text and binary stay apart, as on the wire. */
 export type WebSocketMessage = { readonly type: 'text'; readonly data: string } | { readonly type: 'binary'; readonly data: Uint8Array };
@@ -371,7 +372,7 @@ export class WebSocketContext {
       }
     }
     if (unread > 0) {
-      console.warn(`[grip-lambda] connection ${this.id}: ${unread} received message(s) were not read`);
+      log('warn', `connection ${this.id}: ${unread} received message(s) were not read`);
     }
     const events: WebSocketEvent[] = [];
     const headers: Record<string, string> = { 'Content-Type': CONTENT_TYPE_WEBSOCKET_EVENTS };

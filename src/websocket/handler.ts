@@ -1,7 +1,9 @@
-import { describeError, RequestError } from '../errors.js';
+import { RequestError } from '../errors.js';
 import { detectFrontDoor } from '../lambda/detect.js';
 import { createGate, type Gate } from '../lambda/gate.js';
 import { markLogged } from '../lambda/invocation.js';
+import { currentObservation, log, logError } from '../observe/current.js';
+import { countWebSocket } from '../observe/websocket-counts.js';
 import { lambdaHttpHandler } from '../lambda/pipeline.js';
 import type { GripOptions } from '../lambda/settings.js';
 import type { HttpRequest, LambdaHandler, LambdaHttpEvent, LambdaHttpResult } from '../lambda/types.js';
@@ -92,10 +94,13 @@ function defaultGate(): Gate {
  */
 export function websocket(handlers: WebSocketHandlers, options: GripOptions = {}): LambdaHandler {
   const limits = readProxyLimits(options.env ?? process.env);
-  return lambdaHttpHandler(async (request, settings, publisher) => {
+  return lambdaHttpHandler(async (request, settings, publisher, observation) => {
     const ctx = decodeWebSocketRequest(request, { prefix: settings.prefix, limits, publisher });
+    observation.connectionId = ctx.id;
     await dispatch(ctx, handlers);
-    return ctx.toResponse();
+    const response = ctx.toResponse();
+    if (observation.counting) observation.webSocket(countWebSocket(ctx.id, ctx.events, response));
+    return response;
   }, options);
 }
 
@@ -123,7 +128,7 @@ export async function dispatch(ctx: WebSocketContext, handlers: WebSocketHandler
       try {
         received = ctx.recv();
       } catch (error) {
-        console.warn(`[grip-lambda] connection ${ctx.id}: ${(error as Error).message}; closed with 1007`);
+        log('warn', `connection ${ctx.id}: ${(error as Error).message}; closed with 1007`, { connection_id: ctx.id, close_code: 1007 });
         return;
       }
       if (received === undefined) return;
@@ -137,12 +142,17 @@ export async function dispatch(ctx: WebSocketContext, handlers: WebSocketHandler
       await handlers.onMessage?.(ctx, received);
     }
   } catch (error) {
-    logError(ctx, stage, error);
+    logCallbackError(ctx, stage, error);
     ctx.close(CloseCode.INTERNAL_ERROR, 'internal error'); // does nothing once rejected, closed or gone
   }
 }
 
-function logError(ctx: WebSocketContext, stage: string, error: unknown): void {
+/** A callback threw: one error line with its cause, and the invocation counted as failed. */
+function logCallbackError(ctx: WebSocketContext, stage: string, error: unknown): void {
   markLogged(error);
-  console.error(`[grip-lambda] connection ${ctx.id}: error in ${stage}: ${describeError(error, { stack: true })}`);
+  const message = `connection ${ctx.id}: error in ${stage}`;
+  const fields = { connection_id: ctx.id, close_code: CloseCode.INTERNAL_ERROR };
+  const observation = currentObservation();
+  if (observation !== undefined) observation.failed(message, error, fields);
+  else logError(message, error, fields);
 }

@@ -1,0 +1,29 @@
+import type { GripLogger } from './logger.js';
+import type { InvocationRecord, PublishRecord } from './record.js';
+
+/**
+ * What the local stack hears from the functions it runs in its own
+ * process: their lines (as text, where a person reads them) and each
+ * invocation's record, publishes and errors, for its live view. Kept on
+ * `globalThis` under a registered symbol, so that every copy of the
+ * toolkit loaded in the process (ESM and CommonJS) finds the same one.
+ */
+export interface LocalObserver {
+  /** Replaces the default logger of every handler without a logger of its own. */
+  readonly logger: GripLogger;
+  invocation(record: InvocationRecord, publishes: readonly PublishRecord[], errors: readonly string[]): void;
+}
+
+const KEY = Symbol.for('grip-lambda.local-observer');
+type Holder = { [KEY]?: LocalObserver };
+
+/** Installs (or, with undefined, removes) the process's local observer. */
+export function setLocalObserver(observer: LocalObserver | undefined): void {
+  if (observer === undefined) delete (globalThis as Holder)[KEY];
+  else (globalThis as Holder)[KEY] = observer;
+}
+
+/** The process's local observer, read at each invocation (a stack may start after the handler was made). */
+export function localObserver(): LocalObserver | undefined {
+  return (globalThis as Holder)[KEY];
+}
