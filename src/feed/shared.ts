@@ -1,3 +1,6 @@
+import { storeBackend } from '../store/backend.js';
+import { sharedDynamoFeed } from '../store/dynamodb/shared.js';
+import type { Feed } from './feed.js';
 import { RedisFeed } from './redis-feed.js';
 
 /** The feeds getFeed made, one per REDIS_URL. */
@@ -9,9 +12,12 @@ const shared = new Map<string, RedisFeed>();
  * first call. Call it at module load, so a cold start connects in Lambda's
  * init phase, not in the first request.
  */
-export function getFeed(env: { readonly REDIS_URL?: string | undefined } = process.env): RedisFeed | null {
-  const url = env.REDIS_URL;
-  if (!url) return null;
+export function getFeed(env: Readonly<Record<string, string | undefined>> = process.env): Feed | null {
+  // DYNAMODB_TABLE selects DynamoDB instead (both set fails, naming both).
+  const backend = storeBackend(env);
+  if (backend === undefined) return null;
+  if (backend.kind === 'dynamodb') return sharedDynamoFeed(backend.table, env);
+  const url = backend.url;
   let feed = shared.get(url);
   if (feed === undefined) {
     feed = new RedisFeed(url);

@@ -1,14 +1,19 @@
-import type { PresenceOptions } from './presence.js';
+import { storeBackend } from '../store/backend.js';
+import { dynamoPresence } from '../store/dynamodb/shared-presence.js';
+import type { Presence, PresenceOptions } from './presence.js';
 import { RedisPresence, type RedisPresenceOptions } from './redis-presence.js';
 
 /** What getPresence reads from the environment. */
 export interface PresenceEnv {
   readonly REDIS_URL?: string | undefined;
+  /** Selects DynamoDB instead of Redis (with AWS_REGION, credentials and AWS_ENDPOINT_URL_DYNAMODB as the AWS SDK reads them). */
+  readonly DYNAMODB_TABLE?: string | undefined;
+  readonly [name: string]: string | undefined;
   readonly PRESENCE_LEAVE_SECONDS?: string | undefined;
 }
 
 /** The presences getPresence made, each with what it was made from. */
-const made: { readonly url: string; readonly options: RedisPresenceOptions; readonly presence: RedisPresence }[] = [];
+const made: { readonly url: string; readonly options: RedisPresenceOptions; readonly presence: Presence }[] = [];
 
 /**
  * A presence when REDIS_URL is set, else null; made (and connecting) on the
@@ -22,14 +27,20 @@ const made: { readonly url: string; readonly options: RedisPresenceOptions; read
 export function getPresence(
   options: Omit<RedisPresenceOptions, 'leaveAfterSeconds'> = {},
   env: PresenceEnv = process.env,
-): RedisPresence | null {
-  const url = env.REDIS_URL;
-  if (!url) return null;
+): Presence | null {
+  const backend = storeBackend(env);
+  if (backend === undefined) return null;
   const full: RedisPresenceOptions = { ...options, ...leaveAfterFrom(env) };
+  const url = backend.kind === 'redis' ? backend.url : `dynamodb:${backend.table}`;
   const same = made.find((entry) => entry.url === url && sameOptions(entry.options, full));
   if (same !== undefined) return same.presence;
-  const presence = new RedisPresence(url, full);
-  presence.warm();
+  let presence: Presence;
+  if (backend.kind === 'dynamodb') presence = dynamoPresence(backend.table, env, full);
+  else {
+    const redis = new RedisPresence(backend.url, full);
+    redis.warm();
+    presence = redis;
+  }
   made.push({ url, options: full, presence });
   return presence;
 }

@@ -1,0 +1,55 @@
+// Which store the environment selects: REDIS_URL, DYNAMODB_TABLE, both (an error naming both), neither.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { closeSharedFeed, getFeed } from '../../src/feed/shared.js';
+import { Presence } from '../../src/presence/presence.js';
+import { closeSharedPresence, getPresence } from '../../src/presence/shared.js';
+import { storeBackend } from '../../src/store/backend.js';
+import { settingsFromEnv } from '../../src/store/dynamodb/api.js';
+import { DynamoFeed } from '../../src/store/dynamodb/feed.js';
+
+const AWS = { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret' };
+
+test('storeBackend: REDIS_URL selects Redis, DYNAMODB_TABLE DynamoDB, neither none', () => {
+  assert.deepEqual(storeBackend({ REDIS_URL: 'redis://127.0.0.1:6379' }), { kind: 'redis', url: 'redis://127.0.0.1:6379' });
+  assert.deepEqual(storeBackend({ DYNAMODB_TABLE: 'chat' }), { kind: 'dynamodb', table: 'chat' });
+  assert.equal(storeBackend({}), undefined);
+  assert.equal(storeBackend({ REDIS_URL: '', DYNAMODB_TABLE: '' }), undefined);
+});
+
+test('both set: an error at start naming both, the password left out; getFeed and getPresence fail with it', () => {
+  const env = { REDIS_URL: 'redis://:hunter2@cache:6379', DYNAMODB_TABLE: 'chat', ...AWS };
+  const both = /REDIS_URL and DYNAMODB_TABLE are both set \(REDIS_URL=redis:\/\/:\*\*\*@cache:6379, DYNAMODB_TABLE=chat\)/;
+  assert.throws(() => storeBackend(env), both);
+  assert.throws(
+    () => storeBackend(env),
+    (error: Error) => !error.message.includes('hunter2'),
+  );
+  assert.throws(() => getFeed(env), both);
+  assert.throws(() => getPresence({}, env), both);
+});
+
+test('DYNAMODB_TABLE: getFeed gives the DynamoDB feed, one per table; getPresence a Presence on it', async () => {
+  const env = { DYNAMODB_TABLE: 'chat', ...AWS };
+  try {
+    const feed = getFeed(env);
+    assert.ok(feed instanceof DynamoFeed);
+    assert.equal(getFeed(env), feed);
+    assert.ok(getPresence({}, env) instanceof Presence);
+  } finally {
+    await closeSharedFeed();
+    await closeSharedPresence();
+  }
+});
+
+test('DynamoDB settings from the environment: the regional endpoint, or AWS_ENDPOINT_URL_DYNAMODB; what is missing is named', () => {
+  assert.equal(settingsFromEnv('t', AWS).endpoint, 'https://dynamodb.eu-west-1.amazonaws.com');
+  assert.equal(settingsFromEnv('t', { ...AWS, AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000' }).endpoint, 'http://127.0.0.1:8000');
+  assert.equal(settingsFromEnv('t', { ...AWS, AWS_SESSION_TOKEN: 'tok' }).credentials.sessionToken, 'tok');
+  assert.throws(() => settingsFromEnv('t', { ...AWS, AWS_REGION: undefined }), /DYNAMODB_TABLE=t needs AWS_REGION/);
+  assert.throws(
+    () => settingsFromEnv('t', { ...AWS, AWS_SECRET_ACCESS_KEY: undefined }),
+    /needs credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/,
+  );
+  assert.throws(() => settingsFromEnv('t', { ...AWS, AWS_ENDPOINT_URL_DYNAMODB: 'not a url' }), /AWS_ENDPOINT_URL_DYNAMODB must be a URL/);
+});
