@@ -24,6 +24,8 @@ Options:
   --port N            where clients connect (default 7999, or $PORT)
   --control-port N    Pushpin's control API, for publishing (default 5561, or $CONTROL_PORT)
   --no-redis          no Redis, so no message history (default: Redis when redis-server is installed)
+  --dynamodb          history and presence in a local DynamoDB (dynalite, from npm) instead of Redis:
+                      the table is created, DYNAMODB_TABLE and AWS_ENDPOINT_URL_DYNAMODB set for the functions
   --proxies N         N Pushpin nodes behind haproxy on --port, as a production proxy tier (default 1)
   --config FILE       the service file (default serverless.yml)
   -h, --help          this text
@@ -68,6 +70,7 @@ export async function dev(argv: readonly string[]): Promise<void> {
         port: { type: 'string' },
         'control-port': { type: 'string' },
         'no-redis': { type: 'boolean', default: false },
+        dynamodb: { type: 'boolean', default: false },
         proxies: { type: 'string', default: '1' },
         config: { type: 'string', default: 'serverless.yml' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -110,7 +113,8 @@ export async function dev(argv: readonly string[]): Promise<void> {
     if (await canConnect(p))
       fail(`Port ${p}, for ${what}, is taken by another program. Stop it, or choose another: grip-lambda dev ${flag} NNNN`);
   }
-  const redis = !parsed.values['no-redis'] && onPath('redis-server');
+  const dynamodb = parsed.values.dynamodb === true;
+  const redis = !dynamodb && !parsed.values['no-redis'] && onPath('redis-server');
   await writeFile(lockFile, String(process.pid));
 
   let stack: RunningStack | undefined;
@@ -156,6 +160,7 @@ export async function dev(argv: readonly string[]): Promise<void> {
       proxies,
       logDir,
       redis,
+      dynamodb,
       onInvocation: (log) => console.log(formatInvocation(log)),
       onUnmatched: (request) => console.log(formatUnmatched(request)),
       onReaped: (reaped) =>

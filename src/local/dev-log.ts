@@ -50,7 +50,13 @@ export function banner(stack: RunningStack, publicPort: number, logDir: string, 
     lines.push(`  Control API:    ${stack.controlUrl}   GRIP_URL=${stack.gripUrl}`);
   }
   lines.push(`  Logs:           ${logDir}`);
-  lines.push(`  History:        ${stack.redisUrl !== undefined ? `Redis at ${stack.redisUrl}` : redisNote}`);
+  const store =
+    stack.dynamodb !== undefined
+      ? `DynamoDB table ${stack.dynamodb.table} at ${stack.dynamodb.endpoint} (dynalite)`
+      : stack.redisUrl !== undefined
+        ? `Redis at ${stack.redisUrl}`
+        : redisNote;
+  lines.push(`  History:        ${store}`);
   lines.push('  Ctrl-C stops everything.');
   lines.push('');
   return lines.join('\n');

@@ -9,6 +9,8 @@ import type { ProcessRecord } from './process-tree.js';
 import { startFunctionHost, type InvocationLog, type RunningFunctionHost, type UnmatchedRequest } from './function-host.js';
 import { onAbruptExit, startService, waitForPort, type Service } from './processes.js';
 import { closeSharedPresence } from '../presence/shared.js';
+import { closeSharedDynamo } from '../store/dynamodb/shared.js';
+import { startLocalDynamoDB, type LocalDynamoDB } from './dynamodb.js';
 import { startPushpin, type RunningPushpin } from './pushpin.js';
 import { checkPrograms } from './requirements.js';
 import { readRoutes, type Route, type SkippedEvent } from './routes.js';
@@ -34,6 +36,13 @@ export interface StackOptions {
   readonly logDir?: string;
   /** Start Debian's redis-server for the functions' feeds (sets REDIS_URL). */
   readonly redis?: boolean;
+  /**
+   * Start a local DynamoDB (dynalite, from npm) for the functions' feeds and
+   * presence instead, with the table created (sets DYNAMODB_TABLE,
+   * AWS_ENDPOINT_URL_DYNAMODB, and a region and dummy credentials for it).
+   * `{ table }` names the table (default "grip-lambda"). Not with `redis`.
+   */
+  readonly dynamodb?: boolean | { readonly table?: string };
   /** Routes ahead of the functions', in Pushpin's syntax (e.g. `*,path_beg=/bare 127.0.0.1:9000`). */
   readonly extraRoutes?: readonly string[];
   /** Pushpin's `message_rate`, deliveries per second; null (the default) leaves it unset. See pushpin-settings.ts. */
@@ -69,6 +78,8 @@ export interface RunningStack {
   readonly originUrl: string;
   /** REDIS_URL as the functions see it, when the stack runs Redis. */
   readonly redisUrl: string | undefined;
+  /** The local DynamoDB and its table, when the stack runs one (`dynamodb`). */
+  readonly dynamodb: { readonly endpoint: string; readonly table: string } | undefined;
   /** The routes served, from serverless.yml. */
   readonly routes: readonly Route[];
   /** The function events not served, and why. */
@@ -101,6 +112,11 @@ const pickPort = async (port: number | undefined) => (port === undefined || port
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const proxies = options.proxies ?? 1;
   if (!Number.isInteger(proxies) || proxies < 1) throw new RangeError(`proxies must be a whole number >= 1, got ${proxies}`);
+  const dynamodbTable =
+    options.dynamodb === true ? 'grip-lambda' : options.dynamodb ? (options.dynamodb.table ?? 'grip-lambda') : undefined;
+  if (options.redis === true && dynamodbTable !== undefined) {
+    throw new Error('redis and dynamodb both asked for: the functions keep their feeds and presence in one store; choose one');
+  }
   checkPrograms({ redis: options.redis === true });
   if (proxies > 1) checkHaproxy();
   for (const reaped of reapAbandonedStacks()) options.onReaped?.(reaped);
@@ -141,8 +157,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   let pushpin: RunningPushpin | undefined;
   let cluster: RunningCluster | undefined;
   let redisProcesses: readonly ProcessRecord[] = [];
+  let dynamodb: LocalDynamoDB | undefined;
+  let dynamodbProcesses: readonly ProcessRecord[] = [];
   let pushpinProcesses: readonly ProcessRecord[] = [];
-  const record = () => registration.record([...redisProcesses, ...pushpinProcesses]);
+  const record = () => registration.record([...redisProcesses, ...dynamodbProcesses, ...pushpinProcesses]);
   // Ended by a signal or process.exit before stop(): the services are signalled, and this goes too.
   const forgetCleanup = onAbruptExit(() => {
     rmSync(runDir, { recursive: true, force: true });
@@ -159,7 +177,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       await host?.close();
       await closeSharedFeed();
       await closeSharedPresence();
+      await closeSharedDynamo();
       await redis?.stop();
+      await dynamodb?.stop();
       await rm(runDir, { recursive: true, force: true });
       registration.remove();
     })());
@@ -179,6 +199,20 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       await waitForPort(redisPort, redis);
       redisUrl = `redis://127.0.0.1:${redisPort}`;
     }
+    if (dynamodbTable !== undefined) {
+      dynamodb = await startLocalDynamoDB({
+        table: dynamodbTable,
+        // In the run folder, so whatever ends the stack (Ctrl-C, a crash) takes its data with it.
+        dir: join(runDir, 'dynamodb'),
+        onProcesses: (processes) => {
+          dynamodbProcesses = processes;
+          record();
+        },
+      });
+    }
+    // One store per stack: a variable left by an earlier stack in this process would select the other one too.
+    if (redisUrl !== undefined) delete process.env.DYNAMODB_TABLE;
+    if (dynamodb !== undefined) delete process.env.REDIS_URL;
     // Functions read their settings when first loaded, which is after this.
     Object.assign(
       process.env,
@@ -187,6 +221,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         GRIP_MAX_MESSAGE_BYTES: String(maxMessageBytesFor(options.clientBufferSize ?? LOCAL_PUSHPIN_SETTINGS.clientBufferSize)),
       },
       redisUrl !== undefined ? { REDIS_URL: redisUrl } : {},
+      dynamodb?.env ?? {},
       options.env,
     );
     // Every function served is loaded now: a missing export or a module that throws fails the start.
@@ -251,6 +286,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     controlUrl,
     originUrl: `http://127.0.0.1:${host.port}`,
     redisUrl,
+    dynamodb: dynamodb !== undefined ? { endpoint: dynamodb.endpoint, table: dynamodb.table } : undefined,
     routes: service.routes,
     skipped: service.skipped,
     logDir,
