@@ -85,7 +85,7 @@ describe('RealtimeClient with getToken', () => {
     while (sentAuth() === undefined && Date.now() < exp * 1000) await tick(10);
     const refresh = sentAuth();
     assert.ok(refresh !== undefined, 'a refresh was sent before exp');
-    assert.equal(JSON.parse(Buffer.from(refresh.token.split('.')[1], 'base64url').toString()).n, 2);
+    assert.equal(JSON.parse(Buffer.from(refresh.token.split('.')[1]!, 'base64url').toString()).n, 2);
     socket().onmessage?.({ data: JSON.stringify({ type: 'auth', exp: 1 }) });
     assert.deepEqual(got, []);
     assert.equal(Socket.made.length, 1, 'no reconnect');
