@@ -70,6 +70,13 @@ export type { GripEnv } from './config.js';
 export { GripSigVerifier, type VerifyKey, type VerifyResult } from './auth/grip-sig.js';
 export { constantTimeEqual } from './auth/constant-time.js';
 
+// Logs, metrics and tracing (docs/observability.md).
+export { getLogger, invocationInfo } from './observe/current.js';
+export { jsonLogger, textLogger, type GripLogger, type LogEntry, type LogLevel, type LogThreshold } from './observe/logger.js';
+export type { InvocationInfo } from './observe/observation.js';
+export type { InvocationRecord } from './observe/record.js';
+export type { ObserveOptions } from './observe/settings.js';
+
 // Publishing.
 export { GripPublisher } from './publish/publisher.js';
 export { PublishError, type ProxyFailure } from './publish/errors.js';

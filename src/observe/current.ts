@@ -1,4 +1,4 @@
-import { describeError } from '../errors.js';
+import { errorFields } from './logger.js';
 import type { GripLogger, LogEntry } from './logger.js';
 import { localObserver } from './local-hook.js';
 import type { InvocationInfo, Observation } from './observation.js';
@@ -50,7 +50,7 @@ export function log(level: 'debug' | 'info' | 'warn' | 'error', message: string,
 
 /** An error line: `message`, and the error as its `error` field (its stack where a logger writes one). */
 export function logError(message: string, error: unknown, fields?: Readonly<Record<string, unknown>>): void {
-  log('error', message, { ...fields, error: error instanceof Error ? error : describeError(error) });
+  log('error', message, { ...fields, error: errorFields(error) });
 }
 
 /**

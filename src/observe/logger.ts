@@ -88,6 +88,20 @@ export function jsonLine(level: LogLevel, entry: LogEntry, fields: Readonly<Reco
   return JSON.stringify({ timestamp: new Date().toISOString(), level, ...fields, ...entry }, jsonSafe);
 }
 
+/**
+ * An error as the plain fields every logger writes (pino and JSON.stringify
+ * write an Error as `{}`): its name, message, stack and cause's message.
+ */
+export function errorFields(error: unknown): { name: string; message: string; stack?: string; cause?: string } {
+  if (!(error instanceof Error)) return { name: 'thrown', message: String(error) };
+  return {
+    name: error.name,
+    message: error.message,
+    ...(error.stack !== undefined ? { stack: error.stack } : {}),
+    ...(error.cause !== undefined ? { cause: error.cause instanceof Error ? error.cause.message : String(error.cause) } : {}),
+  };
+}
+
 /** Errors as their name, message and stack (JSON.stringify writes `{}` for them); bigints as text. */
 function jsonSafe(_key: string, value: unknown): unknown {
   if (value instanceof Error) {
@@ -129,7 +143,11 @@ export function textLine(entry: LogEntry): string {
   for (const [key, value] of Object.entries(entry)) {
     if (TEXT_OMITTED.has(key) || value === undefined) continue;
     if (key === 'error') {
-      const text = value instanceof Error ? (value.stack ?? `${value.name}: ${value.message}`) : String(value);
+      const fields = value instanceof Error ? errorFields(value) : (value as { name?: string; message?: string; stack?: string });
+      const text =
+        typeof value === 'object' && value !== null
+          ? (fields.stack ?? `${fields.name ?? 'Error'}: ${fields.message ?? ''}`)
+          : String(value);
       const firstBreak = text.indexOf('\n');
       head += `: ${firstBreak === -1 ? text : text.slice(0, firstBreak)}`;
       if (firstBreak !== -1) stack = text.slice(firstBreak);

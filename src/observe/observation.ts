@@ -4,7 +4,7 @@ import type { FrontDoorName, HttpRequest } from '../lambda/types.js';
 import type { ChannelItem } from '../publish/items.js';
 import { processCounters } from './counters.js';
 import { localObserver, type LocalObserver } from './local-hook.js';
-import { jsonLine, type GripLogger, type LogEntry } from './logger.js';
+import { errorFields, jsonLine, type GripLogger, type LogEntry } from './logger.js';
 import { emfMembers, type InvocationMetricName } from './metrics.js';
 import type { InvocationRecord, PublishRecord } from './record.js';
 import type { ObserveSettings } from './settings.js';
@@ -156,7 +156,7 @@ export class Observation implements InvocationInfo {
   /** User code failed (a 500, or a WebSocket closed with 1011); `error` is logged with this invocation's fields. */
   failed(message: string, error: unknown, extra: Readonly<Record<string, unknown>> = {}): void {
     this.#error = true;
-    this.log('error', { message, ...extra, error: error instanceof Error ? error : describeError(error) });
+    this.log('error', { message, ...extra, error: errorFields(error) });
     if (this.#span !== undefined) {
       this.#span.recordException(error instanceof Error ? error : String(error));
       this.#span.setStatus({ code: SPAN_STATUS_ERROR, message });
@@ -167,10 +167,8 @@ export class Observation implements InvocationInfo {
   log(level: 'debug' | 'info' | 'warn' | 'error', entry: LogEntry): void {
     this.#logger[level]({ ...this.fields(), ...entry });
     if (this.#errors !== undefined && (level === 'error' || level === 'warn')) {
-      const error = entry['error'];
-      this.#errors.push(
-        error === undefined ? entry.message : `${entry.message}: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      const error = entry['error'] as { message?: unknown } | undefined;
+      this.#errors.push(error === undefined ? entry.message : `${entry.message}: ${String(error.message ?? error)}`);
     }
   }
 
@@ -274,7 +272,7 @@ export class Observation implements InvocationInfo {
     record['publish_failures'] = this.#publishFailures;
     record['publish_retries'] = processCounters.publishRetries - this.#retriesAtStart;
     if (this.#gripSigRejected) record['grip_sig_rejected'] = true;
-    if (this.#error) record['error'] = true;
+    if (this.#error) record['handler_error'] = true;
     return record as unknown as InvocationRecord;
   }
 

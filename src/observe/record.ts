@@ -41,7 +41,7 @@ export interface InvocationRecord {
   /** Refused for a missing or bad Grip-Sig. */
   readonly grip_sig_rejected?: boolean;
   /** User code failed (answered 500, or the connection closed with 1011). */
-  readonly error?: boolean;
+  readonly handler_error?: boolean;
 }
 
 /** A publish an invocation made, as the local stack's view shows it. */
