@@ -13,6 +13,7 @@ const { existsSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const path = require('node:path');
 const { closedRuntimeLine, esbuildTargetFor, isClosedRuntime, RECOMMENDED_RUNTIME } = require('./runtimes.cjs');
+const { addDynamoDBTable } = require('./dynamodb.cjs');
 
 const PACKAGE_ROOT = path.join(__dirname, '..');
 
@@ -157,6 +158,8 @@ class GripLambdaPlugin {
     };
     this.hooks = {
       'grip:dev:run': () => this.dev(),
+      // The configuration is final here: the table, DYNAMODB_TABLE and the role's statement when custom.gripLambda.dynamodb asks.
+      initialize: () => addDynamoDBTable(this.serverless, this.serverless.classes?.Error ?? Error),
       // Before anything is built: `package`, and `deploy`, which packages first.
       'before:package:cleanup': () => this.refuseClosedRuntimes(),
       'before:deploy:function:initialize': () => this.refuseClosedRuntimes(this.options.function),
