@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { startStack, type RunningStack } from '../../src/local/stack.js';
+import { E2E_STORE, storeOptions } from './support/store.js';
 import { sleep, until, publishMessage } from './support/e2e.js';
 import { FEED_START } from '../../src/feed/feed.js';
 import { compareStreamIds } from '../support/relay-events.js';
@@ -16,7 +17,7 @@ let stack: RunningStack;
 const sockets = new Set<WebSocket>();
 
 before(async () => {
-  stack = await startStack({ root: process.cwd(), redis: true });
+  stack = await startStack({ root: process.cwd(), ...storeOptions() });
 });
 
 after(async () => {
@@ -329,7 +330,7 @@ describe('chat resume from the feed', () => {
   });
 });
 
-describe('RedisFeed.warm', () => {
+describe('RedisFeed.warm', { skip: E2E_STORE !== 'redis' && 'Redis only' }, () => {
   test('connects ahead of the first use, which then works as without it', async () => {
     const { RedisFeed } = await import('../../src/feed/redis-feed.js');
     const feed = new RedisFeed(stack.redisUrl!);

@@ -7,20 +7,20 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { RealtimeClient, type ServerMessage } from '../../src/client/client.js';
-import { RedisFeed } from '../../src/feed/redis-feed.js';
 import { startStack, type RunningStack } from '../../src/local/stack.js';
-import { RedisPresence } from '../../src/presence/redis-presence.js';
+import type { Presence } from '../../src/presence/presence.js';
+import { stackFeed, stackPresence, storeOptions } from './support/store.js';
 import { closeAll, ROOT, sleep, uniqueName, waitFor, WsClient } from './support/e2e.js';
 
 // The shortest the chat allows with Pushpin's 20 s keep-alive interval: entries live 25 s past their last refresh.
 const LEAVE_SECONDS = 45;
 
 let stack: RunningStack;
-let presence: RedisPresence;
+let presence: Presence;
 
 before(async () => {
-  stack = await startStack({ root: ROOT, redis: true, env: { PRESENCE_LEAVE_SECONDS: String(LEAVE_SECONDS) } });
-  presence = new RedisPresence(stack.redisUrl!);
+  stack = await startStack({ root: ROOT, ...storeOptions(), env: { PRESENCE_LEAVE_SECONDS: String(LEAVE_SECONDS) } });
+  presence = stackPresence(stack);
 });
 
 after(async () => {
@@ -148,7 +148,7 @@ describe('client message ids', () => {
         .map((e) => e.text),
       ['only once', 'fence'],
     );
-    const feed = new RedisFeed(stack.redisUrl!);
+    const feed = stackFeed(stack);
     try {
       assert.deepEqual(
         (await feed.after(room, '0-0')).map((item) => (JSON.parse(item.data) as Event).text),

@@ -8,13 +8,14 @@ import { after, before, describe, test } from 'node:test';
 import { PUSHPIN_MAX_CONTROL_BODY_BYTES, GripPublisher, wsMessage } from '../../src/index.js';
 import { readGripSettings } from '../../src/config.js';
 import { startStack, type RunningStack } from '../../src/local/stack.js';
+import { storeOptions } from './support/store.js';
 import { signGripSig } from '../support/lambda-events.js';
 import { closeAll, publishMessage, ROOT, StreamingResponse, uniqueName, WsClient } from './support/e2e.js';
 
 let stack: RunningStack;
 
 before(async () => {
-  stack = await startStack({ root: ROOT, redis: true });
+  stack = await startStack({ root: ROOT, ...storeOptions() });
 });
 
 after(async () => {

@@ -9,6 +9,8 @@
 // no restart of anything else: ids again, and history replays. Then
 // RedisFeed alone: a Redis that stops answering (SIGSTOP) fails operations
 // within the 1 s budget, and an append that failed is never stored later.
+// With GRIP_E2E_STORE=dynamodb the same outage is a local DynamoDB
+// (dynalite, its data on disk) stopped and started (test/e2e/dynamodb.test.ts).
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,16 +22,22 @@ import type { InvocationLog } from '../../src/local/function-host.js';
 import { startService, waitForPort, type Service } from '../../src/local/processes.js';
 import { freePort, startStack, type RunningStack } from '../../src/local/stack.js';
 import { closeAll, ROOT, sleep, StreamingResponse, uniqueName, until, WsClient } from './support/e2e.js';
+import { startLocalDynamoDB, type LocalDynamoDB } from '../../src/local/dynamodb.js';
+import { E2E_STORE } from './support/store.js';
 
 let stack: RunningStack;
 let redis: Service | undefined;
 let redisPort: number;
 let redisDir: string;
+let dynamodb: LocalDynamoDB | undefined;
+const onRedis = { skip: E2E_STORE !== 'redis' && 'Redis only' };
 const invocations: InvocationLog[] = [];
 const feedLogs: string[] = [];
 const consoleError = console.error;
 
+/** Starts the store again (Redis, or the local DynamoDB with GRIP_E2E_STORE=dynamodb). */
 function startRedis(): Promise<void> {
+  if (dynamodb !== undefined) return dynamodb.resume();
   redis = startService(
     'redis-server',
     'redis-server',
@@ -40,6 +48,7 @@ function startRedis(): Promise<void> {
 }
 
 async function stopRedis(): Promise<void> {
+  await dynamodb?.pause();
   await redis?.stop();
   redis = undefined;
 }
@@ -52,11 +61,12 @@ before(async () => {
   };
   redisPort = await freePort();
   redisDir = await mkdtemp(join(tmpdir(), 'grip-redis-'));
-  await startRedis();
+  if (E2E_STORE === 'dynamodb') dynamodb = await startLocalDynamoDB({ dir: redisDir });
+  else await startRedis();
   stack = await startStack({
     root: ROOT,
     redis: false,
-    env: { REDIS_URL: `redis://127.0.0.1:${redisPort}` },
+    env: dynamodb?.env ?? { REDIS_URL: `redis://127.0.0.1:${redisPort}` },
     onInvocation: (log) => invocations.push(log),
   });
 });
@@ -66,6 +76,7 @@ after(async () => {
   await sleep(300); // the proxy reports the closes; the chat function publishes its leave notices
   await stack?.stop();
   await stopRedis();
+  await dynamodb?.stop();
   await rm(redisDir, { recursive: true, force: true });
   console.error = consoleError;
 });
@@ -207,7 +218,8 @@ test('Redis down: chat goes on live, publish answers 503 quickly, SSE holds; all
     await stream.waitFor((s) => s.events().some((e) => e.data === 'after-publish'), 10_000, 'after-publish on the SSE streams');
 
   for (const client of [alice, bob, carol]) assert.equal(client.closeEvent, undefined, 'no connection dropped');
-  assert.equal(feedLogs.length, 2, `one log line when Redis went away, one when it came back (${JSON.stringify(feedLogs)})`);
+  if (E2E_STORE === 'redis')
+    assert.equal(feedLogs.length, 2, `one log line when Redis went away, one when it came back (${JSON.stringify(feedLogs)})`);
   const sseDown = sse
     .events()
     .filter((e) => e.data.startsWith('down-'))
@@ -230,39 +242,43 @@ async function timed(operation: () => Promise<unknown>): Promise<{ ms: number; e
   }
 }
 
-test('RedisFeed: a Redis that stops answering fails each operation within the budget, then at once; it works again when Redis answers', async (t) => {
-  const feed = new RedisFeed(`redis://127.0.0.1:${redisPort}`, { timeoutMs: 1000 });
-  const channel = uniqueName('hang');
-  const pid = redis!.child.pid!;
-  try {
-    await feed.append(channel, 'up');
-    process.kill(pid, 'SIGSTOP'); // the process is there, its socket accepts bytes, nothing answers
-    const first = await timed(() => feed.append(channel, 'hung'));
-    const second = await timed(() => feed.after(channel, FEED_START));
-    const third = await timed(() => feed.lastId(channel));
-    process.kill(pid, 'SIGCONT');
-    for (const attempt of [first, second, third]) {
-      assert.ok(attempt.error instanceof FeedUnavailableError, `FeedUnavailableError, not ${String(attempt.error)}`);
-      // The budget is 1 s; the function timeout (10 s) is what the test tells it from.
-      assert.ok(attempt.ms < 2_500, `failed within the budget (${attempt.ms.toFixed(0)} ms)`);
+test(
+  'RedisFeed: a Redis that stops answering fails each operation within the budget, then at once; it works again when Redis answers',
+  onRedis,
+  async (t) => {
+    const feed = new RedisFeed(`redis://127.0.0.1:${redisPort}`, { timeoutMs: 1000 });
+    const channel = uniqueName('hang');
+    const pid = redis!.child.pid!;
+    try {
+      await feed.append(channel, 'up');
+      process.kill(pid, 'SIGSTOP'); // the process is there, its socket accepts bytes, nothing answers
+      const first = await timed(() => feed.append(channel, 'hung'));
+      const second = await timed(() => feed.after(channel, FEED_START));
+      const third = await timed(() => feed.lastId(channel));
+      process.kill(pid, 'SIGCONT');
+      for (const attempt of [first, second, third]) {
+        assert.ok(attempt.error instanceof FeedUnavailableError, `FeedUnavailableError, not ${String(attempt.error)}`);
+        // The budget is 1 s; the function timeout (10 s) is what the test tells it from.
+        assert.ok(attempt.ms < 2_500, `failed within the budget (${attempt.ms.toFixed(0)} ms)`);
+      }
+      const back = performance.now();
+      let items;
+      while (items === undefined) {
+        assert.ok(performance.now() - back < 10_000, 'the feed answers again within 10 s of Redis answering');
+        items = await feed.after(channel, FEED_START).catch(() => sleep(50).then(() => undefined));
+      }
+      assert.equal(items[0]?.data, 'up');
+      t.diagnostic(
+        `Redis not answering: append failed in ${first.ms.toFixed(0)} ms, then ${second.ms.toFixed(0)} and ${third.ms.toFixed(0)} ms; answering again ${(performance.now() - back).toFixed(0)} ms after SIGCONT`,
+      );
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      await feed.close();
     }
-    const back = performance.now();
-    let items;
-    while (items === undefined) {
-      assert.ok(performance.now() - back < 10_000, 'the feed answers again within 10 s of Redis answering');
-      items = await feed.after(channel, FEED_START).catch(() => sleep(50).then(() => undefined));
-    }
-    assert.equal(items[0]?.data, 'up');
-    t.diagnostic(
-      `Redis not answering: append failed in ${first.ms.toFixed(0)} ms, then ${second.ms.toFixed(0)} and ${third.ms.toFixed(0)} ms; answering again ${(performance.now() - back).toFixed(0)} ms after SIGCONT`,
-    );
-  } finally {
-    process.kill(pid, 'SIGCONT');
-    await feed.close();
-  }
-});
+  },
+);
 
-test('RedisFeed: an append that failed while Redis was down is not stored once Redis is back', async () => {
+test('RedisFeed: an append that failed while Redis was down is not stored once Redis is back', onRedis, async () => {
   const feed = new RedisFeed(`redis://127.0.0.1:${redisPort}`);
   const channel = uniqueName('lost');
   try {

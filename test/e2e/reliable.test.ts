@@ -12,17 +12,18 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { RedisFeed } from '../../src/feed/redis-feed.js';
 import { startStack, type RunningStack } from '../../src/local/stack.js';
+import { stackFeed, storeOptions } from './support/store.js';
+import type { Feed } from '../../src/feed/feed.js';
 import { sleep, until, publishMessage } from './support/e2e.js';
 
 let stack: RunningStack;
-let feed: RedisFeed;
+let feed: Feed;
 const streams: HeldStream[] = [];
 
 before(async () => {
-  stack = await startStack({ root: process.cwd(), redis: true });
-  feed = new RedisFeed(stack.redisUrl!);
+  stack = await startStack({ root: process.cwd(), ...storeOptions() });
+  feed = stackFeed(stack);
 });
 
 after(async () => {
