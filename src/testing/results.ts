@@ -3,6 +3,7 @@ import { decodeEvents } from '../protocol/codec.js';
 import { CONTROL_PREFIX, MESSAGE_PREFIX, type ControlMessage } from '../protocol/control.js';
 import { CONTENT_TYPE_WEBSOCKET_EVENTS, type WebSocketEvent } from '../protocol/events.js';
 import { RESERVED_CHANNEL_PREFIX } from '../publish/channels.js';
+import { LIBRARY_STATE_META } from '../websocket/meta.js';
 
 /** A message the client receives. */
 export type OutgoingMessage = { readonly type: 'text'; readonly data: string } | { readonly type: 'binary'; readonly data: Uint8Array };
@@ -24,8 +25,10 @@ export interface WebSocketResultView {
   readonly ownSubscribed: readonly string[];
   /** Channels unsubscribed from, in order. */
   readonly unsubscribed: readonly string[];
-  /** Meta changes (Set-Meta-* headers): a value, or null for a delete. */
+  /** Meta changes (Set-Meta-* headers): a value, or null for a delete; the library's own bookkeeping (see `libraryMeta`) left out. */
   readonly meta: Readonly<Record<string, string | null>>;
+  /** Changes to the library's own meta: subscriptions held (`grip-subs`), client-token claims, rate-limit bucket. */
+  readonly libraryMeta: Readonly<Record<string, string | null>>;
   /** Whether an opening request was accepted (a 200 carrying OPEN back). */
   readonly accepted: boolean;
   /** The subprotocol chosen, if any. */
@@ -88,6 +91,12 @@ export function readWebSocketResult(result: unknown, options: ReadResultOptions 
   }
   for (const message of control)
     if (message.type === 'set-meta') meta[message.name.toLowerCase()] ??= message.value === '' ? null : message.value;
+  const libraryMeta: Record<string, string | null> = {};
+  for (const name of Object.keys(meta)) {
+    if (!LIBRARY_STATE_META.has(name)) continue;
+    libraryMeta[name] = meta[name] as string | null;
+    delete meta[name];
+  }
   const status = r.statusCode ?? 200;
   const subscribed = control.flatMap((m) => (m.type === 'subscribe' ? [m.channel] : []));
   return {
@@ -100,6 +109,7 @@ export function readWebSocketResult(result: unknown, options: ReadResultOptions 
     ownSubscribed: subscribed.filter(isOwn),
     unsubscribed: control.flatMap((m) => (m.type === 'unsubscribe' ? [m.channel] : [])),
     meta,
+    libraryMeta,
     accepted: status === 200 && events.some((event) => event.type === 'OPEN'),
     protocol: headers['sec-websocket-protocol'],
     close,
