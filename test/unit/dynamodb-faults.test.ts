@@ -101,13 +101,13 @@ test('DynamoDB stopped: operations fail with StoreUnavailableError within the bu
   const first = await feed.append('outage', 'before');
   await dynamodb.pause();
   try {
-    for (const operation of [
+    for (const operation of <Promise<unknown>[]>[
       feed.append('outage', 'during'),
       feed.after('outage', FEED_START),
       feed.lastId('outage'),
       presence.count('room'),
     ]) {
-      const { error, ms } = await timed(operation);
+      const { error, ms } = await timed<unknown>(operation);
       assert.ok(error instanceof StoreUnavailableError, `unavailable, not ${String(error)}`);
       assert.match((error as Error).message, /DynamoDB unreachable at http:\/\/127\.0\.0\.1:\d+/);
       assert.ok(ms <= 1000, `answered in ${ms} ms`);
