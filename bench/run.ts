@@ -7,6 +7,7 @@
  *   npm run bench -- --no-stack   in-process and cold start only
  *   npm run bench -- --no-write   print, leave BENCHMARKS.md alone
  *   npm run bench -- --no-cluster skip fan-out on three nodes (3,000 clients, ~1 min)
+ *   npm run bench -- --no-state   skip the store clients' cold start (needs redis-server)
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { startStack } from '../src/local/stack.js';
 import { clusterReport, type ClusterFanoutResult } from './cluster-fanout.js';
 import { measureColdStart, type ColdStartRow } from './cold-start.js';
+import { formatStateRow, measureStateColdStart, type StateColdStartRow } from './state-cold-start.js';
 import { writeMarkdown } from './write-markdown.js';
 import { measureFanout, type FanoutRow } from './fanout.js';
 import {
@@ -71,6 +73,14 @@ for (const row of cold) {
   console.log(
     `${row.name.padEnd(42)} ${(row.bytes / 1024).toFixed(1).padStart(7)} KB  ${(row.gzipBytes / 1024).toFixed(1).padStart(6)} KB gz  load ${row.loadMedianMs.toFixed(2)} ms${first}  (CPU ${row.loadCpuMedianMs.toFixed(2)} ms)`,
   );
+}
+
+// The store clients: what choosing DynamoDB's client costs a cold start, beside the Redis feed (docs/state.md).
+let stateCold: StateColdStartRow[] = [];
+if (!args.has('--no-state')) {
+  section('store clients: load plus a first feed read (fresh node process per sample; local redis-server and dynalite)');
+  stateCold = await measureStateColdStart();
+  for (const row of stateCold) console.log(formatStateRow(row));
 }
 
 /** Round trips straight to the function host, and the handlers' own time inside it during the run through Pushpin, p50s in µs. */
@@ -337,6 +347,21 @@ function report(): string {
     );
   }
   lines.push('');
+
+  if (stateCold.length > 0) {
+    lines.push('## Store clients: cold start with a first feed read', '');
+    lines.push(
+      "A handler that reads 20 items of a channel's history, bundled as the functions are, loaded in a fresh Node.js process and called once (`bench/state-cold-start.ts`): the toolkit's Redis feed (ioredis in a file of its own, loaded on first use), DynamoDB through aws4fetch (what the DynamoDB stores use), and DynamoDB through @aws-sdk/client-dynamodb, bundled in and left out of the bundle as Lambda's runtime provides it (then loaded from node_modules). Against a local redis-server and a local dynalite, so no TLS and no network: the figures are the clients' own cost. Median of 21. docs/state.md says why the stores use aws4fetch.",
+      '',
+      '| Client | Bundle | Also loaded | Load | With first read | CPU: load | CPU: with first read |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const r of stateCold)
+      lines.push(
+        `| ${r.name} | ${(r.bytes / 1024).toFixed(1)} KB | ${(r.alsoLoadedBytes / 1024).toFixed(0)} KB | ${r.loadMedianMs.toFixed(2)} ms | ${r.firstRequestMedianMs.toFixed(2)} ms | ${r.loadCpuMedianMs.toFixed(2)} ms | ${r.firstRequestCpuMedianMs.toFixed(2)} ms |`,
+      );
+    lines.push('');
+  }
 
   if (publishing.length > 0) {
     lines.push('## Publishing to a real Pushpin', '');
