@@ -29,6 +29,7 @@ import {
   type LatencyRow,
 } from './latency.js';
 import { fmtUs, measureMicro, type MicroRow } from './micro.js';
+import { hotPathLine, measureEmfLoad, measureObserveHotPath, observeReport, observeTarget } from './observe.js';
 import { measurePublishing, type PublishRow } from './publish.js';
 import { latencySvg } from './svg.js';
 
@@ -168,6 +169,13 @@ if (withStack) {
 section('in-process, against @fanoutio/grip 4.3 (medians; ratio = how many times faster)');
 const micro = await measureMicro(console.log);
 
+section('logs and metrics: the whole 1-event invocation with them on and off; each EMF writer loaded alone');
+const observeHot = await measureObserveHotPath();
+console.log(hotPathLine(observeHot));
+const emfLoad = await measureEmfLoad();
+for (const row of emfLoad)
+  console.log(`${row.name.padEnd(30)} ${(row.bytes / 1024).toFixed(1).padStart(7)} KB  load ${row.loadMedianMs.toFixed(2)} ms`);
+
 let cluster: ClusterFanoutResult | undefined;
 if (withCluster) {
   section('fan-out to 3,000 WebSocket clients: three Pushpin nodes behind haproxy, against one node');
@@ -182,6 +190,7 @@ if (withCluster) {
 }
 
 const targets = evaluate(micro, cold, publishing, latency, direct, tieredUp);
+targets.push(observeTarget(observeHot));
 section('targets');
 for (const t of targets) console.log(`${t.met ? 'met   ' : 'MISSED'} ${t.what}: ${t.measured} (goal ${t.goal})`);
 
@@ -325,6 +334,8 @@ function report(): string {
   for (const r of micro)
     lines.push(`| ${r.work} | ${r.input} | ${fmtUs(r.oursUs).trim()} | ${fmtUs(r.gripUs).trim()} | ${r.ratio.toFixed(1)}× |`);
   lines.push('');
+
+  lines.push(...observeReport(observeHot, emfLoad));
 
   lines.push('## Cold start', '');
   lines.push(

@@ -113,6 +113,57 @@ export function emfMembers(
   return { _aws: { Timestamp: timestamp, CloudWatchMetrics: directives }, ...members };
 }
 
+/** The directives' JSON for one set of metric names, made once per set: invocations repeat a few sets. */
+const directivesCache = new Map<string, string>();
+
+function directivesJson(namespace: string, names: readonly string[], withClose: boolean): string {
+  const key = `${namespace}\n${names.join(',')}\n${withClose}`;
+  let json = directivesCache.get(key);
+  if (json === undefined) {
+    const directives: object[] = [
+      {
+        Namespace: namespace,
+        Dimensions: [[FUNCTION_DIMENSION]],
+        Metrics: names.map((name) => ({ Name: name, Unit: INVOCATION_METRICS[name as InvocationMetricName] })),
+      },
+    ];
+    if (withClose) {
+      directives.push({
+        Namespace: namespace,
+        Dimensions: [[FUNCTION_DIMENSION, CLOSE_CODE_DIMENSION]],
+        Metrics: [{ Name: 'ConnectionsClosed', Unit: 'Count' }],
+      });
+    }
+    json = JSON.stringify(directives);
+    directivesCache.set(key, json);
+  }
+  return json;
+}
+
+/**
+ * `emfMembers` as JSON members (`"_aws":{...},"MessagesIn":1,...`, no
+ * braces), to end a log line or to make one: the same document, written
+ * without building it as an object (it goes out once per invocation).
+ */
+export function emfJson(
+  settings: MetricsSettings,
+  functionName: string,
+  values: Readonly<Partial<Record<InvocationMetricName, number>>>,
+  closeCode: number | undefined,
+  timestamp = Date.now(),
+): string {
+  const names: string[] = [];
+  let members = '';
+  for (const name in values) {
+    const value = values[name as InvocationMetricName];
+    if (value === undefined || name === 'ConnectionsClosed') continue;
+    names.push(name);
+    members += `,"${name}":${value}`;
+  }
+  if (closeCode !== undefined) members += `,"ConnectionsClosed":1,"${CLOSE_CODE_DIMENSION}":"${closeCode}"`;
+  return `"_aws":{"Timestamp":${timestamp},"CloudWatchMetrics":${directivesJson(settings.namespace, names, closeCode !== undefined)}}${members},"${FUNCTION_DIMENSION}":${JSON.stringify(functionName)}`;
+}
+
 /**
  * CloudWatch's namespace rule: 1-255 of letters, digits and `._-/#:` and
  * space, not blank, and not under `AWS/` (AWS's own).
