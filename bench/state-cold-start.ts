@@ -98,7 +98,7 @@ export async function measureStateColdStart(samples = 21): Promise<StateColdStar
     }
     const sdkBytes = loadedBytes('@aws-sdk/client-dynamodb');
     Object.assign(process.env, {
-      REDIS_URL: redisUrl,
+      BENCH_REDIS_URL: redisUrl,
       ...dynamodb.env,
       // The SDK left out of the bundle is found where Lambda's runtime keeps its copy: on the module path.
       NODE_PATH: join(root, 'node_modules'),
@@ -132,7 +132,7 @@ export async function measureStateColdStart(samples = 21): Promise<StateColdStar
       };
     });
   } finally {
-    for (const name of ['REDIS_URL', 'NODE_PATH', ...Object.keys(dynamodb.env)]) delete process.env[name];
+    for (const name of ['BENCH_REDIS_URL', 'NODE_PATH', ...Object.keys(dynamodb.env)]) delete process.env[name];
     await dynamodb.stop();
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
