@@ -22,7 +22,7 @@ import { publishMessage, publishNotice } from './lib/room.js';
  * directly and to everyone else through one publish, with Pushpin's
  * `skip-self` filter keeping the sender from getting it twice.
  *
- * With REDIS_URL set, messages are kept in the room's feed and carry their
+ * With a store set (REDIS_URL or DYNAMODB_TABLE), messages are kept in the room's feed and carry their
  * id and the previous message's id (`prevId`): a client reconnecting with
  * `?last-id=ID` first receives what it missed. Live delivery can still skip
  * a message: one stored while the open's answer is on its way to the proxy
@@ -41,7 +41,7 @@ import { publishMessage, publishNotice } from './lib/room.js';
  * client's message id is the feed's idempotency key, so a message resent
  * after a drop is stored and published once, and the answer carries `cid`.
  *
- * `?nick=NAME` on the URL sets the nickname at open. With REDIS_URL the
+ * `?nick=NAME` on the URL sets the nickname at open. With a store the
  * room's members are kept as presence: `/who` answers their nicknames, and
  * a member that vanishes without a close leaves within PRESENCE_LEAVE_SECONDS
  * (default 60), announced like any leave.
@@ -53,10 +53,10 @@ import { publishMessage, publishNotice } from './lib/room.js';
  * to is answered with an error, and each connection may send 10 messages
  * a second (bursts of 20). Without it, anyone may chat, as before.
  */
-/** The room history when REDIS_URL is set; made (and connected) at module load, in Lambda's init. */
+/** The room history when a store is set (REDIS_URL or DYNAMODB_TABLE); made (and connected) at module load, in Lambda's init. */
 const feed = getFeed();
 
-/** Who is in each room, with REDIS_URL: join and leave notices come from it, expired members' too. */
+/** Who is in each room, with a store: join and leave notices come from it, expired members' too. */
 const presence = getPresence({ onChange: announce });
 
 /** Client tokens, when a key is configured. */
@@ -201,7 +201,7 @@ const chat: WebSocketHandlers = {
     }
     if (/^\/who\s*$/.test(text)) {
       if (presence === null) {
-        tell(ctx, { type: 'error', text: '/who needs the server to keep presence (REDIS_URL)' }, cid);
+        tell(ctx, { type: 'error', text: '/who needs the server to keep presence (REDIS_URL or DYNAMODB_TABLE)' }, cid);
         return;
       }
       let members;

@@ -10,7 +10,7 @@ function authorized(header: string | undefined): boolean {
   return expected === undefined || constantTimeEqual(header ?? '', expected);
 }
 
-// The feed publishMessage appends to, when REDIS_URL is set: made (and connected) now, in Lambda's init.
+// The feed publishMessage appends to, when a store is set (REDIS_URL or DYNAMODB_TABLE): made (and connected) now, in Lambda's init.
 getFeed();
 
 /** What an Idempotency-Key may be: 1-200 visible ASCII characters. */
@@ -20,9 +20,9 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
  * POST /publish/{channel} with `{"message": "..."}`: one control request
  * reaches every kind of subscriber of the channel: chat room, HTTP stream,
  * long-poll and SSE. Requires `Authorization: Bearer PUBLISH_TOKEN` when set.
- * With REDIS_URL set and Redis down: 503 with Retry-After, within about a
+ * With a store set (REDIS_URL or DYNAMODB_TABLE) and it down: 503 with Retry-After, within about a
  * second, and nothing published.
- * With an `Idempotency-Key` header (needs REDIS_URL), a retry of a POST
+ * With an `Idempotency-Key` header (needs a store: REDIS_URL or DYNAMODB_TABLE), a retry of a POST
  * that was stored and published stores and publishes nothing again and is
  * answered with the same id.
  */
@@ -36,7 +36,7 @@ export const handler = http(async (req) => {
   if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) return respond(400, 'Idempotency-Key must be 1-200 visible ASCII characters\n');
   // Without a feed there is nowhere to remember the key: refused rather than silently not enforced.
   if (key !== undefined && getFeed() === null)
-    return respond(501, 'Idempotency-Key needs message history (REDIS_URL); nothing was published\n');
+    return respond(501, 'Idempotency-Key needs message history (REDIS_URL or DYNAMODB_TABLE); nothing was published\n');
   const body = req.json();
   const message = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : undefined;
   if (typeof message !== 'string') return respond(400, 'body must be JSON {"message": "..."}\n');

@@ -3,13 +3,13 @@ import { jsonMapper, PermanentRecordError, relay } from 'grip-lambda';
 import { NAME_PATTERN } from './lib/channels.js';
 import { roomItems } from './lib/room.js';
 
-// The feed when REDIS_URL is set; made (and connected) at module load, in Lambda's init.
+// The feed when a store is set (REDIS_URL or DYNAMODB_TABLE); made (and connected) at module load, in Lambda's init.
 const feed = getFeed();
 
 /**
  * Relay: records from SQS, Kinesis, DynamoDB Streams or Kafka, each JSON
  * `{"channel": "room", "message": "text"}`, become room messages: chat
- * WebSockets, HTTP streams, long-polls and SSE all get them. With REDIS_URL
+ * WebSockets, HTTP streams, long-polls and SSE all get them. With a store (REDIS_URL or DYNAMODB_TABLE)
  * set they are kept in the room's feed first (a retried record is not
  * stored twice), so clients that reconnect get what they missed. A record
  * that is not such JSON, or names no valid room, is logged and dropped (it

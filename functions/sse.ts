@@ -2,12 +2,12 @@ import { getFeed } from 'grip-lambda/feed';
 import { formatSseEvent, holdSse, http, reliableStream, respond } from 'grip-lambda';
 import { nameFromPath, NAME_PATTERN, roomChannel, sseChannel } from './lib/channels.js';
 
-// The feed when REDIS_URL is set; made (and connected) at module load, in Lambda's init.
+// The feed when a store is set (REDIS_URL or DYNAMODB_TABLE); made (and connected) at module load, in Lambda's init.
 const feed = getFeed();
 
 /**
  * GET /sse/{channel}: Server-Sent Events; keep-alive comments every 20 s of
- * silence. With REDIS_URL set, events carry ids: a browser reconnecting
+ * silence. With a store set (REDIS_URL or DYNAMODB_TABLE), events carry ids: a browser reconnecting
  * sends Last-Event-ID and gets what it missed first, and gaps on the way are
  * recovered as for /stream.
  */

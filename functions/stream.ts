@@ -2,12 +2,12 @@ import { getFeed } from 'grip-lambda/feed';
 import { holdStream, http, reliableStream, respond } from 'grip-lambda';
 import { nameFromPath, NAME_PATTERN, roomChannel } from './lib/channels.js';
 
-// The feed when REDIS_URL is set; made (and connected) at module load, in Lambda's init.
+// The feed when a store is set (REDIS_URL or DYNAMODB_TABLE); made (and connected) at module load, in Lambda's init.
 const feed = getFeed();
 
 /**
  * GET /stream/{channel}: an HTTP stream held by the proxy; each published
- * message is one line. With REDIS_URL set the stream is reliable: the proxy
+ * message is one line. With a store set (REDIS_URL or DYNAMODB_TABLE) the stream is reliable: the proxy
  * recovers any gap in ids by calling this function again (Grip-Link), which
  * answers with the missed lines from the feed.
  */

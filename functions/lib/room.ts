@@ -25,7 +25,7 @@ export interface RoomMessage {
 
 /**
  * Sends a message to everyone following a room: chat WebSockets, HTTP
- * streams, long-polls and SSE, in one control request. With REDIS_URL set
+ * streams, long-polls and SSE, in one control request. With a store set (REDIS_URL or DYNAMODB_TABLE)
  * the message is first appended to the room's feed, and published with its
  * id and the previous id, so streams recover gaps and clients can resume.
  * `sender` keeps a chat connection from getting its own message back.
