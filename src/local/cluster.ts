@@ -14,8 +14,8 @@ export interface ClusterOptions {
   readonly logDir: string;
   /** The balancer's port: the one clients connect to. */
   readonly httpPort: number;
-  /** Each node's client and control ports, in node order: one pair a node. */
-  readonly nodePorts: readonly { readonly httpPort: number; readonly controlPort: number }[];
+  /** Each node's client, control and Prometheus metrics ports, in node order. */
+  readonly nodePorts: readonly { readonly httpPort: number; readonly controlPort: number; readonly metricsPort?: number }[];
   /** The function host every node routes to. */
   readonly originPort: number;
   /** client_buffer_size, message_rate, message_hwm (pushpin-settings.ts). */
@@ -33,6 +33,8 @@ export interface ClusterNode {
   /** The node's own client port, bypassing the balancer. */
   readonly httpUrl: string;
   readonly controlUrl: string;
+  /** The node's Prometheus metrics (connection_connected), when it has a metrics port. */
+  readonly metricsUrl: string | undefined;
   readonly configDir: string;
   readonly running: boolean;
   /** zurl, Pushpin and Pushpin's children, while running (none when stopped). */
@@ -76,6 +78,8 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       privateAddr: '127.0.0.1',
       httpPort: ports.httpPort,
       controlPort: ports.controlPort,
+      // Every node is on 127.0.0.1 here: each needs a metrics port of its own, or none.
+      metricsPort: ports.metricsPort ?? null,
       runDir: nodeRunDirs[i]!,
       logDir: join(options.logDir, `node-${i + 1}`),
     })),
@@ -92,6 +96,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       name: `node-${i + 1}`,
       httpUrl: `http://127.0.0.1:${ports.httpPort}`,
       controlUrl: `http://127.0.0.1:${ports.controlPort}`,
+      metricsUrl: ports.metricsPort !== undefined ? `http://127.0.0.1:${ports.metricsPort}/metrics` : undefined,
       configDir,
       get running() {
         return running !== undefined;

@@ -14,6 +14,8 @@ export function formatInvocation(log: InvocationLog): string {
     log.connectionId !== undefined ? `conn=${log.connectionId.slice(0, 8)}` : '',
     log.eventsIn.length + log.eventsOut.length > 0 ? `in=${events(log.eventsIn)} out=${events(log.eventsOut)}` : '',
     `${log.durationMs.toFixed(1)}ms`,
+    log.publishes !== undefined && log.publishes > 0 ? `pub=${log.publishes}` : '',
+    log.errors !== undefined && log.errors.length > 0 ? `errors=${log.errors.length}` : '',
   ]
     .filter((part) => part !== '')
     .join(' ');
@@ -49,6 +51,8 @@ export function banner(stack: RunningStack, publicPort: number, logDir: string, 
   } else {
     lines.push(`  Control API:    ${stack.controlUrl}   GRIP_URL=${stack.gripUrl}`);
   }
+  if (stack.dashboardUrl !== undefined) lines.push(`  Dashboard:      ${stack.dashboardUrl}`);
+  lines.push(`  Metrics:        ${stack.metricsUrl}   (Pushpin's Prometheus endpoint: connection_connected)`);
   lines.push(`  Logs:           ${logDir}`);
   const store =
     stack.dynamodb !== undefined

@@ -99,6 +99,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, table: RouteTabl
     path: target.path,
     status: response.statusCode,
     connectionId: req.headers['connection-id'] as string | undefined,
+    requestId: context.awsRequestId,
     eventsIn: eventTypesOf(req.headers, body),
     eventsOut: eventTypesOf(response.headers, response.body),
     durationMs: performance.now() - started,

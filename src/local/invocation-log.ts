@@ -8,6 +8,11 @@ export interface InvocationLog {
   readonly path: string;
   readonly status: number;
   readonly connectionId: string | undefined;
+  /** The Lambda request id the host gave the invocation (its context's `awsRequestId`, the logs' `requestId`). */
+  readonly requestId?: string;
+  /** Publishes the function made, and its error lines: reported by functions on this toolkit (the local stack adds them). */
+  readonly publishes?: number;
+  readonly errors?: readonly string[];
   /** The WebSocket-over-HTTP event types of the request and of the answer. */
   readonly eventsIn: readonly string[];
   readonly eventsOut: readonly string[];

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultPrivateAddrs, writeProxyConfig } from './proxy-config.js';
+import { DEFAULT_METRICS_PORT, defaultPrivateAddrs, writeProxyConfig } from './proxy-config.js';
 import { LOCAL_PUSHPIN_SETTINGS } from './pushpin-settings.js';
 
 export const PROXY_CONFIG_USAGE = `Usage: grip-lambda proxy-config --origin URL --out DIR [options]
@@ -23,6 +23,8 @@ settings (DIR/functions.env, DIR/grip-verify-key.pem).
                         quarter of the memory: README, Limits)
   --http-port N         client port, behind the load balancer (default 7999)
   --control-port N      control API port (default 5561)
+  --metrics-port N|off  Pushpin's Prometheus metrics on the private address
+                        (default 9100; connection_connected: clients connected now)
   --run-dir DIR         Pushpin's and zurl's sockets (default /run/pushpin)
   --log-dir DIR         logs (default /var/log/pushpin)`;
 
@@ -57,6 +59,7 @@ export async function proxyConfigCommand(
         'http-port': { type: 'string' },
         'client-buffer-size': { type: 'string' },
         'control-port': { type: 'string' },
+        'metrics-port': { type: 'string' },
         'run-dir': { type: 'string' },
         'log-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -82,6 +85,7 @@ export async function proxyConfigCommand(
       throw new RangeError(`--nodes ${count} needs ${count} private addresses, got ${privateAddrs.length}`);
     const httpPort = port('http-port', values['http-port']);
     const controlPort = port('control-port', values['control-port']);
+    const metricsPort = values['metrics-port'] === 'off' ? null : port('metrics-port', values['metrics-port']);
     const outDir = resolve(values.out);
     const clientBufferSize =
       values['client-buffer-size'] !== undefined ? Number(values['client-buffer-size']) : LOCAL_PUSHPIN_SETTINGS.clientBufferSize;
@@ -92,6 +96,7 @@ export async function proxyConfigCommand(
         privateAddr,
         ...(httpPort !== undefined ? { httpPort } : {}),
         ...(controlPort !== undefined ? { controlPort } : {}),
+        ...(metricsPort !== undefined ? { metricsPort } : {}),
         ...(values['run-dir'] !== undefined ? { runDir: resolve(values['run-dir']) } : {}),
         ...(values['log-dir'] !== undefined ? { logDir: resolve(values['log-dir']) } : {}),
       })),
@@ -103,6 +108,10 @@ export async function proxyConfigCommand(
       log(`node ${i + 1} (${privateAddrs[i]}): ${dir}/{pushpin.conf,routes,zurl.conf,grip-sig.key}`);
     log(`functions:  ${outDir}/functions.env (GRIP_URL, GRIP_VERIFY_ISS, GRIP_VERIFY_KEY)`);
     log(`GRIP_URL=${written.gripUrl}`);
+    if (metricsPort !== null)
+      log(
+        `metrics:    ${privateAddrs.map((addr) => `http://${addr}:${metricsPort ?? DEFAULT_METRICS_PORT}/metrics`).join(' ')} (Prometheus; private network only)`,
+      );
     return 0;
   } catch (e) {
     error(`proxy-config: ${(e as Error).message}`);

@@ -14,6 +14,8 @@ export interface ProxyNodeSpec {
   readonly httpPort?: number;
   /** The control API's port (default 5561). */
   readonly controlPort?: number;
+  /** Pushpin's Prometheus metrics port, on the private address (default 9100); null for none. */
+  readonly metricsPort?: number | null;
   /** Sockets and runtime files (default /run/pushpin). */
   readonly runDir?: string;
   /** Logs (default /var/log/pushpin). */
@@ -47,6 +49,9 @@ export interface WrittenProxyConfig {
   /** The functions' settings, one `NAME=value` a line (functions.env): GRIP_VERIFY_KEY as `base64:` of the PEM, GRIP_MAX_MESSAGE_BYTES for the nodes' buffer, GRIP_MAX_SUBSCRIPTIONS for their subscription cap. */
   readonly functionsEnv: string;
 }
+
+/** Where each node serves its Prometheus metrics, on its private address. */
+export const DEFAULT_METRICS_PORT = 9100;
 
 /** The private key file's name in each node folder; pushpin.conf reads it as `sig_key=file:grip-sig.key`. */
 export const SIGNING_KEY_FILE = 'grip-sig.key';
@@ -106,6 +111,8 @@ function explain(settings: PushpinSettings): string {
     `# message_hwm=${settings.messageHwm}: queued deliveries (items x subscribers) past which Pushpin drops, logging "exceeded publish hwm";`,
     "#   each queued delivery holds its message in the handler's memory.",
     '# The control API (push_in_http_*) has no authentication of its own: only the functions may reach its address.',
+    '# prometheus_port: connection_connected (client connections open now), message_sent and more, for a scraper on the',
+    '#   private network (docs/observability.md); like the control API, it has no authentication.',
     '',
   ].join('\n');
 }
@@ -147,6 +154,7 @@ export async function writeProxyConfig(options: ProxyConfigOptions): Promise<Wri
       sigIss,
       sigKey: { file: SIGNING_KEY_FILE },
       settings: options.settings,
+      ...(node.metricsPort !== null ? { metrics: { addr: node.privateAddr, port: node.metricsPort ?? DEFAULT_METRICS_PORT } } : {}),
     });
     await writeFile(join(dir, 'pushpin.conf'), explain(options.settings) + conf);
     await writeFile(join(dir, SIGNING_KEY_FILE), key.privatePem, { mode: 0o600 });

@@ -33,6 +33,18 @@ export interface PushpinNodeConfig {
   readonly maxConnections?: number;
   /** 2 = info (Pushpin's default), 3 and up = verbose. */
   readonly logLevel?: number;
+  /**
+   * `[handler] prometheus_port` as ADDR:PORT: Pushpin's Prometheus metrics
+   * (its connection and subscription counts) on this address only, a
+   * private one; unset for none.
+   */
+  readonly metrics?: { readonly addr: string; readonly port: number };
+  /**
+   * `[handler] stats_report_interval`, seconds: how often Pushpin's counts
+   * are updated (a closed connection leaves the count at the next report).
+   * Unset: Pushpin's 10.
+   */
+  readonly statsReportInterval?: number;
 }
 
 /** zurl's sockets in a run folder; Pushpin's `[proxy]` section points at the same ones. */
@@ -110,6 +122,8 @@ export function renderPushpinConf(node: PushpinNodeConfig): string {
     `stats_spec=ipc://${node.runDir}/pushpin-stats`,
     `command_spec=ipc://${node.runDir}/pushpin-command`,
     ...settings.handler,
+    ...(node.metrics !== undefined ? [`prometheus_port=${checkValue('metrics addr', node.metrics.addr)}:${node.metrics.port}`] : []),
+    ...(node.statsReportInterval !== undefined ? [`stats_report_interval=${node.statsReportInterval}`] : []),
     '',
   ].join('\n');
 }

@@ -17,6 +17,11 @@ import { readRoutes, type Route, type SkippedEvent } from './routes.js';
 import { reapAbandonedStacks, StackRegistration, type ReapedStack } from './stack-registry.js';
 import { canListen, freePort } from './free-port.js';
 import { proxyLogProblems } from './log-problems.js';
+import { localObserver, setLocalObserver } from '../observe/local-hook.js';
+import { StackObserver } from './dashboard/observer.js';
+import { DASHBOARD_PATH, startDashboard, type RunningDashboard } from './dashboard/server.js';
+import { DashboardState } from './dashboard/state.js';
+import { readProxyConnections } from './proxy-metrics.js';
 
 export { freePort };
 import { maxMessageBytesFor } from '../websocket/limits.js';
@@ -62,7 +67,14 @@ export interface StackOptions {
   readonly proxies?: number;
   /** Extra environment for the functions (e.g. PUBLISH_TOKEN). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Each request the functions served, with the publishes and error lines a function on this toolkit reported. */
   readonly onInvocation?: (log: InvocationLog) => void;
+  /**
+   * The live view at `dashboardUrl` (default true): routes, clients,
+   * channels, each invocation's events, publishes and errors, updated over
+   * the toolkit's own SSE through the proxy.
+   */
+  readonly dashboard?: boolean;
   /** Requests no route serves (default: a line on stderr saying why). */
   readonly onUnmatched?: (request: UnmatchedRequest) => void;
   /** What an earlier stack killed with SIGKILL left behind, cleaned up at this start. */
@@ -86,6 +98,14 @@ export interface RunningStack {
   readonly skipped: readonly SkippedEvent[];
   /** Where Pushpin, zurl and Redis write their logs. */
   readonly logDir: string;
+  /**
+   * Pushpin's Prometheus endpoint (node 1's with `proxies` > 1; each node's
+   * is in `nodes`), on 127.0.0.1: `connection_connected` is the number of
+   * client connections open now, updated every second.
+   */
+  readonly metricsUrl: string;
+  /** The live view, through the proxy; undefined with `dashboard: false`. */
+  readonly dashboardUrl: string | undefined;
   /** Stops Pushpin (and zurl; every node of a cluster), as in an outage; clients are disconnected, publishes fail. */
   stopProxy(): Promise<void>;
   /** Starts Pushpin again on the same ports. */
@@ -129,9 +149,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     throw new Error(`control port ${controlPort} is taken by another program: stop it, or choose another controlPort (0 picks a free one)`);
   }
   // A cluster: node 1 keeps the control port asked for; each node's other ports are free ones.
-  const nodePorts: { httpPort: number; controlPort: number }[] = [];
+  const nodePorts: { httpPort: number; controlPort: number; metricsPort: number }[] = [];
   for (let i = 0; i < (proxies > 1 ? proxies : 0); i++)
-    nodePorts.push({ httpPort: await freePort(), controlPort: i === 0 ? controlPort : await freePort() });
+    nodePorts.push({ httpPort: await freePort(), controlPort: i === 0 ? controlPort : await freePort(), metricsPort: await freePort() });
+  const metricsPort = proxies > 1 ? nodePorts[0]!.metricsPort : await freePort();
+  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   const controlUrl = `http://127.0.0.1:${controlPort}`;
   let sigKey: string;
   let gripUrl: string;
@@ -166,10 +188,28 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     rmSync(runDir, { recursive: true, force: true });
     registration.remove();
   });
+  // The functions' lines as text, and their reports for the live view and the invocation lines.
+  const dashboardState = options.dashboard === false ? undefined : new DashboardState(service.routes);
+  let dashboard: RunningDashboard | undefined;
+  let metricsPoll: NodeJS.Timeout | undefined;
+  const observer = new StackObserver(dashboardState, () => dashboard?.changed());
+  setLocalObserver(observer);
+  const onInvocation = (log: InvocationLog) => {
+    const reported = observer.take(log);
+    const full: InvocationLog = reported === undefined ? log : { ...log, publishes: reported.publishes.length, errors: reported.errors };
+    if (dashboardState !== undefined) {
+      dashboardState.invocation(full, reported);
+      dashboard?.changed();
+    }
+    options.onInvocation?.(full);
+  };
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
       forgetCleanup();
+      if (metricsPoll !== undefined) clearInterval(metricsPoll);
+      await dashboard?.close();
+      if (localObserver() === observer) setLocalObserver(undefined);
       await pushpin?.stop();
       pushpin = undefined;
       await cluster?.stop();
@@ -230,13 +270,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       routes: service.routes,
       binaryMediaTypes: service.binaryMediaTypes,
       port: options.originPort ?? 0,
-      ...(options.onInvocation !== undefined ? { onInvocation: options.onInvocation } : {}),
+      onInvocation,
       ...(options.onUnmatched !== undefined ? { onUnmatched: options.onUnmatched } : {}),
     });
+    if (dashboardState !== undefined) dashboard = await startDashboard({ state: dashboardState, gripUrl });
   } catch (error) {
     await stop();
     throw error;
   }
+  // The live view's path goes to its own server, ahead of every function's route.
+  const extraRoutes = [...(dashboard !== undefined ? [dashboard.route] : []), ...(options.extraRoutes ?? [])];
   const proxyOptions = {
     runDir,
     logDir,
@@ -244,7 +287,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     controlPort,
     originPort: host.port,
     sigKey,
-    extraRoutes: options.extraRoutes ?? [],
+    extraRoutes,
+    metricsPort,
     ...(options.messageRate !== undefined ? { messageRate: options.messageRate } : {}),
     ...(options.messageHwm !== undefined ? { messageHwm: options.messageHwm } : {}),
     ...(options.clientBufferSize !== undefined ? { clientBufferSize: options.clientBufferSize } : {}),
@@ -264,7 +308,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         nodePorts,
         originPort: host.port,
         signingKeyPem: sigKey,
-        extraRoutes: options.extraRoutes ?? [],
+        extraRoutes,
         settings: {
           clientBufferSize: options.clientBufferSize ?? LOCAL_PUSHPIN_SETTINGS.clientBufferSize,
           messageRate: options.messageRate === undefined ? LOCAL_PUSHPIN_SETTINGS.messageRate : options.messageRate,
@@ -280,9 +324,25 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const where = options.logDir !== undefined ? ` (logs: ${logDir})` : '';
     throw new Error(`${(error as Error).message}${where}${said === '' ? '' : `; the logs said:\n${said}`}`, { cause: error });
   }
+  if (dashboardState !== undefined) {
+    // Pushpin's own count of connections, beside the functions' view of them.
+    metricsPoll = setInterval(() => {
+      readProxyConnections(metricsUrl).then(
+        (count) => {
+          if (count === dashboardState.proxyConnections) return;
+          dashboardState.proxyConnections = count;
+          dashboard?.changed();
+        },
+        () => undefined, // the proxy stopped (stopProxy): the count comes back with it
+      );
+    }, 2_000);
+    metricsPoll.unref();
+  }
   return {
     httpUrl: `http://127.0.0.1:${httpPort}`,
     wsUrl: `ws://127.0.0.1:${httpPort}`,
+    metricsUrl,
+    dashboardUrl: dashboard !== undefined ? `http://127.0.0.1:${httpPort}${DASHBOARD_PATH}` : undefined,
     controlUrl,
     originUrl: `http://127.0.0.1:${host.port}`,
     redisUrl,

@@ -1,5 +1,16 @@
 import type { GripLogger } from './logger.js';
 import type { InvocationRecord, PublishRecord } from './record.js';
+import type { FramePreview } from './websocket-counts.js';
+
+/** What an invocation tells the local stack. */
+export interface LocalInvocation {
+  readonly record: InvocationRecord;
+  readonly publishes: readonly PublishRecord[];
+  /** The invocation's error and warning lines, as text. */
+  readonly errors: readonly string[];
+  /** WebSocket-over-HTTP: each event in and out, with a preview of its content. */
+  readonly frames: { readonly in: readonly FramePreview[]; readonly out: readonly FramePreview[] } | undefined;
+}
 
 /**
  * What the local stack hears from the functions it runs in its own
@@ -11,7 +22,7 @@ import type { InvocationRecord, PublishRecord } from './record.js';
 export interface LocalObserver {
   /** Replaces the default logger of every handler without a logger of its own. */
   readonly logger: GripLogger;
-  invocation(record: InvocationRecord, publishes: readonly PublishRecord[], errors: readonly string[]): void;
+  invocation(invocation: LocalInvocation): void;
 }
 
 const KEY = Symbol.for('grip-lambda.local-observer');

@@ -33,6 +33,16 @@ function xrayTraceId(): string | undefined {
   return header.slice(start + 5, end === -1 ? undefined : end);
 }
 
+/** The first item's formats as JSON, cut: what the local stack's view shows of a publish. */
+function publishPreview(items: readonly ChannelItem[]): string {
+  try {
+    const json = JSON.stringify(items[0]?.formats ?? null);
+    return json.length > 200 ? `${json.slice(0, 200)}…` : json;
+  } catch {
+    return '(not serializable)';
+  }
+}
+
 /** A flat record's members as JSON (`,"key":value...`): numbers and booleans as they are, the rest by JSON.stringify. */
 function jsonMembers(record: object): string {
   let json = '';
@@ -100,6 +110,11 @@ export class Observation implements InvocationInfo {
       this.#publishRecords = [];
       this.#errors = [];
     }
+  }
+
+  /** Whether the counts should carry each event's preview (for the local stack's view). */
+  get wantsFrames(): boolean {
+    return this.#local !== undefined;
   }
 
   /** Whether anything reads the invocation's counts (a line, metrics, a span, the local stack): they are not made otherwise. */
@@ -203,7 +218,9 @@ export class Observation implements InvocationInfo {
       );
     }
     const record =
-      this.#publishRecords !== undefined ? { channels: [...new Set(items.map((item) => item.channel))], items: items.length } : undefined;
+      this.#publishRecords !== undefined
+        ? { channels: [...new Set(items.map((item) => item.channel))], items: items.length, preview: publishPreview(items) }
+        : undefined;
     if (span === undefined && record === undefined) {
       done.catch(() => void this.#publishFailures++);
       return;
@@ -238,7 +255,7 @@ export class Observation implements InvocationInfo {
       this.#span.end();
     }
     if (local !== undefined) {
-      local.invocation(record, this.#publishRecords!, this.#errors!);
+      local.invocation({ record, publishes: this.#publishRecords!, errors: this.#errors!, frames: this.#ws?.frames });
       return;
     }
     const metrics =

@@ -49,6 +49,8 @@ export interface PublishRecord {
   /** The channels, without GRIP_PREFIX, of the items published. */
   readonly channels: readonly string[];
   readonly items: number;
+  /** The first item's formats as JSON, cut at 200 characters. */
+  readonly preview: string;
   /** Why it failed; undefined when every proxy took it. */
   readonly error?: string;
 }
