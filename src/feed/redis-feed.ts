@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { sharedRedis, RedisConnection } from '../redis/connection.js';
+import { sharedRedis, RedisConnection, type RedisClient } from '../redis/connection.js';
 import { checkKeyPrefix, checkName, taggedKey } from '../redis/keys.js';
 import { StoreUnavailableError } from '../store/unavailable.js';
 import { FEED_START, FeedUnavailableError, type AppendOptions, type AppendResult, type Feed, type FeedItem } from './feed.js';
@@ -40,7 +39,7 @@ export class RedisFeed implements Feed {
    * your own (closed with the feed; give it `redisClientOptions(ms)`, or
    * commands it queues while disconnected may run after they timed out here).
    */
-  constructor(redis: Redis | RedisConnection | string, options: RedisFeedOptions = {}) {
+  constructor(redis: RedisClient | RedisConnection | string, options: RedisFeedOptions = {}) {
     const timeoutMs = options.timeoutMs ?? 1000;
     this.#connection =
       typeof redis === 'string'
@@ -59,19 +58,21 @@ export class RedisFeed implements Feed {
     this.#connection.warm();
   }
 
-  /** The channel's keys: its stream and idempotency hash, then the same under the format before hash tags (see redis-scripts.ts). */
+  /**
+   * The channel's keys: its stream and idempotency hash, then, on a single
+   * Redis, the same under the format before hash tags (see redis-scripts.ts).
+   * In a cluster those old keys live in other slots, and a script may name
+   * keys of one slot only.
+   */
   #keys(channel: string): string[] {
     checkName('channel', channel);
-    return [
-      taggedKey(this.#prefix, channel),
-      taggedKey(this.#prefix, channel, ':keys'),
-      this.#prefix + channel,
-      `${this.#prefix}keys:${channel}`,
-    ];
+    const keys = [taggedKey(this.#prefix, channel), taggedKey(this.#prefix, channel, ':keys')];
+    if (this.#connection.isCluster) return keys;
+    return [...keys, this.#prefix + channel, `${this.#prefix}keys:${channel}`];
   }
 
   /** Runs one operation; connection trouble becomes FeedUnavailableError. */
-  async #run<T>(what: string, operation: (redis: Redis) => Promise<T>): Promise<T> {
+  async #run<T>(what: string, operation: (redis: RedisClient) => Promise<T>): Promise<T> {
     if (this.#closed) throw new FeedUnavailableError(`feed ${what}: the feed is closed`);
     try {
       return await this.#connection.run(`feed ${what}`, operation);

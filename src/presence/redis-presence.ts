@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { RedisConnection } from '../redis/connection.js';
+import type { RedisClient, RedisConnection } from '../redis/connection.js';
 import { Presence, type PresenceOptions } from './presence.js';
 import { RedisPresenceStore, type RedisPresenceStoreOptions } from './redis-store.js';
 
@@ -10,7 +9,7 @@ export class RedisPresence extends Presence {
   readonly #store: RedisPresenceStore;
 
   /** `redis` is a URL (the process's one connection to it), a RedisConnection, or a client of your own (closed with it). */
-  constructor(redis: Redis | RedisConnection | string, options: RedisPresenceOptions = {}) {
+  constructor(redis: RedisClient | RedisConnection | string, options: RedisPresenceOptions = {}) {
     const store = new RedisPresenceStore(redis, options);
     try {
       super(store, options);

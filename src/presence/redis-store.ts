@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { RedisConnection, sharedRedis } from '../redis/connection.js';
+import { RedisConnection, sharedRedis, type RedisClient } from '../redis/connection.js';
 import { checkKeyPrefix, checkName, taggedKey } from '../redis/keys.js';
 import { StoreUnavailableError } from '../store/unavailable.js';
 import { COUNT, EXPIRE, JOIN, LEAVE, MEMBERS, REFRESH } from './redis-scripts.js';
@@ -30,7 +29,7 @@ export class RedisPresenceStore implements PresenceStore {
   #closed = false;
 
   /** `redis` as for RedisFeed: a URL (the process's one connection to it), a RedisConnection, or a client of your own. */
-  constructor(redis: Redis | RedisConnection | string, options: RedisPresenceStoreOptions = {}) {
+  constructor(redis: RedisClient | RedisConnection | string, options: RedisPresenceStoreOptions = {}) {
     const timeoutMs = options.timeoutMs ?? 1000;
     this.#connection =
       typeof redis === 'string'
@@ -57,7 +56,7 @@ export class RedisPresenceStore implements PresenceStore {
     return taggedKey(`${this.#prefix}conn:`, connectionId);
   }
 
-  #run<T>(what: string, operation: (redis: Redis) => Promise<T>): Promise<T> {
+  #run<T>(what: string, operation: (redis: RedisClient) => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new StoreUnavailableError(`presence ${what}: the store is closed`));
     return this.#connection.run(`presence ${what}`, operation);
   }

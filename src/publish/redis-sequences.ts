@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { RedisConnection, sharedRedis, type RedisScript } from '../redis/connection.js';
+import { RedisConnection, sharedRedis, type RedisClient, type RedisScript } from '../redis/connection.js';
 import { checkKeyPrefix, checkName, taggedKey } from '../redis/keys.js';
 import { StoreUnavailableError } from '../store/unavailable.js';
 import type { SequenceMark, SequenceStore } from './sequence.js';
@@ -44,7 +43,7 @@ export class RedisSequences implements SequenceStore {
   #closed = false;
 
   /** `redis` as for RedisFeed: a URL (the process's one connection to it), a RedisConnection, or a client of your own. */
-  constructor(redis: Redis | RedisConnection | string, options: RedisSequencesOptions = {}) {
+  constructor(redis: RedisClient | RedisConnection | string, options: RedisSequencesOptions = {}) {
     const timeoutMs = options.timeoutMs ?? 1000;
     this.#connection =
       typeof redis === 'string'

@@ -1,7 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { StoreUnavailableError } from '../store/unavailable.js';
-import { redisClientOptions } from './client-options.js';
+import { redisClientOptions, redisClusterOptions } from './client-options.js';
+import { parseRedisUrl, type RedisTarget } from './urls.js';
 import { log } from '../observe/current.js';
+
+/** A client the stores run commands on: one Redis server, or a Redis Cluster (every script's keys in one slot). */
+export type RedisClient = Redis | Cluster;
 
 /** A Lua script run by name (EVALSHA, with EVAL when Redis does not have it yet). */
 export interface RedisScript {
@@ -25,10 +29,14 @@ export const DEFAULT_TIMEOUT_MS = 1000;
  */
 export class RedisConnection {
   readonly timeoutMs: number;
+  /** Whether this is a Redis Cluster: a script may then name keys of one slot only. */
+  readonly isCluster: boolean;
   /** Where Redis is, for log lines (no credentials). */
   readonly #where: string;
-  readonly #connect: () => Promise<Redis>;
-  #client: Promise<Redis> | undefined;
+  readonly #connect: () => Promise<RedisClient>;
+  #client: Promise<RedisClient> | undefined;
+  /** Cluster nodes known to be unreachable, so each is logged once going and once back. */
+  readonly #downNodes = new Set<string>();
   readonly #scripts = new Map<string, RedisScript>();
   /** The last connection error since the client was last ready: Redis is down, fail at once. */
   #down: Error | undefined;
@@ -40,24 +48,28 @@ export class RedisConnection {
 
   /**
    * `redis` is a URL, connected to on first use (ioredis loads then, not
-   * with the module) with `redisClientOptions(timeoutMs)`; or a client of
-   * your own, which keeps its options (give it `redisClientOptions(ms)` too,
-   * or commands it queues while disconnected may run after they timed out
+   * with the module) with `redisClientOptions(timeoutMs)`; several URLs,
+   * comma-separated, name the nodes of a Redis Cluster, connected to as
+   * one ioredis `Cluster` with `redisClusterOptions(timeoutMs)` (see
+   * parseRedisUrl for the form). Or a client of your own (a `Redis` or a
+   * `Cluster`), which keeps its options (give it those options too, or
+   * commands it queues while disconnected may run after they timed out
    * here) and is closed with this connection.
+   * @throws TypeError for a URL list that does not name a cluster clearly.
    */
-  constructor(redis: Redis | string, options: { readonly timeoutMs?: number; readonly onClose?: () => void } = {}) {
+  constructor(redis: RedisClient | string, options: { readonly timeoutMs?: number; readonly onClose?: () => void } = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#onClose = options.onClose;
     if (typeof redis === 'string') {
-      this.#where = whereOf(redis);
-      this.#connect = async () => {
-        const ioredis = await import('ioredis');
-        // Bundled functions load ioredis from its own CommonJS file (build/esbuild-plugins.cjs), whose named exports Node may not see.
-        const Client = ioredis.Redis ?? ioredis.default.Redis;
-        return new Client(redis, redisClientOptions(this.timeoutMs));
-      };
+      const target = parseRedisUrl(redis);
+      this.isCluster = target.kind === 'cluster';
+      this.#where = target.where;
+      this.#connect = () => connectTo(target, this.timeoutMs);
     } else {
-      this.#where = `${redis.options.host ?? 'localhost'}:${redis.options.port ?? 6379}`;
+      this.isCluster = redis.isCluster;
+      this.#where = redis.isCluster
+        ? 'Redis Cluster'
+        : `${(redis as Redis).options.host ?? 'localhost'}:${(redis as Redis).options.port ?? 6379}`;
       this.#connect = async () => redis;
     }
   }
@@ -95,7 +107,7 @@ export class RedisConnection {
    * trouble (and Redis replies that mean "not now") become
    * StoreUnavailableError; a reply about the command itself stays as it is.
    */
-  async run<T>(what: string, operation: (redis: Redis) => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
+  async run<T>(what: string, operation: (redis: RedisClient) => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
     if (this.#closed) throw new StoreUnavailableError(`${what}: the Redis connection is closed`);
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
@@ -117,7 +129,7 @@ export class RedisConnection {
   }
 
   /** Runs a script defined with `define` (call it inside `run`); scripts take any number of keys. */
-  script<T>(redis: Redis, script: RedisScript, keys: readonly string[], args: readonly (string | number)[]): Promise<T> {
+  script<T>(redis: RedisClient, script: RedisScript, keys: readonly string[], args: readonly (string | number)[]): Promise<T> {
     const command = (redis as unknown as Record<string, (...args: (string | number)[]) => Promise<T>>)[script.name];
     if (command === undefined) throw new TypeError(`no Redis script named ${script.name}: define it first`);
     return command.call(redis, keys.length, ...keys, ...args);
@@ -136,7 +148,7 @@ export class RedisConnection {
     else client?.disconnect();
   }
 
-  #made(): Promise<Redis> {
+  #made(): Promise<RedisClient> {
     if (this.#closed) return Promise.reject(new StoreUnavailableError('the Redis connection is closed'));
     this.#client ??= this.#connect().then(
       (client) => {
@@ -153,6 +165,7 @@ export class RedisConnection {
           if (this.#down !== undefined) log('error', `redis: ${this.#where} reachable again`);
           this.#down = undefined;
         });
+        if (client.isCluster) this.#watchNodes(client as Cluster);
         if (this.#closed) client.disconnect(); // closed while ioredis loaded
         return client;
       },
@@ -169,7 +182,7 @@ export class RedisConnection {
    * fails at once while Redis is known to be down. Callers share one wait,
    * not a pair of listeners each.
    */
-  async #ready(redis: Redis, what: string): Promise<void> {
+  async #ready(redis: RedisClient, what: string): Promise<void> {
     const down = () =>
       new StoreUnavailableError(`${what}: Redis unreachable (${this.#down?.message ?? redis.status})`, { cause: this.#down });
     if (this.#down !== undefined || redis.status === 'end') throw down();
@@ -188,6 +201,45 @@ export class RedisConnection {
     });
     if (!(await this.#readyWait)) throw down();
   }
+
+  /**
+   * One line when a cluster node goes away and one when it is back: while
+   * a master is away, the channels in its slots fail (and the rest work).
+   */
+  #watchNodes(cluster: Cluster): void {
+    cluster.on('node error', (error: Error, node: string | undefined) => {
+      if (node === undefined || this.#downNodes.has(node) || cluster.status !== 'ready') return;
+      this.#downNodes.add(node);
+      log('error', `redis: cluster node ${node} unreachable (${error.message}); channels in its slots fail until it is back`);
+    });
+    cluster.on('+node', (redis: Redis) => {
+      const node = `${redis.options.host}:${redis.options.port}`;
+      redis.once('ready', () => {
+        if (this.#downNodes.delete(node)) log('error', `redis: cluster node ${node} reachable again`);
+      });
+    });
+  }
+}
+
+/** A client for the target: ioredis loads now (on first use), not with the module. */
+async function connectTo(target: RedisTarget, timeoutMs: number): Promise<RedisClient> {
+  const ioredis = await import('ioredis');
+  // Bundled functions load ioredis from its own CommonJS file (build/esbuild-plugins.cjs), whose named exports Node may not see.
+  if (target.kind === 'single') {
+    const Client = ioredis.Redis ?? ioredis.default.Redis;
+    return new Client(target.url, redisClientOptions(timeoutMs));
+  }
+  const ClusterClient = ioredis.Cluster ?? (ioredis.default as unknown as { Cluster: typeof Cluster }).Cluster;
+  const { username, password, tls, query } = target.settings;
+  const options = redisClusterOptions(timeoutMs, {
+    ...query,
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(tls ? { tls: {} } : {}),
+  });
+  // With TLS, nodes keep their host names (not resolved to addresses), so each certificate is checked against its name.
+  if (tls) options.dnsLookup = (address, callback) => callback(null, address);
+  return new ClusterClient([...target.nodes], options);
 }
 
 /** Connection trouble as StoreUnavailableError; a Redis error reply about the command itself stays as it is. */
@@ -198,28 +250,21 @@ function unavailable(what: string, error: unknown): unknown {
   return new StoreUnavailableError(`${what}: ${message}`, { cause: error });
 }
 
-/** host:port of a Redis URL, without its credentials. */
-function whereOf(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.hostname}:${parsed.port || 6379}`;
-  } catch {
-    return 'Redis';
-  }
-}
-
 /** The process's connections made from URLs, one per URL and budget. */
 const shared = new Map<string, RedisConnection>();
 
 /**
  * The process's connection to `url`, retained for the caller: one per URL
  * however many functions, feeds, presences and requests use it (on Lambda,
- * one per warm container). A budget other than the default gets a
- * connection of its own, since the client's timeouts are made from it.
- * Release it when done.
+ * one per warm container); for a cluster's URL list, one per set of nodes
+ * in any order (one connection to each master). A budget other than the
+ * default gets a connection of its own, since the client's timeouts are
+ * made from it. Release it when done.
+ * @throws TypeError for a URL list that does not name a cluster clearly.
  */
 export function sharedRedis(url: string, timeoutMs = DEFAULT_TIMEOUT_MS): RedisConnection {
-  const key = `${timeoutMs} ${url}`;
+  const target = parseRedisUrl(url);
+  const key = `${timeoutMs} ${target.kind === 'cluster' ? target.key : url}`;
   let connection = shared.get(key);
   if (connection === undefined) {
     const made: RedisConnection = new RedisConnection(url, {
