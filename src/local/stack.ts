@@ -335,7 +335,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         },
         () => undefined, // the proxy stopped (stopProxy): the count comes back with it
       );
-    }, 2_000);
+    }, 1_000);
     metricsPoll.unref();
   }
   return {

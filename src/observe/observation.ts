@@ -33,14 +33,17 @@ function xrayTraceId(): string | undefined {
   return header.slice(start + 5, end === -1 ? undefined : end);
 }
 
-/** The first item's formats as JSON, cut: what the local stack's view shows of a publish. */
+/** What the local stack's view shows of a publish: the first item's first format's content (or its JSON), cut. */
 function publishPreview(items: readonly ChannelItem[]): string {
+  const formats = items[0]?.formats;
+  const first = (Array.isArray(formats) ? formats[0] : formats) as { content?: unknown } | undefined;
+  let text: string;
   try {
-    const json = JSON.stringify(items[0]?.formats ?? null);
-    return json.length > 200 ? `${json.slice(0, 200)}…` : json;
+    text = typeof first?.content === 'string' ? first.content : JSON.stringify(first ?? null);
   } catch {
-    return '(not serializable)';
+    text = '(not serializable)';
   }
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 /** A flat record's members as JSON (`,"key":value...`): numbers and booleans as they are, the rest by JSON.stringify. */

@@ -49,7 +49,7 @@ export interface PublishRecord {
   /** The channels, without GRIP_PREFIX, of the items published. */
   readonly channels: readonly string[];
   readonly items: number;
-  /** The first item's formats as JSON, cut at 200 characters. */
+  /** The first item's first format's content (or its JSON), cut at 200 characters. */
   readonly preview: string;
   /** Why it failed; undefined when every proxy took it. */
   readonly error?: string;

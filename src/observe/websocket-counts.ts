@@ -80,17 +80,15 @@ export function countWebSocket(
   let opened = false;
   const isEvents = response.headers['Content-Type'] === CONTENT_TYPE_WEBSOCKET_EVENTS && typeof response.body !== 'string';
   const eventsOut = isEvents ? decodeEvents(response.body as Uint8Array) : [];
-  {
-    for (const event of eventsOut) {
-      typesOut[event.type] = (typesOut[event.type] ?? 0) + 1;
-      if (event.type === 'TEXT' || event.type === 'BINARY') {
-        if (event.type === 'TEXT' && startsWith(event.content, CONTROL_PREFIX)) continue;
-        messagesOut++;
-        const length = event.content?.length ?? 0;
-        bytesOut += startsWith(event.content, MESSAGE_PREFIX) ? length - MESSAGE_PREFIX.length : length;
-      } else if (event.type === 'OPEN') opened = opening;
-      else if (event.type === 'CLOSE') closeCode ??= decodeClosePayload(event.content).code;
-    }
+  for (const event of eventsOut) {
+    typesOut[event.type] = (typesOut[event.type] ?? 0) + 1;
+    if (event.type === 'TEXT' || event.type === 'BINARY') {
+      if (event.type === 'TEXT' && startsWith(event.content, CONTROL_PREFIX)) continue;
+      messagesOut++;
+      const length = event.content?.length ?? 0;
+      bytesOut += startsWith(event.content, MESSAGE_PREFIX) ? length - MESSAGE_PREFIX.length : length;
+    } else if (event.type === 'OPEN') opened = opening;
+    else if (event.type === 'CLOSE') closeCode ??= decodeClosePayload(event.content).code;
   }
   const counts = { connectionId, eventsIn: typesIn, eventsOut: typesOut, messagesIn, messagesOut, bytesIn, bytesOut, opened, closeCode };
   return withFrames ? { ...counts, frames: { in: eventsIn.map(preview), out: eventsOut.map(preview) } } : counts;

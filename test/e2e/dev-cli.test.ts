@@ -122,6 +122,12 @@ describe('grip-lambda dev', () => {
     assert.match(run.stdout, /sockets \(websocket\): an API Gateway WebSocket API route/);
     assert.match(run.stdout, /nightly \(schedule\): not an HTTP event/);
     assert.match(run.stdout, /History: +off \(--no-redis\)/);
+    // Where to look: the live view and Pushpin's Prometheus endpoint, answering.
+    const dashboardUrl = /Dashboard: +(http:\S+)/.exec(run.stdout)?.[1];
+    const metricsUrl = /Metrics: +(http:\S+)/.exec(run.stdout)?.[1];
+    assert.equal(dashboardUrl, `http://127.0.0.1:${port}/_grip/dashboard/`);
+    assert.match((await (await fetch(dashboardUrl!)).text()) ?? '', /<title>grip-lambda dev<\/title>/);
+    assert.match(await (await fetch(metricsUrl!)).text(), /^connection_connected \d+$/m);
 
     const bytes = new Uint8Array([0, 255, 1, 2]);
     const post = (path: string, type: string) =>
