@@ -7,4 +7,5 @@
  */
 export { startStack, freePort, type StackOptions, type RunningStack } from './stack.js';
 export { lambdaContext, type InvocationLog } from './function-host.js';
+export { readProxyConnections } from './proxy-metrics.js';
 import '../globals.js'; // types without the DOM lib

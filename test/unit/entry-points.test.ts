@@ -218,7 +218,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'isNewerId',
     'tokenExpiry',
   ],
-  './local': ['InvocationLog', 'RunningStack', 'StackOptions', 'freePort', 'lambdaContext', 'startStack'],
+  './local': ['InvocationLog', 'RunningStack', 'StackOptions', 'freePort', 'lambdaContext', 'readProxyConnections', 'startStack'],
   './testing': [
     'CloseInfo',
     'ControlMessage',
