@@ -9,6 +9,7 @@ import {
 } from '../../feed/feed.js';
 import { settingsFromEnv, DynamoDBError, type Item } from './api.js';
 import { checkItemSize, checkKey, DEFAULT_TIMEOUT_MS, DynamoTable, type Budget } from './table-client.js';
+import { log } from '../../observe/current.js';
 
 export interface DynamoFeedOptions {
   /** Approximate number of items kept per channel; default 10,000 (as Redis's). */
@@ -259,7 +260,7 @@ export class DynamoFeed implements Feed {
     const n = head.n + batch.length;
     if (Math.floor(n / this.#trimEvery) > Math.floor(head.n / this.#trimEvery) && n > this.#maxLength) {
       await this.#trim(channel, n - this.#maxLength).catch((error: unknown) =>
-        console.error(`[grip-lambda] feed: trimming ${channel} to ${this.#maxLength} items failed: ${(error as Error).message}`),
+        log('error', `feed: trimming ${channel} to ${this.#maxLength} items failed: ${(error as Error).message}`),
       );
     }
   }
