@@ -44,7 +44,11 @@ function readIfThere(file) {
  * to the function's bundle, `NAME.SUFFIX.cjs`, which the function loads
  * only when it first imports it (`import()`), not at cold start. The name
  * keeps the file in that function's zip alone: serverless-esbuild leaves
- * `OTHER.*` files out of each function's zip.
+ * `OTHER.*` files out of each function's zip. `entryFor` names the file to
+ * bundle for an import `filter` matches, or undefined to leave it alone.
+ * The file is a bundle of its own: modules both import are copies there
+ * (classes too, so an instanceof across the two fails: see
+ * src/store/dynamodb/shared.ts).
  */
 function onDemand(name, suffix, filter, entryFor) {
   return {
@@ -59,7 +63,9 @@ function onDemand(name, suffix, filter, entryFor) {
       const vendorName = `${path.basename(outfile).replace(/\.[^.]+$/, '')}.${suffix}.cjs`;
       let vendorEntry;
       build.onResolve({ filter }, (args) => {
-        vendorEntry = entryFor(args);
+        const entry = entryFor(args);
+        if (entry === undefined) return undefined;
+        vendorEntry = entry;
         return { path: `./${vendorName}`, external: true };
       });
       build.onEnd(async (result) => {
@@ -94,16 +100,44 @@ function onDemand(name, suffix, filter, entryFor) {
 // function makes its feed (REDIS_URL set).
 const ioredisOnDemand = onDemand('ioredis-on-demand', 'ioredis', /^ioredis$/, () => require.resolve('ioredis'));
 
+/**
+ * A module of grip-lambda's own, imported as `./FILE.js` by a module whose
+ * path matches `importer`: its source (.ts, through tsx or
+ * serverless-esbuild) or the package's compiled dist/ (.js).
+ */
+function ownModule(importer) {
+  return (args) => {
+    if (!importer.test(args.importer.replace(/\.[jt]s$/, ''))) return undefined;
+    const file = path.join(args.resolveDir, args.path);
+    return fs.existsSync(file) ? file : file.replace(/\.js$/, '.ts');
+  };
+}
+
 // @fanoutio/grip's publishing client signs with jose, whose Node.js build
 // loads node:crypto (OpenSSL) as it loads: about 10 ms of a publishing
 // function's cold start. grip-lambda imports it on first publish, from
 // src/publish/grip-clients; bundled, it goes in `NAME.grip-publish.cjs`.
 // (Left in the bundle, the lazy import would wrap grip's whole index, and
 // the functions' other imports from it would then load all of it at init.)
-const gripPublishOnDemand = onDemand('grip-publish-on-demand', 'grip-publish', /^\.\/grip-clients\.js$/, (args) => {
-  const file = path.join(args.resolveDir, args.path);
-  // Sources (.ts, through tsx or serverless-esbuild) or the package's compiled dist/ (.js).
-  return fs.existsSync(file) ? file : file.replace(/\.js$/, '.ts');
-});
+const gripPublishOnDemand = onDemand(
+  'grip-publish-on-demand',
+  'grip-publish',
+  /^\.\/grip-clients\.js$/,
+  ownModule(/[\\/]publish[\\/]control-queue$/),
+);
 
-module.exports = [gripSideEffectFree, ioredisOnDemand, gripPublishOnDemand];
+// Client tokens are checked with jose (src/auth/jose-verify), imported on
+// the first handshake that carries one: inline, the whole of jose (about
+// 67 KB, as an import() keeps every export) would be read at every cold
+// start, by functions that never see a token too. It goes in
+// `NAME.jose.cjs`, holding only what verifying needs.
+const joseOnDemand = onDemand('jose-on-demand', 'jose', /^\.\/jose-verify\.js$/, ownModule(/[\\/]auth[\\/]client-token$/));
+
+// The DynamoDB stores and aws4fetch (src/store/dynamodb/stores, about
+// 25 KB) serve only functions whose DYNAMODB_TABLE is set, yet every
+// function keeping a feed or presence has them: they go in
+// `NAME.dynamodb.cjs`, imported when getFeed or getPresence makes its
+// store with DYNAMODB_TABLE set (src/store/dynamodb/shared).
+const dynamodbOnDemand = onDemand('dynamodb-on-demand', 'dynamodb', /^\.\/stores\.js$/, ownModule(/[\\/]store[\\/]dynamodb[\\/]shared$/));
+
+module.exports = [gripSideEffectFree, ioredisOnDemand, gripPublishOnDemand, joseOnDemand, dynamodbOnDemand];

@@ -55,9 +55,9 @@ const MIN_SECRET_BYTES = 32;
 /** A token longer than this is refused unread: headers and meta have no room for it anyway. */
 const MAX_TOKEN_LENGTH = 8192;
 
-type Jose = typeof import('jose');
+type Jose = typeof import('./jose-verify.js');
 let jose: Promise<Jose> | undefined;
-const loadJose = (): Promise<Jose> => (jose ??= import('jose'));
+const loadJose = (): Promise<Jose> => (jose ??= import('./jose-verify.js'));
 
 type KeyResolver = (header: JWTHeaderParameters) => Promise<KeyLike | Uint8Array>;
 

@@ -1,12 +1,13 @@
 // Which store the environment selects: REDIS_URL, DYNAMODB_TABLE, both (an error naming both), neither.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { FeedUnavailableError } from '../../src/feed/feed.js';
 import { closeSharedFeed, getFeed } from '../../src/feed/shared.js';
+import { freePort } from '../../src/local/free-port.js';
 import { Presence } from '../../src/presence/presence.js';
 import { closeSharedPresence, getPresence } from '../../src/presence/shared.js';
 import { storeBackend } from '../../src/store/backend.js';
 import { settingsFromEnv } from '../../src/store/dynamodb/api.js';
-import { DynamoFeed } from '../../src/store/dynamodb/feed.js';
 
 const AWS = { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret' };
 
@@ -30,11 +31,18 @@ test('both set: an error at start naming both, the password left out; getFeed an
 });
 
 test('DYNAMODB_TABLE: getFeed gives the DynamoDB feed, one per table; getPresence a Presence on it', async () => {
-  const env = { DYNAMODB_TABLE: 'chat', ...AWS };
+  // Nothing listens there: the feed's first operation goes to that DynamoDB endpoint and fails as a feed's operations do.
+  const endpoint = `http://127.0.0.1:${await freePort()}`;
+  const env = { DYNAMODB_TABLE: 'chat', ...AWS, AWS_ENDPOINT_URL_DYNAMODB: endpoint };
   try {
     const feed = getFeed(env);
-    assert.ok(feed instanceof DynamoFeed);
+    assert.ok(feed !== null);
     assert.equal(getFeed(env), feed);
+    await assert.rejects(feed.lastId('room'), (error: Error) => {
+      assert.ok(error instanceof FeedUnavailableError, String(error));
+      assert.match(error.message, new RegExp(`DynamoDB unreachable at ${endpoint}`));
+      return true;
+    });
     assert.ok(getPresence({}, env) instanceof Presence);
   } finally {
     await closeSharedFeed();
