@@ -119,6 +119,38 @@ export class Presence {
     return this.#open().count(room);
   }
 
+  /** Seconds between the keep-alive requests that refresh quiet members and connections. */
+  get refreshSeconds(): number {
+    return this.#refreshSeconds;
+  }
+
+  /**
+   * Counts the connection among its user's if the user holds fewer than
+   * `max` (atomically, on every backend); false when full. The entry
+   * lives as a member's does: `renewUserConnection` keeps it, and one that
+   * vanished without a close stops counting within `leaveAfterSeconds`.
+   * Never announced: these are no room's members. withClientAuth's
+   * `connectionsPerUser` does all of this.
+   */
+  async admitUserConnection(userId: string, connectionId: string, max: number): Promise<boolean> {
+    return this.#open().admitUserConnection(userId, connectionId, max, this.#lifetimeMs);
+  }
+
+  /** Keeps the connection counted (puts it back if its entry had expired); true when it was counted. */
+  async renewUserConnection(userId: string, connectionId: string): Promise<boolean> {
+    return this.#open().renewUserConnection(userId, connectionId, this.#lifetimeMs);
+  }
+
+  /** Stops counting the connection; true when it was counted. */
+  async releaseUserConnection(userId: string, connectionId: string): Promise<boolean> {
+    return this.#open().releaseUserConnection(userId, connectionId);
+  }
+
+  /** How many connections the user holds now (those admitted and not released or expired). */
+  async countUserConnections(userId: string): Promise<number> {
+    return this.#open().countUserConnections(userId);
+  }
+
   /**
    * Wraps a function's handlers: every request of a member refreshes it
    * (the keep-alive requests the proxy makes while the client is quiet

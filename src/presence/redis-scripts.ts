@@ -69,3 +69,40 @@ export const COUNT: RedisScript = {
   lua: `${NOW}
 return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')`,
 };
+
+// A user's connections: KEYS[1] the zset of connection → expiry time (ms),
+// under the user's hash tag. The key lives as long as its latest entry, so
+// a user whose connections all vanished leaves nothing behind.
+const KEEP_KEY = `if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[#ARGV]) then redis.call('PEXPIRE', KEYS[1], ARGV[#ARGV]) end`;
+
+/** ARGV: connection, max, lifetime ms. Returns 1 when admitted (or already counted), 0 when the user has max. */
+export const ADMIT_USER_CONNECTION: RedisScript = {
+  name: 'gripUserConnectionAdmit',
+  lua: `${NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+${KEEP_KEY}
+return 1`,
+};
+
+/** ARGV: connection, lifetime ms. Puts the entry back if it is gone; returns 1 when it was there and unexpired. */
+export const RENEW_USER_CONNECTION: RedisScript = {
+  name: 'gripUserConnectionRenew',
+  lua: `${NOW}
+local exp = redis.call('ZSCORE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+${KEEP_KEY}
+if exp and tonumber(exp) > now then return 1 end
+return 0`,
+};
+
+/** ARGV: connection. Returns 1 when it was there and unexpired. */
+export const RELEASE_USER_CONNECTION: RedisScript = {
+  name: 'gripUserConnectionRelease',
+  lua: `${NOW}
+local exp = redis.call('ZSCORE', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[1], ARGV[1])
+if exp and tonumber(exp) > now then return 1 end
+return 0`,
+};

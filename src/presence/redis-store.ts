@@ -1,8 +1,18 @@
 import { RedisConnection, sharedRedis, type RedisClient } from '../redis/connection.js';
 import { checkKeyPrefix, checkName, taggedKey } from '../redis/keys.js';
 import { StoreUnavailableError } from '../store/unavailable.js';
-import { COUNT, EXPIRE, JOIN, LEAVE, MEMBERS, REFRESH } from './redis-scripts.js';
-import type { PresenceMember, PresenceStore } from './store.js';
+import {
+  ADMIT_USER_CONNECTION,
+  COUNT,
+  EXPIRE,
+  JOIN,
+  LEAVE,
+  MEMBERS,
+  REFRESH,
+  RELEASE_USER_CONNECTION,
+  RENEW_USER_CONNECTION,
+} from './redis-scripts.js';
+import { checkUserConnection, type PresenceMember, type PresenceStore } from './store.js';
 
 export interface RedisPresenceStoreOptions {
   /**
@@ -38,7 +48,19 @@ export class RedisPresenceStore implements PresenceStore {
           ? redis.retain()
           : new RedisConnection(redis, { timeoutMs }).retain();
     this.#prefix = checkKeyPrefix(options.keyPrefix ?? 'presence:');
-    for (const script of [JOIN, LEAVE, REFRESH, EXPIRE, MEMBERS, COUNT]) this.#connection.define(script);
+    for (const script of [
+      JOIN,
+      LEAVE,
+      REFRESH,
+      EXPIRE,
+      MEMBERS,
+      COUNT,
+      ADMIT_USER_CONNECTION,
+      RENEW_USER_CONNECTION,
+      RELEASE_USER_CONNECTION,
+    ]) {
+      this.#connection.define(script);
+    }
   }
 
   /** Connects now (at module load, so a cold start does it in Lambda's init phase). */
@@ -54,6 +76,12 @@ export class RedisPresenceStore implements PresenceStore {
   #rooms(connectionId: string): string {
     checkName('connection id', connectionId);
     return taggedKey(`${this.#prefix}conn:`, connectionId);
+  }
+
+  /** The user's connections: a sorted set by expiry time, one key (one slot). */
+  #user(userId: string, connectionId?: string, max?: number): string[] {
+    checkUserConnection(userId, connectionId, max);
+    return [taggedKey(`${this.#prefix}user:`, userId)];
   }
 
   #run<T>(what: string, operation: (redis: RedisClient) => Promise<T>): Promise<T> {
@@ -126,6 +154,35 @@ export class RedisPresenceStore implements PresenceStore {
   async count(room: string): Promise<number> {
     const keys = this.#room(room);
     return this.#run('count', (redis) => this.#connection.script<number>(redis, COUNT, keys, []));
+  }
+
+  async admitUserConnection(userId: string, connectionId: string, max: number, lifetimeMs: number): Promise<boolean> {
+    const keys = this.#user(userId, connectionId, max);
+    return this.#run(
+      'user connection admit',
+      async (redis) => (await this.#connection.script<number>(redis, ADMIT_USER_CONNECTION, keys, [connectionId, max, lifetimeMs])) === 1,
+    );
+  }
+
+  async renewUserConnection(userId: string, connectionId: string, lifetimeMs: number): Promise<boolean> {
+    const keys = this.#user(userId, connectionId);
+    return this.#run(
+      'user connection renew',
+      async (redis) => (await this.#connection.script<number>(redis, RENEW_USER_CONNECTION, keys, [connectionId, lifetimeMs])) === 1,
+    );
+  }
+
+  async releaseUserConnection(userId: string, connectionId: string): Promise<boolean> {
+    const keys = this.#user(userId, connectionId);
+    return this.#run(
+      'user connection release',
+      async (redis) => (await this.#connection.script<number>(redis, RELEASE_USER_CONNECTION, keys, [connectionId])) === 1,
+    );
+  }
+
+  async countUserConnections(userId: string): Promise<number> {
+    const keys = this.#user(userId);
+    return this.#run('user connection count', (redis) => this.#connection.script<number>(redis, COUNT, keys, []));
   }
 
   /** Releases the connection (closed once no other user has it). */

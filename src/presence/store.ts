@@ -41,5 +41,43 @@ export interface PresenceStore {
   members(room: string): Promise<PresenceMember[]>;
   /** How many members the room has whose entries have not expired. */
   count(room: string): Promise<number>;
+
+  // A user's open connections, for a limit on how many one user holds at
+  // once (withClientAuth's connectionsPerUser). An entry lives `lifetimeMs`
+  // past its admission or last renewal, as a member's does, so a connection
+  // that vanished without a close stops counting; an expired entry is never
+  // counted. These are no room's members and are never announced.
+
+  /**
+   * Counts the connection among the user's if the user has fewer than `max`
+   * unexpired ones, atomically (of concurrent admissions past `max`, all
+   * but the ones that fit are refused). True when admitted, and for a
+   * connection already counted (its lifetime renewed); false when full.
+   */
+  admitUserConnection(userId: string, connectionId: string, max: number, lifetimeMs: number): Promise<boolean>;
+  /**
+   * Gives the connection's entry `lifetimeMs` more, putting it back if it
+   * had expired or was never written (a connection admitted while the store
+   * was down): a live connection is counted whatever the limit. True when it
+   * was counted and unexpired.
+   */
+  renewUserConnection(userId: string, connectionId: string, lifetimeMs: number): Promise<boolean>;
+  /** Stops counting the connection; true when it was counted and unexpired. */
+  releaseUserConnection(userId: string, connectionId: string): Promise<boolean>;
+  /** How many connections the user has whose entries have not expired. */
+  countUserConnections(userId: string): Promise<number>;
   close(): Promise<void>;
+}
+
+/**
+ * Checks a user-connection limit's arguments, as every store does before
+ * asking its backend.
+ * @throws TypeError naming the argument.
+ */
+export function checkUserConnection(userId: string, connectionId?: string, max?: number): void {
+  if (typeof userId !== 'string' || userId.length === 0) throw new TypeError('user id must be a non-empty string');
+  if (connectionId !== undefined && (typeof connectionId !== 'string' || connectionId.length === 0)) {
+    throw new TypeError('connection id must be a non-empty string');
+  }
+  if (max !== undefined && !(Number.isInteger(max) && max >= 1)) throw new TypeError(`max must be a whole number >= 1, got ${max}`);
 }

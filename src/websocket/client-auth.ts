@@ -7,7 +7,8 @@
  * Pushpin drops `Meta-*` headers a client sends, and only requests signed
  * with Grip-Sig reach the function), closes the connection with 4001 once
  * the token expires unless the client sent a fresh one over the socket,
- * and checks channel operations against the token's `capability` claim.
+ * checks channel operations against the token's `capability` claim, and
+ * limits how many connections one user holds (`connectionsPerUser`).
  * docs/securing.md has the whole story.
  */
 import { allows, CapabilityFormatError, parseCapability, type Capability, type ChannelOperation } from '../auth/capability.js';
@@ -18,6 +19,7 @@ import type { WebSocketContext, WebSocketMessage } from './context.js';
 import { sendErrorEvent } from './error-event.js';
 import type { WebSocketHandlers } from './handler.js';
 import { MAX_META_VALUE_BYTES } from './meta.js';
+import { userConnectionLimit, type ConnectionsPerUserOptions } from './user-connections.js';
 import { log } from '../observe/current.js';
 
 /** The close code for a connection whose token expired (or that has none): the client reconnects with a fresh token. */
@@ -58,6 +60,12 @@ export interface ClientAuthOptions extends ClientTokenOptions {
   readonly keepClaims?: readonly string[];
   /** A verifier to share (made from these options otherwise). */
   readonly verifier?: ClientTokenVerifier;
+  /**
+   * How many connections one user (the token's `sub`) may hold at once,
+   * counted in a presence store: a handshake past `max` is refused with 429
+   * before any of your code runs.
+   */
+  readonly connectionsPerUser?: ConnectionsPerUserOptions;
 }
 
 /** Who a connection is, as its token said. */
@@ -237,10 +245,12 @@ export function clientAuthFromEnv(env: Readonly<Record<string, string | undefine
 /**
  * Wraps a function's handlers so that only clients with a valid token
  * connect. Make it at module load (a JWKS is then fetched once per container).
- * @throws TypeError when the key settings cannot be used (ClientTokenVerifier).
+ * @throws TypeError when the key settings cannot be used (ClientTokenVerifier), or
+ * `connectionsPerUser` has a bad `max` or no presence to count in.
  */
 export function withClientAuth(handlers: WebSocketHandlers, options: ClientAuthOptions): WebSocketHandlers {
   const verifier = options.verifier ?? new ClientTokenVerifier(options);
+  const limit = options.connectionsPerUser === undefined ? undefined : userConnectionLimit(options.connectionsPerUser);
 
   /** The identity for this request; closes the connection (4001) when there is none or it has expired. */
   function current(ctx: WebSocketContext): ClientIdentity | undefined {
@@ -304,8 +314,15 @@ export function withClientAuth(handlers: WebSocketHandlers, options: ClientAuthO
     }
     if (protocol !== undefined) ctx.accept({ protocol });
     ctx.setUser(result.claims.sub);
+    if (limit !== undefined && !(await limit.admit(ctx))) return;
     const first = handlers.onOpen ?? handlers.onRequest;
-    if (first !== undefined) await guarded(ctx, () => first.call(handlers, ctx));
+    try {
+      if (first !== undefined) await guarded(ctx, () => first.call(handlers, ctx));
+    } catch (error) {
+      await limit?.release(ctx); // the connection closes (1011): it never took its place
+      throw error;
+    }
+    await limit?.opened(ctx);
     if (ctx.state === 'open') scheduleExpiryCheck(ctx, identity);
   }
 
@@ -335,12 +352,13 @@ export function withClientAuth(handlers: WebSocketHandlers, options: ClientAuthO
     scheduleExpiryCheck(ctx, clientIdentity(ctx)!);
   }
 
-  return {
+  const wrapped: WebSocketHandlers = {
     ...handlers,
     onOpen: open,
     async onRequest(ctx) {
       const identity = current(ctx);
       if (identity === undefined) return;
+      await limit?.renew(ctx);
       if (handlers.onRequest !== undefined) await guarded(ctx, () => handlers.onRequest!(ctx));
       scheduleExpiryCheck(ctx, identity);
     },
@@ -357,6 +375,17 @@ export function withClientAuth(handlers: WebSocketHandlers, options: ClientAuthO
       }
       if (handlers.onMessage !== undefined) await guarded(ctx, () => handlers.onMessage!(ctx, message));
       if (ctx.keepAliveInterval !== ownIntervals.get(ctx)) scheduleExpiryCheck(ctx, identity);
+    },
+  };
+  if (limit === undefined) return wrapped;
+  return {
+    ...wrapped,
+    async onClose(ctx, close) {
+      try {
+        await handlers.onClose?.(ctx, close);
+      } finally {
+        await limit.release(ctx);
+      }
     },
   };
 }

@@ -10,11 +10,12 @@ export const MAX_META_NAME_LENGTH = 64;
 
 /**
  * The library's own bookkeeping (subscriptions held, the client token's
- * claims, its rate-limit bucket, a keep-alive ceiling): read back from the
+ * claims, its rate-limit bucket, a keep-alive ceiling, the mark of a
+ * connection counted for its user's limit): read back from the
  * `Meta-*` headers only, so changes go out as `Set-Meta-*` headers and not
  * also as set-meta control messages, which only the proxy's filters read.
  */
-export const LIBRARY_STATE_META: ReadonlySet<string> = new Set(['grip-subs', 'grip-auth', 'grip-rate', 'grip-keep-alive']);
+export const LIBRARY_STATE_META: ReadonlySet<string> = new Set(['grip-subs', 'grip-auth', 'grip-rate', 'grip-keep-alive', 'grip-uconn']);
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 // Visible ASCII, space and tab: what survives every proxy and Lambda front door unchanged.

@@ -1,6 +1,8 @@
 // The presence store contract: what enter/update/leave, keep-alive
 // refreshes, the expiry of members that vanish, /who and counts, and the
-// join and leave announcements rely on. A backend runs it by passing a
+// join and leave announcements rely on; and the per-user connection count
+// (admit under a limit, renew, release, expiry) the connection limit of
+// withClientAuth relies on. A backend runs it by passing a
 // factory: runPresenceContract('redis', make).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -11,6 +13,7 @@ export type MakePresenceStore = () => PresenceStore | Promise<PresenceStore>;
 
 const room = () => `room-${randomUUID()}`;
 const conn = () => `conn-${randomUUID()}`;
+const user = () => `user-${randomUUID()}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const LONG = 60_000;
 
@@ -118,6 +121,93 @@ export function runPresenceContract(backend: string, make: MakePresenceStore): v
         await assert.rejects(store.join('', { connectionId: conn() }, LONG), /room must be a non-empty string/);
         await assert.rejects(store.count(''), /room must be a non-empty string/);
         await assert.rejects(store.join(room(), { connectionId: '' }, LONG), /connection id must be a non-empty string/);
+      }));
+  });
+
+  describe(`presence store contract, connections per user: ${backend}`, () => {
+    test('admit: up to max connections per user, the next refused; other users apart; an admitted one again is no second place', () =>
+      withStore(make, async (store) => {
+        const [u, other] = [user(), user()];
+        const [a, b, c] = [conn(), conn(), conn()];
+        assert.equal(await store.admitUserConnection(u, a, 2, LONG), true);
+        assert.equal(await store.admitUserConnection(u, b, 2, LONG), true);
+        assert.equal(await store.admitUserConnection(u, c, 2, LONG), false, 'the third of two');
+        assert.equal(await store.admitUserConnection(u, a, 2, LONG), true, 'already counted: admitted, not counted twice');
+        assert.equal(await store.countUserConnections(u), 2);
+        assert.equal(await store.admitUserConnection(other, c, 2, LONG), true, 'another user has places of its own');
+        assert.equal(await store.countUserConnections(other), 1);
+        assert.equal(await store.countUserConnections(user()), 0);
+        assert.equal(await store.admitUserConnection(u, conn(), 3, LONG), true, 'a higher limit has room');
+      }));
+
+    test('admit is atomic: of 12 concurrent admissions under a limit of 3, exactly 3 pass', () =>
+      withStore(make, async (store) => {
+        const u = user();
+        const admitted = await Promise.all(Array.from({ length: 12 }, () => store.admitUserConnection(u, conn(), 3, LONG)));
+        assert.equal(admitted.filter(Boolean).length, 3);
+        assert.equal(await store.countUserConnections(u), 3);
+      }));
+
+    test('release: frees the place, once', () =>
+      withStore(make, async (store) => {
+        const [u, a, b] = [user(), conn(), conn()];
+        await store.admitUserConnection(u, a, 1, LONG);
+        assert.equal(await store.admitUserConnection(u, b, 1, LONG), false);
+        assert.equal(await store.releaseUserConnection(u, a), true);
+        assert.equal(await store.releaseUserConnection(u, a), false);
+        assert.equal(await store.countUserConnections(u), 0);
+        assert.equal(await store.admitUserConnection(u, b, 1, LONG), true);
+      }));
+
+    test('expiry: a connection not renewed in time is not counted and its place is free; a renewed one stays past its first lifetime', () =>
+      withStore(make, async (store) => {
+        const [u, vanished, kept, next] = [user(), conn(), conn(), conn()];
+        await store.admitUserConnection(u, vanished, 2, 400);
+        await store.admitUserConnection(u, kept, 2, 800);
+        await sleep(200);
+        assert.equal(await store.renewUserConnection(u, kept, LONG), true, 'counted when renewed');
+        await sleep(700);
+        assert.equal(await store.countUserConnections(u), 1, 'the vanished one is not counted');
+        assert.equal(await store.admitUserConnection(u, next, 2, LONG), true, "its place is free, the renewed one's is not");
+        assert.equal(await store.admitUserConnection(u, conn(), 2, LONG), false);
+        assert.equal(await store.releaseUserConnection(u, vanished), false, 'nothing counted to release');
+      }));
+
+    test('renew puts back a connection whose entry had expired, whatever the limit: a live connection is counted', () =>
+      withStore(make, async (store) => {
+        const [u, late, newer] = [user(), conn(), conn()];
+        await store.admitUserConnection(u, late, 1, 200);
+        await sleep(400);
+        assert.equal(await store.admitUserConnection(u, newer, 1, LONG), true, 'the expired one takes no place');
+        assert.equal(await store.renewUserConnection(u, late, LONG), false, 'it was not counted');
+        assert.equal(await store.countUserConnections(u), 2);
+        assert.equal(await store.renewUserConnection(u, late, LONG), true);
+        assert.equal(await store.admitUserConnection(u, conn(), 2, LONG), false);
+      }));
+
+    test('user connections are no room members, and leave rooms and counts alone', () =>
+      withStore(make, async (store) => {
+        const [u, r, c] = [user(), room(), conn()];
+        await store.join(r, { connectionId: c, userId: u }, LONG);
+        await store.admitUserConnection(u, c, 1, LONG);
+        assert.deepEqual(await store.rooms(c), [r]);
+        assert.equal(await store.count(r), 1);
+        await store.leave(r, c);
+        await store.forget(c);
+        assert.equal(await store.countUserConnections(u), 1, 'leaving rooms releases nothing');
+        assert.equal(await store.count(r), 0);
+        assert.deepEqual(await store.expire(r), []);
+      }));
+
+    test('an empty user or connection id, or a limit below 1, is refused with a clear error', () =>
+      withStore(make, async (store) => {
+        await assert.rejects(store.admitUserConnection('', conn(), 1, LONG), /user id must be a non-empty string/);
+        await assert.rejects(store.admitUserConnection(user(), '', 1, LONG), /connection id must be a non-empty string/);
+        await assert.rejects(store.admitUserConnection(user(), conn(), 0, LONG), /max must be a whole number >= 1, got 0/);
+        await assert.rejects(store.admitUserConnection(user(), conn(), 1.5, LONG), /max must be a whole number >= 1/);
+        await assert.rejects(store.renewUserConnection('', conn(), LONG), /user id must be a non-empty string/);
+        await assert.rejects(store.releaseUserConnection(user(), ''), /connection id must be a non-empty string/);
+        await assert.rejects(store.countUserConnections(''), /user id must be a non-empty string/);
       }));
   });
 }

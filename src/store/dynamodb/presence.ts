@@ -1,12 +1,14 @@
 import type { PresenceMember, PresenceStore } from '../../presence/store.js';
 import { StoreUnavailableError } from '../unavailable.js';
 import { DynamoDBError, settingsFromEnv, type Item } from './api.js';
+import { DynamoUserConnections } from './presence-users.js';
 import { checkItemSize, checkKey, DEFAULT_TIMEOUT_MS, DynamoTable, type Budget } from './table-client.js';
 
 /*
  * Items (docs/state.md):
  *   pk "p#ROOM", sk "m#CONNECTION"   a member: m (its JSON), exp (ms: listed until then), ttl (DynamoDB's cleanup, later)
  *   pk "c#CONNECTION", sk "r#ROOM"   a room the connection joined, for leaving and refreshing them all
+ *   pk "u#USER", sk "connections"   a user's connections, for the per-user limit (presence-users.ts)
  * Expiry is decided on read by `exp` against the clock, so containers' clocks should agree to within
  * a second or so (Lambda's do); DynamoDB's TTL only deletes what is long expired.
  */
@@ -25,11 +27,13 @@ export interface DynamoPresenceStoreOptions {
 /** Who is in each room, in one DynamoDB table (see PresenceStore). */
 export class DynamoPresenceStore implements PresenceStore {
   readonly #table: DynamoTable;
+  readonly #users: DynamoUserConnections;
   #closed = false;
 
   /** `table` is a DynamoTable, or a table name read with the AWS settings of the environment (settingsFromEnv). */
   constructor(table: DynamoTable | string, options: DynamoPresenceStoreOptions = {}) {
     this.#table = typeof table === 'string' ? new DynamoTable(settingsFromEnv(table), options.timeoutMs ?? DEFAULT_TIMEOUT_MS) : table;
+    this.#users = new DynamoUserConnections(this.#table, () => this.#closed);
   }
 
   /** Loads the HTTP signer now (at module load, so a cold start does it in Lambda's init). */
@@ -170,6 +174,22 @@ export class DynamoPresenceStore implements PresenceStore {
 
   async count(room: string): Promise<number> {
     return (await this.members(room)).length;
+  }
+
+  admitUserConnection(userId: string, connectionId: string, max: number, lifetimeMs: number): Promise<boolean> {
+    return this.#users.admit(userId, connectionId, max, lifetimeMs);
+  }
+
+  renewUserConnection(userId: string, connectionId: string, lifetimeMs: number): Promise<boolean> {
+    return this.#users.renew(userId, connectionId, lifetimeMs);
+  }
+
+  releaseUserConnection(userId: string, connectionId: string): Promise<boolean> {
+    return this.#users.release(userId, connectionId);
+  }
+
+  countUserConnections(userId: string): Promise<number> {
+    return this.#users.count(userId);
   }
 
   async close(): Promise<void> {
