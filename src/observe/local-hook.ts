@@ -1,15 +1,23 @@
 import type { GripLogger } from './logger.js';
-import type { InvocationRecord, PublishRecord } from './record.js';
-import type { FramePreview } from './websocket-counts.js';
+import type { HttpResponse } from '../lambda/types.js';
+import type { WebSocketEvent } from '../protocol/events.js';
+import type { ChannelItem } from '../publish/items.js';
+import type { InvocationRecord } from './record.js';
+
+/** A publish an invocation made, and why it failed (undefined when every proxy took it). */
+export interface LocalPublish {
+  readonly items: readonly ChannelItem[];
+  readonly error: string | undefined;
+}
 
 /** What an invocation tells the local stack. */
 export interface LocalInvocation {
   readonly record: InvocationRecord;
-  readonly publishes: readonly PublishRecord[];
+  readonly publishes: readonly LocalPublish[];
   /** The invocation's error and warning lines, as text. */
   readonly errors: readonly string[];
-  /** WebSocket-over-HTTP: each event in and out, with a preview of its content. */
-  readonly frames: { readonly in: readonly FramePreview[]; readonly out: readonly FramePreview[] } | undefined;
+  /** WebSocket-over-HTTP: the request's events and the answer (the stack reads the previews it shows from them). */
+  readonly webSocket: { readonly eventsIn: readonly WebSocketEvent[]; readonly response: HttpResponse } | undefined;
 }
 
 /**

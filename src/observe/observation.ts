@@ -1,16 +1,18 @@
 import type { Context } from 'aws-lambda';
 import { describeError } from '../errors.js';
-import type { FrontDoorName, HttpRequest } from '../lambda/types.js';
+import type { FrontDoorName, HttpRequest, HttpResponse } from '../lambda/types.js';
+import type { WebSocketEvent } from '../protocol/events.js';
 import type { ChannelItem } from '../publish/items.js';
 import { processCounters } from './counters.js';
-import { localObserver, type LocalObserver } from './local-hook.js';
+import { localObserver, type LocalInvocation, type LocalObserver, type LocalPublish } from './local-hook.js';
 import { errorFields, type GripLogger, type LogEntry } from './logger.js';
 import { emfJson, type InvocationMetricName } from './metrics.js';
-import type { InvocationRecord, PublishRecord } from './record.js';
+import type { InvocationRecord } from './record.js';
 import type { ObserveSettings } from './settings.js';
 import {
   loadedOtel,
   loadOtel,
+  otelRegistered,
   SPAN_KIND_PRODUCER,
   SPAN_KIND_SERVER,
   SPAN_STATUS_ERROR,
@@ -31,19 +33,6 @@ function xrayTraceId(): string | undefined {
   if (start === -1) return undefined;
   const end = header.indexOf(';', start);
   return header.slice(start + 5, end === -1 ? undefined : end);
-}
-
-/** What the local stack's view shows of a publish: the first item's first format's content (or its JSON), cut. */
-function publishPreview(items: readonly ChannelItem[]): string {
-  const formats = items[0]?.formats;
-  const first = (Array.isArray(formats) ? formats[0] : formats) as { content?: unknown } | undefined;
-  let text: string;
-  try {
-    text = typeof first?.content === 'string' ? first.content : JSON.stringify(first ?? null);
-  } catch {
-    text = '(not serializable)';
-  }
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 /** A flat record's members as JSON (`,"key":value...`): numbers and booleans as they are, the rest by JSON.stringify. */
@@ -94,7 +83,8 @@ export class Observation implements InvocationInfo {
   #gripSigRejected = false;
   #error = false;
   /** For the local stack only. */
-  #publishRecords: PublishRecord[] | undefined;
+  #publishRecords: LocalPublish[] | undefined;
+  #webSocketRaw: LocalInvocation['webSocket'];
   #errors: string[] | undefined;
   #span: OtelSpan | undefined;
   #spanContext: OtelContext | undefined;
@@ -113,11 +103,6 @@ export class Observation implements InvocationInfo {
       this.#publishRecords = [];
       this.#errors = [];
     }
-  }
-
-  /** Whether the counts should carry each event's preview (for the local stack's view). */
-  get wantsFrames(): boolean {
-    return this.#local !== undefined;
   }
 
   /** Whether anything reads the invocation's counts (a line, metrics, a span, the local stack): they are not made otherwise. */
@@ -143,7 +128,7 @@ export class Observation implements InvocationInfo {
   startSpan(): void | Promise<void> {
     if (!this.#settings.tracing) return;
     const otel = loadedOtel();
-    if (otel === undefined) return loadOtel().then(() => this.startSpan());
+    if (otel === undefined) return otelRegistered() ? loadOtel().then(() => this.startSpan()) : undefined;
     if (otel === null) return;
     this.#otel = otel;
     const attributes: Record<string, string | number | boolean> = { 'faas.name': this.functionName, 'faas.coldstart': this.#coldStart };
@@ -175,9 +160,10 @@ export class Observation implements InvocationInfo {
     this.#gripSigRejected = true;
   }
 
-  /** What a WebSocket-over-HTTP request carried and its answer. */
-  webSocket(counts: WebSocketCounts): void {
+  /** What a WebSocket-over-HTTP request carried and its answer: counted, and for the local stack kept as they are. */
+  webSocket(counts: WebSocketCounts, eventsIn: readonly WebSocketEvent[], response: HttpResponse): void {
     this.#ws = counts;
+    if (this.#local !== undefined) this.#webSocketRaw = { eventsIn, response };
     this.connectionId = counts.connectionId;
     this.#span?.setAttribute('grip.connection_id', counts.connectionId);
   }
@@ -220,18 +206,15 @@ export class Observation implements InvocationInfo {
         this.#spanContext,
       );
     }
-    const record =
-      this.#publishRecords !== undefined
-        ? { channels: [...new Set(items.map((item) => item.channel))], items: items.length, preview: publishPreview(items) }
-        : undefined;
-    if (span === undefined && record === undefined) {
+    const records = this.#publishRecords;
+    if (span === undefined && records === undefined) {
       done.catch(() => void this.#publishFailures++);
       return;
     }
     done.then(
       () => {
         span?.end();
-        if (record !== undefined) this.#publishRecords!.push(record);
+        records?.push({ items, error: undefined });
       },
       (error: unknown) => {
         this.#publishFailures++;
@@ -240,7 +223,7 @@ export class Observation implements InvocationInfo {
           span.setStatus({ code: SPAN_STATUS_ERROR, message: describeError(error) });
           span.end();
         }
-        if (record !== undefined) this.#publishRecords!.push({ ...record, error: describeError(error) });
+        records?.push({ items, error: describeError(error) });
       },
     );
   }
@@ -258,7 +241,7 @@ export class Observation implements InvocationInfo {
       this.#span.end();
     }
     if (local !== undefined) {
-      local.invocation({ record, publishes: this.#publishRecords!, errors: this.#errors!, frames: this.#ws?.frames });
+      local.invocation({ record, publishes: this.#publishRecords!, errors: this.#errors!, webSocket: this.#webSocketRaw });
       return;
     }
     const metrics =

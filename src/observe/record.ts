@@ -43,14 +43,3 @@ export interface InvocationRecord {
   /** User code failed (answered 500, or the connection closed with 1011). */
   readonly handler_error?: boolean;
 }
-
-/** A publish an invocation made, as the local stack's view shows it. */
-export interface PublishRecord {
-  /** The channels, without GRIP_PREFIX, of the items published. */
-  readonly channels: readonly string[];
-  readonly items: number;
-  /** The first item's first format's content (or its JSON), cut at 200 characters. */
-  readonly preview: string;
-  /** Why it failed; undefined when every proxy took it. */
-  readonly error?: string;
-}

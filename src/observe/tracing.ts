@@ -58,17 +58,45 @@ let loading: Promise<OtelApi | null> | undefined;
 
 /**
  * Loads `@opentelemetry/api` once per process; null when it is not
- * installed. The module name is held in a variable so bundlers leave the
- * import to run time instead of failing the build without it.
+ * installed. The module name is held in a variable so bundlers leave it to
+ * run time instead of failing the build without it. From CommonJS (a
+ * bundled function) it is required at once: `import()` there would start
+ * Node's ESM loader, which took about 5 ms of a function's load.
  */
 export function loadOtel(): Promise<OtelApi | null> {
   if (loaded !== undefined) return Promise.resolve(loaded);
+  if (typeof require === 'function') {
+    try {
+      loaded = asApi(require(API_MODULE) as ApiModule);
+    } catch {
+      loaded = null;
+    }
+    return Promise.resolve(loaded);
+  }
   loading ??= import(API_MODULE).then(
-    (module: { default?: OtelApi } & Partial<OtelApi>) =>
-      (loaded = module.trace !== undefined ? (module as OtelApi) : (module.default ?? null)),
+    (module: ApiModule) => (loaded = asApi(module)),
     () => (loaded = null),
   );
   return loading;
+}
+
+type ApiModule = { default?: OtelApi } & Partial<OtelApi>;
+
+function asApi(module: ApiModule): OtelApi | null {
+  return module.trace !== undefined ? (module as OtelApi) : (module.default ?? null);
+}
+
+/** Where every copy of `@opentelemetry/api` 1.x registers its globals (tracer provider, context manager). */
+const API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
+
+/**
+ * Whether an OpenTelemetry setup has registered anything (a tracer
+ * provider, a context manager) in this process. Without one, every span
+ * would be a no-op: the API is not even loaded then, so a function without
+ * tracing pays nothing for it at load or per invocation.
+ */
+export function otelRegistered(): boolean {
+  return (globalThis as { [API_GLOBAL]?: unknown })[API_GLOBAL] !== undefined;
 }
 
 /** The API if already loaded (undefined while loading, null when absent). */

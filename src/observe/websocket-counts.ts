@@ -18,31 +18,6 @@ export interface WebSocketCounts {
   readonly opened: boolean;
   /** The connection ended here: the client's CLOSE code (1006 for a DISCONNECT), else the function's. */
   readonly closeCode: number | undefined;
-  /** Each event with a preview of its content, when asked for (the local stack's live view shows them). */
-  readonly frames?: { readonly in: readonly FramePreview[]; readonly out: readonly FramePreview[] };
-}
-
-/** An event as a person reads it: its type, its content as text (cut) or its size. */
-export interface FramePreview {
-  readonly type: string;
-  /** UTF-8 text, cut at PREVIEW_CHARS; for BINARY, the byte count. */
-  readonly preview: string;
-  readonly bytes: number;
-}
-
-const PREVIEW_CHARS = 200;
-
-function preview(event: WebSocketEvent): FramePreview {
-  const content = event.content;
-  const bytes = content?.length ?? 0;
-  if (content === undefined || bytes === 0) return { type: event.type, preview: '', bytes };
-  if (event.type === 'BINARY') return { type: event.type, preview: `(${bytes} bytes)`, bytes };
-  if (event.type === 'CLOSE') {
-    const close = decodeClosePayload(content);
-    return { type: event.type, preview: `${close.code}${close.reason === '' ? '' : ` ${close.reason}`}`, bytes };
-  }
-  const text = Buffer.from(content.buffer, content.byteOffset, Math.min(bytes, PREVIEW_CHARS * 4)).toString('utf8');
-  return { type: event.type, preview: text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text, bytes };
 }
 
 function startsWith(content: Uint8Array | undefined, prefix: Uint8Array): boolean {
@@ -54,12 +29,7 @@ function startsWith(content: Uint8Array | undefined, prefix: Uint8Array): boolea
  * (read back from the response body, which is short: the answer to one
  * request).
  */
-export function countWebSocket(
-  connectionId: string,
-  eventsIn: readonly WebSocketEvent[],
-  response: HttpResponse,
-  withFrames = false,
-): WebSocketCounts {
+export function countWebSocket(connectionId: string, eventsIn: readonly WebSocketEvent[], response: HttpResponse): WebSocketCounts {
   const typesIn: Record<string, number> = {};
   let messagesIn = 0;
   let bytesIn = 0;
@@ -90,6 +60,5 @@ export function countWebSocket(
     } else if (event.type === 'OPEN') opened = opening;
     else if (event.type === 'CLOSE') closeCode ??= decodeClosePayload(event.content).code;
   }
-  const counts = { connectionId, eventsIn: typesIn, eventsOut: typesOut, messagesIn, messagesOut, bytesIn, bytesOut, opened, closeCode };
-  return withFrames ? { ...counts, frames: { in: eventsIn.map(preview), out: eventsOut.map(preview) } } : counts;
+  return { connectionId, eventsIn: typesIn, eventsOut: typesOut, messagesIn, messagesOut, bytesIn, bytesOut, opened, closeCode };
 }

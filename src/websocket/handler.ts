@@ -99,7 +99,7 @@ export function websocket(handlers: WebSocketHandlers, options: GripOptions = {}
     observation.connectionId = ctx.id;
     await dispatch(ctx, handlers);
     const response = ctx.toResponse();
-    if (observation.counting) observation.webSocket(countWebSocket(ctx.id, ctx.events, response, observation.wantsFrames));
+    if (observation.counting) observation.webSocket(countWebSocket(ctx.id, ctx.events, response), ctx.events, response);
     return response;
   }, options);
 }

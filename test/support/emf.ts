@@ -3,9 +3,36 @@
  * document must keep for CloudWatch Logs to extract its metrics, checked
  * on a parsed log line. Returns what is wrong, nothing when it is valid.
  */
-import { EMF_UNITS } from '../../src/observe/metrics.js';
-
-const UNITS = new Set<string>(EMF_UNITS);
+/** CloudWatch's `StandardUnit` list, as its API reference gives it. */
+const UNITS = new Set<string>([
+  'Seconds',
+  'Microseconds',
+  'Milliseconds',
+  'Bytes',
+  'Kilobytes',
+  'Megabytes',
+  'Gigabytes',
+  'Terabytes',
+  'Bits',
+  'Kilobits',
+  'Megabits',
+  'Gigabits',
+  'Terabits',
+  'Percent',
+  'Count',
+  'Bytes/Second',
+  'Kilobytes/Second',
+  'Megabytes/Second',
+  'Gigabytes/Second',
+  'Terabytes/Second',
+  'Bits/Second',
+  'Kilobits/Second',
+  'Megabits/Second',
+  'Gigabits/Second',
+  'Terabits/Second',
+  'Count/Second',
+  'None',
+]);
 
 export function emfProblems(document: Record<string, unknown>): string[] {
   const problems: string[] = [];

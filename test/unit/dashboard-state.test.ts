@@ -13,6 +13,9 @@ import type { InvocationLog } from '../../src/local/invocation-log.js';
 import type { Route } from '../../src/local/routes.js';
 import { prometheusValue } from '../../src/local/proxy-metrics.js';
 import type { LocalInvocation } from '../../src/observe/local-hook.js';
+import { encodeEvents } from '../../src/protocol/codec.js';
+import { CONTENT_TYPE_WEBSOCKET_EVENTS } from '../../src/protocol/events.js';
+import { wsMessage } from '../../src/publish/formats.js';
 
 const route = (functionName: string, path: string): Route => ({
   kind: 'httpApi',
@@ -54,7 +57,14 @@ function reported(requestId: string, out: string[], extra: Partial<LocalInvocati
     },
     publishes: [],
     errors: [],
-    frames: { in: [], out: out.map((preview) => ({ type: 'TEXT', preview, bytes: preview.length })) },
+    webSocket: {
+      eventsIn: [],
+      response: {
+        status: 200,
+        headers: { 'Content-Type': CONTENT_TYPE_WEBSOCKET_EVENTS },
+        body: encodeEvents(out.map((text) => ({ type: 'TEXT', content: Buffer.from(text) }))),
+      },
+    },
     ...extra,
   };
 }
@@ -111,8 +121,8 @@ describe('DashboardState', () => {
       message,
       reported(message.requestId!, [], {
         publishes: [
-          { channels: ['room'], items: 1, preview: 'hi' },
-          { channels: ['x'], items: 1, preview: 'no', error: 'refused' },
+          { items: [{ channel: 'room', formats: wsMessage('hi') }], error: undefined },
+          { items: [{ channel: 'x', formats: wsMessage('no') }], error: 'refused' },
         ],
         errors: ['connection a: error in onMessage: boom'],
       }),
@@ -121,10 +131,10 @@ describe('DashboardState', () => {
     state.problem('redis: 127.0.0.1:6379 unreachable');
     const snapshot = state.snapshot();
     assert.deepEqual(
-      snapshot.publishes.map((p) => [p.channels, p.error]),
+      snapshot.publishes.map((p) => [p.channels, p.preview, p.error]),
       [
-        [['x'], 'refused'],
-        [['room'], undefined],
+        [['x'], 'no', 'refused'],
+        [['room'], 'hi', undefined],
       ],
     );
     assert.deepEqual(

@@ -1,5 +1,5 @@
 import type { LocalInvocation } from '../../observe/local-hook.js';
-import type { FramePreview } from '../../observe/websocket-counts.js';
+import { framesOf, publishPreview, type FramePreview } from './previews.js';
 import type { InvocationLog } from '../invocation-log.js';
 import type { Route } from '../routes.js';
 
@@ -104,11 +104,12 @@ export class DashboardState {
   invocation(log: InvocationLog, reported: LocalInvocation | undefined): void {
     const time = new Date().toISOString();
     const id = log.connectionId;
+    const frames = framesOf(reported);
     if (id !== undefined) {
       if (log.eventsIn.includes('OPEN') && log.eventsOut.includes('OPEN')) {
         this.#connections.set(id, { functionName: log.functionName, path: log.path, since: time });
       }
-      for (const frame of reported?.frames?.out ?? []) {
+      for (const frame of frames.out) {
         const change = subscription(frame);
         if (change === undefined) continue;
         const subscribers = this.#channels.get(change.channel) ?? new Set<string>();
@@ -137,14 +138,14 @@ export class DashboardState {
         eventsIn: log.eventsIn,
         eventsOut: log.eventsOut,
         // A few frames each way: the view is for reading, and the state goes out whole on each change.
-        framesIn: (reported?.frames?.in ?? []).slice(0, MAX_FRAMES),
-        framesOut: (reported?.frames?.out ?? []).slice(0, MAX_FRAMES),
+        framesIn: frames.in.slice(0, MAX_FRAMES),
+        framesOut: frames.out.slice(0, MAX_FRAMES),
         publishes: publishes.length,
         errors,
       },
       KEPT.invocations,
     );
-    for (const publish of publishes) {
+    for (const publish of publishes.map(publishPreview)) {
       this.#totals.publishes++;
       push(
         this.#publishes,
