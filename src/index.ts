@@ -45,6 +45,7 @@ export { ClientTokenVerifier, type ClientClaims, type ClientTokenOptions, type T
 export { authorize, mayUseChannel, ChannelPermissionError } from './websocket/channel-guard.js';
 export type { ChannelOperation } from './auth/capability.js';
 export { withRateLimit, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './websocket/rate-limit.js';
+export type { ConnectionsPerUserOptions, UserConnectionCounter } from './websocket/user-connections.js';
 export { CloseCode, type CloseInfo } from './protocol/close.js';
 export type { KeepAliveOptions, SubscriptionFilter } from './protocol/control.js';
 

@@ -1,7 +1,8 @@
 // The store-backed e2e tests through Pushpin on DynamoDB: chat history,
-// SSE resume, idempotent publish, presence and the outage test, each file
-// run as it runs on Redis but with GRIP_E2E_STORE=dynamodb (a local
-// dynalite); and the stack's `dynamodb` option itself.
+// SSE resume, idempotent publish, presence, the outage test and the
+// per-user connection limit, each file run as it runs on Redis but with
+// GRIP_E2E_STORE=dynamodb (a local dynalite); and the stack's `dynamodb`
+// option itself.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -65,6 +66,7 @@ for (const [file, what] of [
   ['publish.test.ts', 'POST /publish with Idempotency-Key'],
   ['presence.test.ts', 'presence: /who, counts, members that vanish'],
   ['redis-outage.test.ts', 'DynamoDB stopped and started: chat live, publish 503 with Retry-After, recovery by itself'],
+  ['user-limits.test.ts', 'connections per user counted in the table, a sustained flood closed with 1008'],
 ] as const) {
   test(`on DynamoDB: ${what} (${file})`, { timeout: 300_000 }, async (t) => {
     const { code, output } = await runOnDynamoDB(file);
