@@ -64,8 +64,10 @@ function counted(ctx: WebSocketContext): { at: number; user: string } | undefine
   return Number.isFinite(at) ? { at, user: kept.slice(space + 1) } : undefined;
 }
 
-function failed(what: string, ctx: WebSocketContext, error: unknown): void {
-  log('error', `connections per user: ${what} of connection ${ctx.id} failed: ${(error as Error).message}`, { connection_id: ctx.id });
+function failed(what: string, ctx: WebSocketContext, error: unknown, outcome = ''): void {
+  log('error', `connections per user: ${what} of connection ${ctx.id} failed: ${(error as Error).message}${outcome}`, {
+    connection_id: ctx.id,
+  });
 }
 
 /**
@@ -80,11 +82,12 @@ export function userConnectionLimit(options: ConnectionsPerUserOptions): UserCon
       `connectionsPerUser needs a store to count connections in: pass presence: getPresence() with REDIS_URL or DYNAMODB_TABLE set, or a Presence of your own (got ${presence})`,
     );
   }
+  const counter: UserConnectionCounter = presence;
   const whenStoreDown = options.whenStoreDown ?? 'admit';
   if (whenStoreDown !== 'admit' && whenStoreDown !== 'refuse') {
     throw new TypeError(`connectionsPerUser.whenStoreDown must be "admit" or "refuse", got ${JSON.stringify(whenStoreDown)}`);
   }
-  const refreshMs = presence.refreshSeconds * 1000;
+  const refreshSeconds = counter.refreshSeconds;
   const released = new WeakSet<WebSocketContext>();
 
   const mark = (ctx: WebSocketContext, at: number, user: string) => ctx.meta.set(COUNTED_META, `${at} ${user}`);
@@ -93,7 +96,7 @@ export function userConnectionLimit(options: ConnectionsPerUserOptions): UserCon
     const entry = counted(ctx);
     if (entry === undefined || released.has(ctx)) return;
     released.add(ctx);
-    await presence!.releaseUserConnection(entry.user, ctx.id).catch((error: unknown) => failed('release', ctx, error));
+    await counter.releaseUserConnection(entry.user, ctx.id).catch((error: unknown) => failed('release', ctx, error));
   }
 
   return {
@@ -102,15 +105,16 @@ export function userConnectionLimit(options: ConnectionsPerUserOptions): UserCon
       if (user === undefined) throw new Error('connectionsPerUser: the connection has no user yet');
       let admitted: boolean;
       try {
-        admitted = await presence.admitUserConnection(user, ctx.id, max);
+        admitted = await counter.admitUserConnection(user, ctx.id, max);
       } catch (error) {
-        failed('admission', ctx, error);
         if (whenStoreDown === 'refuse') {
+          failed('admission', ctx, error, '; refused (503)');
           ctx.reject(503, 'connection count unavailable, try again\n', { 'Retry-After': '5' });
           return false;
         }
+        failed('admission', ctx, error, '; admitted uncounted until a later request');
         mark(ctx, 0, user); // counted from its next request, when the store answers again
-        ctx.setKeepAliveInterval(presence.refreshSeconds);
+        ctx.setKeepAliveInterval(refreshSeconds);
         return true;
       }
       if (!admitted) {
@@ -118,7 +122,7 @@ export function userConnectionLimit(options: ConnectionsPerUserOptions): UserCon
         return false;
       }
       mark(ctx, Date.now(), user);
-      ctx.setKeepAliveInterval(presence.refreshSeconds);
+      ctx.setKeepAliveInterval(refreshSeconds);
       return true;
     },
 
@@ -129,15 +133,15 @@ export function userConnectionLimit(options: ConnectionsPerUserOptions): UserCon
       }
       const set = ctx.keepAliveInterval;
       // Quiet connections are renewed by keep-alive requests only: none, or fewer, and their entries would expire.
-      if (set === undefined || set === 0 || set > presence.refreshSeconds) ctx.setKeepAliveInterval(presence.refreshSeconds);
+      if (set === undefined || set === 0 || set > refreshSeconds) ctx.setKeepAliveInterval(refreshSeconds);
     },
 
     async renew(ctx) {
       const entry = counted(ctx);
       const now = Date.now();
-      if (entry === undefined || now - entry.at < refreshMs / 2 || ctx.state !== 'open') return;
+      if (entry === undefined || now - entry.at < (refreshSeconds * 1000) / 2 || ctx.state !== 'open') return;
       try {
-        await presence.renewUserConnection(entry.user, ctx.id);
+        await counter.renewUserConnection(entry.user, ctx.id);
         mark(ctx, now, entry.user);
       } catch (error) {
         failed('renewal', ctx, error); // tried again at the next request; the entry lasts a refresh interval longer than that
