@@ -107,7 +107,7 @@ async function untilCount(c: Connected, n: number): Promise<void> {
 }
 
 describe(`connections per user (max 2), counted on ${E2E_STORE}`, () => {
-  test("the third connection of a user is refused with 429 before the function's code runs; another user's is accepted; a closed connection frees its place", async () => {
+  test("the third connection of a user is refused with 429; another user's is accepted; a connection closed by its client or by the function frees its place", async () => {
     const room = uniqueName('room');
     const [ann, bob] = [uniqueName('ann'), uniqueName('bob')];
     const first = await connect(ann, room);
