@@ -115,7 +115,13 @@ if (withStack) {
   const baselines = await startBaselineOrigins();
   const inHost = handlerTimes();
   const hostOnly = await startHostOnlyOrigin(inHost.onInvocation);
-  const stack = await startStack({ root, extraRoutes: [...baselines.extraRoutes, hostOnly.extraRoute], onInvocation: inHost.onInvocation });
+  // No live view: the figures are the functions' and the proxy's, not the development page's.
+  const stack = await startStack({
+    root,
+    extraRoutes: [...baselines.extraRoutes, hostOnly.extraRoute],
+    onInvocation: inHost.onInvocation,
+    dashboard: false,
+  });
   try {
     section('publishing to the local Pushpin');
     publishing = await measurePublishing(stack.gripUrl, stack.wsUrl);
