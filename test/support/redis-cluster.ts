@@ -1,7 +1,7 @@
 // A Redis Cluster of the test's own: three masters (no replicas), each a
 // Debian redis-server in cluster mode on free ports (its client port and
 // its cluster bus port, picked apart with --cluster-port), with its own
-// folder and append-only file, joined by `redis-cli --cluster create`.
+// folder and (unless asked not to) append-only file, joined by `redis-cli --cluster create`.
 // A master can be killed (SIGKILL) and started again with its data and
 // its nodes.conf, as a crashed and restarted machine; close() stops every
 // process this started, by its pid, and removes the folders.
@@ -36,6 +36,8 @@ export interface TestRedisCluster {
   namesOnEveryMaster(prefix: string): Promise<string[]>;
   /** Kills node i (SIGKILL): no shutdown, no last write, as a crash. */
   kill(index: number): Promise<void>;
+  /** Whether the other nodes have marked node i as failed (CLUSTER NODES: `fail`), as they do cluster-node-timeout after it went silent. */
+  markedFailed(index: number): Promise<boolean>;
   /** Starts node i again on its ports, with its data and nodes.conf; resolves once the cluster says ok. */
   start(index: number): Promise<void>;
   /** Stops every node for good and removes the folders. */
@@ -54,6 +56,8 @@ export interface TestRedisClusterOptions {
    * `false` here, so only the dead master's slots are down.
    */
   readonly requireFullCoverage?: boolean;
+  /** Keep an append-only file (appendfsync everysec), so a restarted master has its data; default true. */
+  readonly appendOnly?: boolean;
 }
 
 const MASTERS = 3;
@@ -82,7 +86,7 @@ export async function startTestRedisCluster(options: TestRedisClusterOptions = {
         'cluster-require-full-coverage': options.requireFullCoverage ? 'yes' : 'no',
         dir: nodeDir,
         save: '',
-        appendonly: 'yes',
+        appendonly: options.appendOnly === false ? 'no' : 'yes',
       }).flatMap(([name, value]) => [`--${name}`, String(value)]),
       join(nodeDir, 'redis.log'),
     );
@@ -183,6 +187,12 @@ export async function startTestRedisCluster(options: TestRedisClusterOptions = {
       if (service.child.pid !== undefined) process.kill(service.child.pid, 'SIGKILL');
       await service.stop();
       services[index] = undefined;
+    },
+    async markedFailed(index) {
+      const other = ports.findIndex((_, i) => i !== index && services[i] !== undefined);
+      const nodes = String(await observer(other).cluster('NODES'));
+      const line = nodes.split('\n').find((l) => l.includes(`127.0.0.1:${ports[index]!.port}@`));
+      return line !== undefined && /\bfail\b/.test(line.split(' ')[2] ?? '');
     },
     async start(index) {
       if (services[index] !== undefined) return;
