@@ -7,6 +7,8 @@
 // through REDIS_URL's `connectionName`, so the count is per container:
 // exactly one each, the same one for every request, and none left once the
 // containers are gone. (About two minutes on two cores: 200 cold starts.)
+// Then a Redis at a hosted plan's client limit: the container one over it
+// degrades as in an outage, and recovers once a connection is free.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -18,6 +20,11 @@ import { after, before, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { build, type Plugin } from 'esbuild';
 import { Redis } from 'ioredis';
+import { FeedUnavailableError } from '../../src/feed/feed.js';
+import { RedisFeed } from '../../src/feed/redis-feed.js';
+import { freePort } from '../../src/local/free-port.js';
+import { startService, waitForPort } from '../../src/local/processes.js';
+import { RedisConnection } from '../../src/redis/connection.js';
 import { asLambdaEvent, loadEvent, setBody, setHeader } from '../support/lambda-events.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
 
@@ -228,4 +235,39 @@ test(`${CONTAINERS} warm containers of the publish function, ${REQUESTS} request
     `${CONTAINERS} containers × ${REQUESTS} requests = ${REQUESTS * CONTAINERS} requests: ` +
       `${first.length} client connections (CLIENT LIST), one per container; ${received} connections accepted in all`,
   );
+});
+
+test("a Redis at its client limit (a hosted plan's 30): the next container's operations fail within the budget as in an outage, and work once a connection is free", async () => {
+  const port = await freePort();
+  const server = startService(
+    'redis-server',
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--maxclients', '30'],
+    join(dir, 'maxclients.log'),
+  );
+  // Each container's connection (RedisConnection), as 31 containers would hold them.
+  const containers = Array.from({ length: 31 }, () => new RedisFeed(new RedisConnection(`redis://127.0.0.1:${port}`)));
+  const consoleError = console.error;
+  const lines: string[] = [];
+  console.error = (...args: unknown[]) => void lines.push(String(args[0]));
+  try {
+    await waitForPort(port, server);
+    for (const feed of containers.slice(0, 30)) await feed.append('room', 'fits');
+    const started = performance.now();
+    await assert.rejects(containers[30]!.append('room', 'one too many'), FeedUnavailableError);
+    assert.ok(performance.now() - started < 1_500, 'failed within the 1 s budget');
+    assert.equal(lines.filter((line) => /unreachable/.test(line)).length, 1, 'one line says so');
+    await containers[0]!.close();
+    const back = Date.now();
+    for (;;) {
+      const attempt = await containers[30]!.append('room', 'now it fits').catch(() => undefined);
+      if (attempt !== undefined) break;
+      assert.ok(Date.now() - back < 10_000, 'the 31st connects once a connection is free');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    console.error = consoleError;
+    await Promise.all(containers.map((feed) => feed.close()));
+    await server.stop();
+  }
 });
