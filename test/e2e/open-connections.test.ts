@@ -57,7 +57,15 @@ test('100 clients connected through Pushpin: the gauge reads 100; closed, it rea
   try {
     assert.equal(await gaugeReaches(100, 15_000), 100);
   } finally {
-    await Promise.all(clients.map((ws) => new Promise((resolve) => (ws.once('close', resolve), ws.close(1000)))));
+    await Promise.all(
+      clients.map(
+        (ws) =>
+          new Promise((resolve) => {
+            ws.once('close', resolve);
+            ws.close(1000);
+          }),
+      ),
+    );
   }
   assert.equal(await gaugeReaches(0, 15_000), 0);
 });
