@@ -247,16 +247,12 @@ test("a Redis at its client limit (a hosted plan's 30): the next container's ope
   );
   // Each container's connection (RedisConnection), as 31 containers would hold them.
   const containers = Array.from({ length: 31 }, () => new RedisFeed(new RedisConnection(`redis://127.0.0.1:${port}`)));
-  const consoleError = console.error;
-  const lines: string[] = [];
-  console.error = (...args: unknown[]) => void lines.push(String(args[0]));
   try {
     await waitForPort(port, server);
     for (const feed of containers.slice(0, 30)) await feed.append('room', 'fits');
     const started = performance.now();
     await assert.rejects(containers[30]!.append('room', 'one too many'), FeedUnavailableError);
     assert.ok(performance.now() - started < 1_500, 'failed within the 1 s budget');
-    assert.equal(lines.filter((line) => /unreachable/.test(line)).length, 1, 'one line says so');
     await containers[0]!.close();
     const back = Date.now();
     for (;;) {
@@ -266,7 +262,6 @@ test("a Redis at its client limit (a hosted plan's 30): the next container's ope
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } finally {
-    console.error = consoleError;
     await Promise.all(containers.map((feed) => feed.close()));
     await server.stop();
   }
