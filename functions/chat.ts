@@ -3,6 +3,7 @@ import {
   authorize,
   ChannelPermissionError,
   clientAuthFromEnv,
+  getLogger,
   isStreamId,
   mayUseChannel,
   RequestError,
@@ -137,7 +138,7 @@ async function presenceDid(what: string, step: () => Promise<void> | undefined):
     await step();
     return true;
   } catch (error) {
-    console.error(`[chat] presence ${what} failed: ${(error as Error).message}`);
+    getLogger().error({ message: `presence ${what} failed`, error: (error as Error).message });
     return false;
   }
 }

@@ -1,5 +1,5 @@
 import { FeedUnavailableError, getFeed } from 'grip-lambda/feed';
-import { constantTimeEqual, http, PublishError, respond, type GripPublisher, type HttpResponse } from 'grip-lambda';
+import { constantTimeEqual, getLogger, http, PublishError, respond, type GripPublisher, type HttpResponse } from 'grip-lambda';
 import { nameFromPath, NAME_PATTERN } from './lib/channels.js';
 import { publishMessage } from './lib/room.js';
 
@@ -62,7 +62,7 @@ export const handler = http(async (req) => {
 function publishFailed(error: PublishError, publisher: GripPublisher): HttpResponse {
   const proxies = publisher.proxyCount;
   if (error.failures.length > 0 && error.failures.length < proxies) {
-    console.error(`[publish] ${error.message}`);
+    getLogger().error({ message: 'publish failed', error: error.message });
     return respond(502, `published through ${proxies - error.failures.length} of ${proxies} proxies only; the message is stored\n`);
   }
   const refusal = error.failures.find(
@@ -72,7 +72,7 @@ function publishFailed(error: PublishError, publisher: GripPublisher): HttpRespo
     return respond(413, `the proxy refused the message as too large: ${refusal?.message ?? error.message}\n`);
   }
   if (refusal?.status === 401 || refusal?.status === 403) {
-    console.error(`[publish] the proxy refused this function's credentials: ${error.message}`);
+    getLogger().error({ message: "the proxy refused this function's credentials", error: error.message });
     return respond(502, 'the proxy refused to publish (its credentials here are wrong); nothing was published\n');
   }
   if (refusal !== undefined) return respond(400, `the proxy refused the message: ${refusal.status} ${refusal.message}\n`);

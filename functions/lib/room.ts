@@ -1,6 +1,7 @@
 import { FeedUnavailableError, getFeed } from 'grip-lambda/feed';
 import {
   ChannelSequencer,
+  getLogger,
   getPublisher,
   longPollResponse,
   httpStream,
@@ -85,13 +86,17 @@ export async function publishMessage(
   } catch (error) {
     if (error instanceof PublishError && error.failures.length < publisher.proxyCount) {
       // Published through some proxies: kept, and not an error (see toLiveProxies); the others' clients resume from the feed.
-      console.warn(`[grip-lambda] ${error.message}; the other proxies took it`);
+      getLogger().warn({ message: 'publish failed on some proxies; the others took it', error: error.message });
       return event;
     }
     if (error instanceof PublishError) {
       // Published nowhere: out of the history too.
       await feed.retract?.(roomChannel(room), ids.id, key !== undefined ? { key } : {}).catch((retractError: unknown) => {
-        console.error(`[room] a message whose publish failed stays in the history of ${room}: ${(retractError as Error).message}`);
+        getLogger().error({
+          message: 'a message whose publish failed stays in the room history',
+          room,
+          error: (retractError as Error).message,
+        });
       });
     }
     throw error;
@@ -112,7 +117,7 @@ async function toLiveProxies(published: Promise<void>): Promise<void> {
     await published;
   } catch (error) {
     if (!(error instanceof PublishError) || error.failures.length >= getPublisher().proxyCount) throw error;
-    console.warn(`[grip-lambda] ${error.message}; the other proxies took it`);
+    getLogger().warn({ message: 'publish failed on some proxies; the others took it', error: error.message });
   }
 }
 
