@@ -71,7 +71,7 @@ async function bundlePublish(): Promise<string> {
     outfile,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     format: 'cjs',
     minify: true,
     plugins: createRequire(import.meta.url)(join(root, 'build/esbuild-plugins.cjs')) as Plugin[],
