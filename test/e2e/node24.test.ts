@@ -382,6 +382,9 @@ test('packaged chat on Node.js 24: its jose file read on the first handshake wit
 /** A project with a CommonJS function that requires grip-lambda unbundled, and grip-lambda installed as npm would. */
 async function commonJsProject(): Promise<string> {
   const project = mkdtempSync(join(scratch, 'cjs-'));
+  // A package scope of its own: without it, the scratch folder sits in this repository's scope, and
+  // require('grip-lambda') resolves to the repository itself (package self-reference) before node_modules.
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'cjs-consumer', private: true }));
   // The package as published: its package.json (exports map), cjs/, and dist/src (the sources compiled,
   // one module per file, as the build does).
   const pkg = join(project, 'node_modules', 'grip-lambda');

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import ts from 'typescript';
 import { ROOT } from './support/e2e.js';
 
 const execFile = promisify(execFileCallback);
@@ -137,8 +138,9 @@ function bareImports(dir: string, suffix: string): Set<string> {
   const found = new Set<string>();
   for (const name of readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith(suffix))) {
     const text = readFileSync(join(dir, name), 'utf8');
-    for (const [, specifier] of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"]([^'".][^'"]*)['"]/g)) {
-      if (!specifier!.startsWith('node:')) found.add(packageOf(specifier!));
+    // TypeScript's scanner reads import, export-from, import() and require() as code, not text that looks like them.
+    for (const { fileName: specifier } of ts.preProcessFile(text, true, true).importedFiles) {
+      if (!specifier.startsWith('.') && !specifier.startsWith('node:')) found.add(packageOf(specifier));
     }
   }
   return found;

@@ -40,9 +40,17 @@ describe('control requests under the proxy body limit', () => {
       });
     const taken = await post(PUSHPIN_MAX_CONTROL_BODY_BYTES);
     assert.equal(taken.status, 200, await taken.text());
-    const refused = await post(PUSHPIN_MAX_CONTROL_BODY_BYTES + 1);
-    assert.equal(refused.status, 400);
-    assert.match(await refused.text(), /Request body too large/);
+    // Pushpin answers 400 and closes as soon as the body passes the limit; when
+    // that close reaches the client while it is still writing, the answer is
+    // lost to EPIPE/ECONNRESET. Either way the body was refused.
+    const refused = await post(PUSHPIN_MAX_CONTROL_BODY_BYTES + 1).catch((error: unknown) => error);
+    if (refused instanceof Response) {
+      assert.equal(refused.status, 400);
+      assert.match(await refused.text(), /Request body too large/);
+    } else {
+      const code = ((refused as Error).cause as { code?: string } | undefined)?.code;
+      assert.ok(code === 'EPIPE' || code === 'ECONNRESET', `refused by closing the connection, not ${String(refused)}`);
+    }
   });
 
   // Pushpin 1.36 drops published messages for a connection whose buffer is
