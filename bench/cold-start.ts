@@ -219,7 +219,10 @@ export async function measureColdStart(samples = 21): Promise<ColdStartRow[]> {
   return rows;
 }
 
-if (process.argv[1] === import.meta.filename) {
+if (process.argv[1] === import.meta.filename && process.argv.includes('--json')) {
+  // For npm run bench, which runs this under Node.js 24 too: the rows as one JSON line.
+  console.log(JSON.stringify(await measureColdStart(Number(process.argv[2] ?? 21))));
+} else if (process.argv[1] === import.meta.filename) {
   for (const row of await measureColdStart(Number(process.argv[2] ?? 21))) {
     console.log(
       `${row.name.padEnd(42)} ${(row.bytes / 1024).toFixed(1).padStart(7)} KB ${(row.gzipBytes / 1024).toFixed(1).padStart(6)} KB gz  load ${row.loadMedianMs.toFixed(2)} ms (p90 ${row.loadP90Ms.toFixed(2)})${row.firstRequestMedianMs !== undefined ? `  with first request ${row.firstRequestMedianMs.toFixed(2)} ms` : ''}  cpu ${row.loadCpuMedianMs.toFixed(2)}${row.firstRequestCpuMedianMs !== undefined ? ` / ${row.firstRequestCpuMedianMs.toFixed(2)}` : ''} ms`,

