@@ -1,4 +1,4 @@
-import { sharedRedis, RedisConnection, type RedisClient } from '../redis/connection.js';
+import { storeConnection, type RedisClient, type RedisConnection } from '../redis/connection.js';
 import { checkKeyPrefix, checkName, taggedKey } from '../redis/keys.js';
 import { StoreUnavailableError } from '../store/unavailable.js';
 import { FEED_START, FeedUnavailableError, type AppendOptions, type AppendResult, type Feed, type FeedItem } from './feed.js';
@@ -40,13 +40,7 @@ export class RedisFeed implements Feed {
    * commands it queues while disconnected may run after they timed out here).
    */
   constructor(redis: RedisClient | RedisConnection | string, options: RedisFeedOptions = {}) {
-    const timeoutMs = options.timeoutMs ?? 1000;
-    this.#connection =
-      typeof redis === 'string'
-        ? sharedRedis(redis, timeoutMs)
-        : redis instanceof RedisConnection
-          ? redis.retain()
-          : new RedisConnection(redis, { timeoutMs }).retain();
+    this.#connection = storeConnection(redis, options.timeoutMs);
     this.#prefix = checkKeyPrefix(options.keyPrefix ?? 'feed:');
     this.#maxLength = options.maxLength ?? 10_000;
     this.#keyTtl = options.keyTtlSeconds ?? 86_400;

@@ -1,4 +1,4 @@
-import { RedisConnection, sharedRedis, type RedisClient } from '../redis/connection.js';
+import { storeConnection, type RedisClient, type RedisConnection } from '../redis/connection.js';
 import { checkKeyPrefix, checkName, taggedKey } from '../redis/keys.js';
 import { StoreUnavailableError } from '../store/unavailable.js';
 import {
@@ -40,13 +40,7 @@ export class RedisPresenceStore implements PresenceStore {
 
   /** `redis` as for RedisFeed: a URL (the process's one connection to it), a RedisConnection, or a client of your own. */
   constructor(redis: RedisClient | RedisConnection | string, options: RedisPresenceStoreOptions = {}) {
-    const timeoutMs = options.timeoutMs ?? 1000;
-    this.#connection =
-      typeof redis === 'string'
-        ? sharedRedis(redis, timeoutMs)
-        : redis instanceof RedisConnection
-          ? redis.retain()
-          : new RedisConnection(redis, { timeoutMs }).retain();
+    this.#connection = storeConnection(redis, options.timeoutMs);
     this.#prefix = checkKeyPrefix(options.keyPrefix ?? 'presence:');
     for (const script of [
       JOIN,

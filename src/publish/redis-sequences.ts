@@ -1,4 +1,4 @@
-import { RedisConnection, sharedRedis, type RedisClient, type RedisScript } from '../redis/connection.js';
+import { storeConnection, type RedisClient, type RedisConnection, type RedisScript } from '../redis/connection.js';
 import { checkKeyPrefix, checkName, taggedKey } from '../redis/keys.js';
 import { StoreUnavailableError } from '../store/unavailable.js';
 import type { SequenceMark, SequenceStore } from './sequence.js';
@@ -44,13 +44,7 @@ export class RedisSequences implements SequenceStore {
 
   /** `redis` as for RedisFeed: a URL (the process's one connection to it), a RedisConnection, or a client of your own. */
   constructor(redis: RedisClient | RedisConnection | string, options: RedisSequencesOptions = {}) {
-    const timeoutMs = options.timeoutMs ?? 1000;
-    this.#connection =
-      typeof redis === 'string'
-        ? sharedRedis(redis, timeoutMs)
-        : redis instanceof RedisConnection
-          ? redis.retain()
-          : new RedisConnection(redis, { timeoutMs }).retain();
+    this.#connection = storeConnection(redis, options.timeoutMs);
     this.#prefix = checkKeyPrefix(options.keyPrefix ?? 'seq:');
     this.#idleSeconds = options.idleSeconds ?? 86_400;
     if (!Number.isInteger(this.#idleSeconds) || this.#idleSeconds < 1) {

@@ -278,3 +278,16 @@ export function sharedRedis(url: string, timeoutMs = DEFAULT_TIMEOUT_MS): RedisC
   }
   return connection.retain();
 }
+
+/**
+ * A store's connection, retained for it: for a URL the process's one
+ * (sharedRedis), a RedisConnection as given, or a client of the caller's
+ * own wrapped with the store's budget (closed with the store; give it
+ * `redisClientOptions(ms)`, or commands it queues while disconnected may run
+ * after they timed out here).
+ */
+export function storeConnection(redis: RedisClient | RedisConnection | string, timeoutMs = DEFAULT_TIMEOUT_MS): RedisConnection {
+  if (typeof redis === 'string') return sharedRedis(redis, timeoutMs);
+  if (redis instanceof RedisConnection) return redis.retain();
+  return new RedisConnection(redis, { timeoutMs }).retain();
+}
