@@ -4,57 +4,33 @@
 // once; and two pages keep chatting, every message once and in order on
 // both, while Pushpin is stopped and started and while one page is offline.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { RedisFeed } from '../../src/feed/redis-feed.js';
 import { startStack, type RunningStack } from '../../src/local/stack.js';
 import { roomChannel } from '../../functions/lib/channels.js';
+import { type Chromium, chromiumMissing, launchChromium } from './support/chromium.js';
 import { ROOT, uniqueName } from './support/e2e.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (Debian package chromium)`;
+const skip = chromiumMissing;
 
 let stack: RunningStack | undefined;
-const contexts: BrowserContext[] = [];
-const profiles: string[] = [];
+const browsers: Chromium[] = [];
 
 before(async () => {
   if (skip === false) stack = await startStack({ root: ROOT, redis: true });
 });
 
 after(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  for (const dir of profiles) await rm(dir, { recursive: true, force: true });
+  for (const browser of browsers) await browser.close();
   await stack?.stop();
 });
 
 /** A Chromium of its own (fresh profile), with one page on the chat page. */
 async function openPage(): Promise<Page> {
-  const { chromium } = await import('playwright-core');
-  const profile = await mkdtemp(join(tmpdir(), 'grip-chromium-'));
-  profiles.push(profile);
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  contexts.push(context);
-  context.setDefaultTimeout(15_000);
-  const page = context.pages()[0] ?? (await context.newPage());
+  const browser = await launchChromium();
+  browsers.push(browser);
+  const { page } = browser;
   const response = await page.goto(`${stack!.httpUrl}/`);
   assert.equal(response?.status(), 200);
   return page;

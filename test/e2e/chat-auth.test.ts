@@ -6,19 +6,14 @@
 // a subprotocol (browsers cannot set headers).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
-import type { BrowserContext } from 'playwright-core';
 import WebSocket from 'ws';
 import { RealtimeClient } from '../../src/client/client.js';
 import { startStack, type RunningStack } from '../../src/local/stack.js';
+import { type Chromium, chromiumMissing, launchChromium } from './support/chromium.js';
 import { ROOT, sleep, uniqueName, waitFor } from './support/e2e.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const secret = randomBytes(32).toString('base64url');
 const nowS = () => Math.floor(Date.now() / 1000);
 const token = (claims: Record<string, unknown> = {}) =>
@@ -26,8 +21,7 @@ const token = (claims: Record<string, unknown> = {}) =>
 
 let stack: RunningStack;
 const sockets = new Set<WebSocket>();
-const contexts: BrowserContext[] = [];
-const profiles: string[] = [];
+const browsers: Chromium[] = [];
 
 before(async () => {
   stack = await startStack({ root: ROOT, env: { CLIENT_AUTH_SECRET: secret } });
@@ -38,8 +32,7 @@ after(async () => {
     ws.on('error', () => undefined); // one still connecting reports its end as an error
     ws.terminate();
   }
-  for (const context of contexts) await context.close().catch(() => undefined);
-  for (const dir of profiles) await rm(dir, { recursive: true, force: true });
+  for (const browser of browsers) await browser.close();
   await stack?.stop();
 });
 
@@ -173,30 +166,12 @@ describe('chat with client tokens', () => {
   });
 });
 
-describe('headless Chromium', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed` }, () => {
+describe('headless Chromium', { skip: chromiumMissing }, () => {
   async function page() {
-    const { chromium } = await import('playwright-core');
-    const profile = await mkdtemp(join(tmpdir(), 'grip-chromium-'));
-    profiles.push(profile);
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 30_000,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    contexts.push(context);
-    const p = context.pages()[0] ?? (await context.newPage());
-    await p.goto(`${stack.httpUrl}/`);
-    return { context, page: p };
+    const browser = await launchChromium();
+    browsers.push(browser);
+    await browser.page.goto(`${stack.httpUrl}/`);
+    return { context: browser.context, page: browser.page };
   }
 
   /** Opens a WebSocket in the page; the first message (or the close code), and the protocol answered. */

@@ -7,22 +7,18 @@
 // the message's text), and the publishes. UPDATE_SCREENSHOT=1 saves the
 // page to docs/dashboard.png.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { startStack, type RunningStack } from '../../src/local/stack.js';
+import { type Chromium, chromiumMissing, launchChromium } from './support/chromium.js';
 import { ROOT } from './support/e2e.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (Debian package chromium)`;
+const skip = chromiumMissing;
 
 let stack: RunningStack | undefined;
-let context: BrowserContext | undefined;
-let profile: string | undefined;
+let browser: Chromium | undefined;
 const clients: WebSocket[] = [];
 
 before(async () => {
@@ -31,32 +27,13 @@ before(async () => {
 
 after(async () => {
   for (const ws of clients) ws.terminate();
-  await context?.close().catch(() => undefined);
-  if (profile !== undefined) await rm(profile, { recursive: true, force: true });
+  await browser?.close();
   await stack?.stop();
 });
 
 async function openDashboard(): Promise<Page> {
-  const { chromium } = await import('playwright-core');
-  profile = await mkdtemp(join(tmpdir(), 'grip-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  context.setDefaultTimeout(15_000);
-  const page = context.pages()[0] ?? (await context.newPage());
+  browser = await launchChromium({ viewport: { width: 1280, height: 900 } });
+  const { page } = browser;
   const response = await page.goto(stack!.dashboardUrl!);
   assert.equal(response?.status(), 200);
   await page.waitForFunction(() => document.getElementById('live')?.className === 'on');
