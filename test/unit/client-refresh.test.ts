@@ -4,37 +4,8 @@
 // 4001 close reconnecting with a new token.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { RealtimeClient, tokenExpiry, type ClientOptions, type WebSocketLike } from '../../src/client/client.js';
-
-class Socket implements WebSocketLike {
-  static made: Socket[] = [];
-  readyState = 0;
-  readonly sent: string[] = [];
-  onopen: ((event: object) => void) | null = null;
-  onmessage: ((event: { data: string }) => void) | null = null;
-  onclose: ((event: { code: number; reason: string }) => void) | null = null;
-  onerror: ((event: object) => void) | null = null;
-  constructor(
-    readonly url: string,
-    readonly protocols?: string | string[],
-  ) {
-    Socket.made.push(this);
-  }
-  send(data: string): void {
-    this.sent.push(data);
-  }
-  close(): void {
-    this.readyState = 3;
-  }
-  open(): void {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  drop(code: number): void {
-    this.readyState = 3;
-    this.onclose?.({ code, reason: '' });
-  }
-}
+import { RealtimeClient, tokenExpiry, type ClientOptions } from '../../src/client/client.js';
+import { ScriptedSocket } from '../support/scripted-socket.js';
 
 const tick = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));
 /** An unsigned token with this exp (the client reads exp, never checks signatures). */
@@ -42,16 +13,16 @@ const tokenFor = (expSeconds: number, n: number) =>
   `${Buffer.from('{"alg":"HS256"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'u', exp: expSeconds, n })).toString('base64url')}.sig`;
 
 function client(options: Partial<ClientOptions>) {
-  Socket.made = [];
+  ScriptedSocket.made = [];
   const got: unknown[] = [];
   const c = new RealtimeClient('ws://x/chat/room', {
-    WebSocket: Socket,
+    WebSocket: ScriptedSocket,
     minDelayMs: 1,
     maxDelayMs: 4,
     onMessage: (m) => got.push(m),
     ...options,
   });
-  return { c, got, socket: () => Socket.made.at(-1)! };
+  return { c, got, socket: () => ScriptedSocket.made.at(-1)! };
 }
 
 describe('RealtimeClient with getToken', () => {
@@ -88,7 +59,7 @@ describe('RealtimeClient with getToken', () => {
     assert.equal(JSON.parse(Buffer.from(refresh.token.split('.')[1]!, 'base64url').toString()).n, 2);
     socket().onmessage?.({ data: JSON.stringify({ type: 'auth', exp: 1 }) });
     assert.deepEqual(got, []);
-    assert.equal(Socket.made.length, 1, 'no reconnect');
+    assert.equal(ScriptedSocket.made.length, 1, 'no reconnect');
     c.close();
   });
 
@@ -100,12 +71,12 @@ describe('RealtimeClient with getToken', () => {
     socket().open();
     socket().drop(4001);
     await tick(50);
-    assert.equal(Socket.made.length, 2);
+    assert.equal(ScriptedSocket.made.length, 2);
     assert.ok(String(socket().protocols).includes(`bearer.${tokenFor(exp, 2)}`));
     socket().open();
     socket().drop(4003);
     await tick(50);
-    assert.equal(Socket.made.length, 2);
+    assert.equal(ScriptedSocket.made.length, 2);
     assert.equal(c.state, 'closed');
   });
 
@@ -120,7 +91,7 @@ describe('RealtimeClient with getToken', () => {
     });
     await tick(100);
     assert.equal(calls, 3);
-    assert.equal(Socket.made.length, 1);
+    assert.equal(ScriptedSocket.made.length, 1);
     c.close();
   });
 });
