@@ -2,10 +2,10 @@
 // client's gap recovery, idempotent POST /publish and the relay rely on.
 // A backend runs it by passing a factory: runFeedContract('redis', make).
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { FEED_START, isStreamId, type Feed } from '../../src/feed/feed.js';
 import { compareFeedIds } from './ids.js';
+import { type MakeName, randomName } from './names.js';
 
 export interface FeedContractSettings {
   /** Items kept per channel (the backend may keep somewhat more). */
@@ -17,8 +17,6 @@ export interface FeedContractSettings {
 /** Makes a feed store on the backend under test; each is closed by the test that made it. */
 export type MakeFeed = (settings: FeedContractSettings) => Feed | Promise<Feed>;
 
-const channel = () => `contract-${randomUUID()}`;
-
 async function withFeed(make: MakeFeed, settings: FeedContractSettings, body: (feed: Feed) => Promise<void>): Promise<void> {
   const feed = await make(settings);
   try {
@@ -28,7 +26,8 @@ async function withFeed(make: MakeFeed, settings: FeedContractSettings, body: (f
   }
 }
 
-export function runFeedContract(backend: string, make: MakeFeed): void {
+export function runFeedContract(backend: string, make: MakeFeed, makeName: MakeName = randomName): void {
+  const channel = () => makeName('channel');
   describe(`feed store contract: ${backend}`, () => {
     test('an empty channel: last id FEED_START, nothing after it', () =>
       withFeed(make, {}, async (feed) => {

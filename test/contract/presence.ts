@@ -5,15 +5,12 @@
 // withClientAuth relies on. A backend runs it by passing a
 // factory: runPresenceContract('redis', make).
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { PresenceMember, PresenceStore } from '../../src/presence/store.js';
+import { type MakeName, randomName } from './names.js';
 
 export type MakePresenceStore = () => PresenceStore | Promise<PresenceStore>;
 
-const room = () => `room-${randomUUID()}`;
-const conn = () => `conn-${randomUUID()}`;
-const user = () => `user-${randomUUID()}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const LONG = 60_000;
 
@@ -28,7 +25,10 @@ async function withStore(make: MakePresenceStore, body: (store: PresenceStore) =
 
 const byId = (members: PresenceMember[]) => [...members].sort((a, b) => a.connectionId.localeCompare(b.connectionId));
 
-export function runPresenceContract(backend: string, make: MakePresenceStore): void {
+export function runPresenceContract(backend: string, make: MakePresenceStore, makeName: MakeName = randomName): void {
+  const room = () => makeName('room');
+  const conn = () => makeName('connection');
+  const user = () => makeName('user');
   describe(`presence store contract: ${backend}`, () => {
     test('join: true for a new member, false for one already there, whose data is replaced', () =>
       withStore(make, async (store) => {

@@ -2,9 +2,9 @@
 // and SequenceWatcher rely on. A backend runs it by passing a factory:
 // runSequenceContract('redis', make, { shared: true }).
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { SequenceStore } from '../../src/publish/sequence.js';
+import { type MakeName, randomName } from './names.js';
 
 export type MakeSequenceStore = () => SequenceStore | Promise<SequenceStore>;
 
@@ -13,11 +13,12 @@ export interface SequenceContractOptions {
   readonly shared: boolean;
   /** Closes a store the factory made, when it holds anything. */
   readonly close?: (store: SequenceStore) => Promise<void>;
+  /** The channel names the suite uses; random by default. */
+  readonly makeName?: MakeName;
 }
 
-const channel = () => `seq-${randomUUID()}`;
-
 export function runSequenceContract(backend: string, make: MakeSequenceStore, options: SequenceContractOptions): void {
+  const channel = () => (options.makeName ?? randomName)('channel');
   describe(`sequence store contract: ${backend}`, () => {
     const withStores = async (count: number, body: (stores: SequenceStore[]) => Promise<void>) => {
       const stores = await Promise.all(Array.from({ length: count }, () => make()));

@@ -34,6 +34,12 @@ export interface TestRedisCluster {
    * `{name}` hash tag puts it): result[i] is a name whose keys live on node i.
    */
   namesOnEveryMaster(prefix: string): Promise<string[]>;
+  /**
+   * `perMaster` names for each master, in turns: node 0's, node 1's,
+   * node 2's, node 0's... (by the `{name}` hash tag), so a run that uses
+   * them in order reaches every master from its third name on.
+   */
+  namesInTurn(prefix: string, perMaster: number): Promise<string[]>;
   /** Kills node i (SIGKILL): no shutdown, no last write, as a crash. */
   kill(index: number): Promise<void>;
   /** Whether the other nodes have marked node i as failed (CLUSTER NODES: `fail`), as they do cluster-node-timeout after it went silent. */
@@ -163,12 +169,24 @@ export async function startTestRedisCluster(options: TestRedisClusterOptions = {
     return index;
   };
 
+  const namesInTurn = async (prefix: string, perMaster: number): Promise<string[]> => {
+    const byMaster: string[][] = ports.map(() => []);
+    for (let n = 0; byMaster.some((names) => names.length < perMaster); n++) {
+      if (n > perMaster * MASTERS * 100) throw new Error('no name hashes to some master');
+      const name = `${prefix}-${n}`;
+      const names = byMaster[await ownerOf(`{${name}}`)]!;
+      if (names.length < perMaster) names.push(name);
+    }
+    return Array.from({ length: perMaster * MASTERS }, (_, i) => byMaster[i % MASTERS]![Math.floor(i / MASTERS)]!);
+  };
+
   return {
     url: ports.map(({ port }) => `redis://127.0.0.1:${port}`).join(','),
     get nodes() {
       return ports.map(({ port, busPort }, i) => ({ port, busPort, service: services[i] }));
     },
     ownerOf,
+    namesInTurn,
     async namesOnEveryMaster(prefix) {
       const found: (string | undefined)[] = ports.map(() => undefined);
       for (let n = 0; found.includes(undefined); n++) {

@@ -1,9 +1,10 @@
 // The store contracts (test/contract) against a real three-master Redis
 // Cluster of this test's own, with REDIS_URL naming the masters
-// comma-separated, and the channels the suites use spread over all three
-// masters. Then the cluster connection itself: one ioredis Cluster per
-// process per node set (one client connection to each master), scripts in
-// one slot, and the URL list's bad forms refused with a clear error.
+// comma-separated, and the names the suites use drawn in turn from each
+// master's slots, so they reach all three by construction. Then the
+// cluster connection itself: one ioredis Cluster per process per node set
+// (one client connection to each master), scripts in one slot, and the
+// URL list's bad forms refused with a clear error.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
@@ -16,15 +17,36 @@ import type { SequenceStore } from '../../src/publish/sequence.js';
 import { sharedRedis } from '../../src/redis/connection.js';
 import { parseRedisUrl } from '../../src/redis/urls.js';
 import { runFeedContract } from '../contract/feed.js';
+import type { MakeName, NameKind } from '../contract/names.js';
 import { runPresenceContract } from '../contract/presence.js';
 import { runSequenceContract } from '../contract/sequences.js';
 import { startTestRedisCluster, type TestRedisCluster } from '../support/redis-cluster.js';
 
 let cluster: TestRedisCluster;
 
+/** Per suite and kind, names whose keys live on node 0, 1, 2, 0, ... in turn; filled once the cluster is up. */
+const pools = new Map<string, string[]>();
+const SUITE_KINDS: [string, NameKind][] = [
+  ['feed', 'channel'],
+  ['presence', 'room'],
+  ['presence', 'connection'],
+  ['presence', 'user'],
+  ['sequences', 'channel'],
+];
+
 before(async () => {
   cluster = await startTestRedisCluster();
+  for (const [suite, kind] of SUITE_KINDS) pools.set(`${suite}/${kind}`, await cluster.namesInTurn(`${suite}-${kind}`, 40));
 });
+
+/** The suite's names, taken in turn from each master, so every suite reaches all three masters whatever its tests do. */
+const inTurn =
+  (suite: string): MakeName =>
+  (kind) => {
+    const name = pools.get(`${suite}/${kind}`)?.shift();
+    if (name === undefined) throw new Error(`no ${kind} name left for the ${suite} suite: raise the pool size in before()`);
+    return name;
+  };
 
 after(async () => {
   await cluster?.close();
@@ -51,21 +73,25 @@ const noteChannel = (_method: string, args: unknown[]) => {
   if (typeof args[0] === 'string' && args[0] !== '') names.channels.add(args[0]);
 };
 
-runFeedContract('Redis Cluster (3 masters)', (settings) => noting<Feed>(new RedisFeed(cluster.url, settings), noteChannel));
-runPresenceContract('Redis Cluster (3 masters)', () =>
-  noting<PresenceStore>(new RedisPresenceStore(cluster.url), (method, args) => {
-    const [first, second] = args;
-    if (['join', 'leave', 'expire', 'members', 'count'].includes(method) && typeof first === 'string' && first !== '')
-      names.rooms.add(first);
-    if (['rooms', 'forget', 'refresh'].includes(method) && typeof first === 'string') names.connections.add(first);
-    if (method === 'leave' && typeof second === 'string') names.connections.add(second);
-    const member = method === 'join' ? (second as { connectionId?: unknown } | undefined) : undefined;
-    if (typeof member?.connectionId === 'string' && member.connectionId !== '') names.connections.add(member.connectionId);
-  }),
+runFeedContract('Redis Cluster (3 masters)', (settings) => noting<Feed>(new RedisFeed(cluster.url, settings), noteChannel), inTurn('feed'));
+runPresenceContract(
+  'Redis Cluster (3 masters)',
+  () =>
+    noting<PresenceStore>(new RedisPresenceStore(cluster.url), (method, args) => {
+      const [first, second] = args;
+      if (['join', 'leave', 'expire', 'members', 'count'].includes(method) && typeof first === 'string' && first !== '')
+        names.rooms.add(first);
+      if (['rooms', 'forget', 'refresh'].includes(method) && typeof first === 'string') names.connections.add(first);
+      if (method === 'leave' && typeof second === 'string') names.connections.add(second);
+      const member = method === 'join' ? (second as { connectionId?: unknown } | undefined) : undefined;
+      if (typeof member?.connectionId === 'string' && member.connectionId !== '') names.connections.add(member.connectionId);
+    }),
+  inTurn('presence'),
 );
 runSequenceContract('Redis Cluster (3 masters)', () => noting<SequenceStore>(new RedisSequences(cluster.url), noteChannel), {
   shared: true,
   close: (store) => (store as RedisSequences).close(),
+  makeName: inTurn('sequences'),
 });
 
 describe('the contract suites ran on every master', () => {
