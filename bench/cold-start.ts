@@ -25,8 +25,12 @@ export interface ColdStartRow {
   readonly kind: 'grip-lambda' | 'alternative' | 'signature check';
   readonly bytes: number;
   readonly gzipBytes: number;
-  /** Files of its own, loaded on first use: ioredis (first use of the feed), @fanoutio/grip's publishing client (first publish). */
-  readonly onDemand: { readonly ioredisBytes: number; readonly gripPublishBytes: number };
+  /**
+   * Sizes of the files of its own that the bundle loads on first use (the
+   * build/esbuild-plugins.cjs ones: ioredis, the publishing client, jose,
+   * the DynamoDB stores), by file suffix; only those it has.
+   */
+  readonly onDemand: Readonly<Partial<Record<OnDemandFile, number>>>;
   readonly loadMedianMs: number;
   readonly loadP90Ms: number;
   /** Load plus the first signed WebSocket-over-HTTP request, median; undefined where not measured. */
@@ -157,10 +161,19 @@ export function measure(
   return times;
 }
 
-const onDemandBytes = (bundle: string, suffix: string) => {
-  const file = bundle.replace(/\.cjs$/, `.${suffix}.cjs`);
-  return existsSync(file) ? statSync(file).size : 0;
-};
+/** The `NAME.SUFFIX.cjs` files build/esbuild-plugins.cjs makes beside a bundle, loaded on first use. */
+export const ON_DEMAND_FILES = ['ioredis', 'grip-publish', 'jose', 'dynamodb'] as const;
+export type OnDemandFile = (typeof ON_DEMAND_FILES)[number];
+
+/** The sizes of the on-demand files beside `bundle`. */
+function onDemandSizes(bundle: string): Partial<Record<OnDemandFile, number>> {
+  const sizes: Partial<Record<OnDemandFile, number>> = {};
+  for (const suffix of ON_DEMAND_FILES) {
+    const file = bundle.replace(/\.cjs$/, `.${suffix}.cjs`);
+    if (existsSync(file)) sizes[suffix] = statSync(file).size;
+  }
+  return sizes;
+}
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
@@ -211,7 +224,7 @@ export async function measureColdStart(samples = 21): Promise<ColdStartRow[]> {
       kind,
       bytes: statSync(files[k]!).size,
       gzipBytes: gzipSync(readFileSync(files[k]!)).length,
-      onDemand: { ioredisBytes: onDemandBytes(files[k]!, 'ioredis'), gripPublishBytes: onDemandBytes(files[k]!, 'grip-publish') },
+      onDemand: onDemandSizes(files[k]!),
       loadMedianMs: quantile(loads, 0.5),
       loadP90Ms: quantile(loads, 0.9),
       firstRequestMedianMs: withRequest ? quantile(firsts, 0.5) : undefined,

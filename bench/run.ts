@@ -15,7 +15,7 @@ import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startStack } from '../src/local/stack.js';
 import { clusterReport, type ClusterFanoutResult } from './cluster-fanout.js';
-import { measureColdStart, type ColdStartRow } from './cold-start.js';
+import { measureColdStart, ON_DEMAND_FILES, type ColdStartRow, type OnDemandFile } from './cold-start.js';
 import { formatStateRow, measureStateColdStart, type StateColdStartRow } from './state-cold-start.js';
 import { writeMarkdown } from './write-markdown.js';
 import { measureFanout, type FanoutRow } from './fanout.js';
@@ -80,6 +80,14 @@ for (const row of cold) {
 
 // The store clients: what choosing DynamoDB's client costs a cold start, beside the Redis feed (docs/state.md).
 let stateCold: StateColdStartRow[] = [];
+
+/** How BENCHMARKS.md names each on-demand file. */
+const ON_DEMAND_LABELS: Record<OnDemandFile, string> = {
+  ioredis: 'ioredis',
+  'grip-publish': 'publishing',
+  jose: 'jose',
+  dynamodb: 'DynamoDB stores',
+};
 if (!args.has('--no-state')) {
   section('store clients: load plus a first feed read (fresh node process per sample; local redis-server and dynalite)');
   stateCold = await measureStateColdStart();
@@ -392,13 +400,17 @@ function report(): string {
 
   lines.push('## Cold start', '');
   lines.push(
-    "Each function bundled like serverless.yml bundles it (esbuild, CommonJS, minified, node24, the `build/esbuild-plugins.cjs` plugins: functions that keep feeds get ioredis in a file of their own, loaded only when REDIS_URL is set: these loads run without it, so with it add the ioredis file's load; functions that publish get @fanoutio/grip's publishing client, with jose and node:crypto, in a file of their own, loaded on the first publish, whose cost falls on that first publish and not on the load), then `require()`d by a script file in a fresh Node.js process, with GRIP settings as deployed (GRIP_URL with Pushpin's `iss` and shared `key`); bundles take turns; median of 21. (A script file, not `node -e`: `-e` loads node:crypto before the script runs, which hid its cost, about 3.5 ms, from earlier figures.) \"With first request\": the same process then serves one WebSocket-over-HTTP request as Pushpin sends it (OPEN and a TEXT message, Grip-Sig HS256), must answer 200, and the time runs from the start of the load to the answer: the cold start a client waits for; work moved from init to the first request shows there. CPU: user + system time of the process, which a busy machine inflates less than wall time.",
+    "Each function bundled like serverless.yml bundles it (esbuild, CommonJS, minified, node24, the `build/esbuild-plugins.cjs` plugins: functions that keep feeds get ioredis in a file of their own, loaded only when REDIS_URL is set, and the DynamoDB stores in another, loaded only when DYNAMODB_TABLE is set: these loads run without either, so with one add its file's load; functions that check client tokens get jose in a file of their own, loaded on the first token; functions that publish get @fanoutio/grip's publishing client, with jose and node:crypto, in a file of their own, loaded on the first publish, whose cost falls on that first publish and not on the load), then `require()`d by a script file in a fresh Node.js process, with GRIP settings as deployed (GRIP_URL with Pushpin's `iss` and shared `key`); bundles take turns; median of 21. (A script file, not `node -e`: `-e` loads node:crypto before the script runs, which hid its cost, about 3.5 ms, from earlier figures.) \"With first request\": the same process then serves one WebSocket-over-HTTP request as Pushpin sends it (OPEN and a TEXT message, Grip-Sig HS256), must answer 200, and the time runs from the start of the load to the answer: the cold start a client waits for; work moved from init to the first request shows there. CPU: user + system time of the process, which a busy machine inflates less than wall time.",
     '',
     "Alternatives, bundled the same way: an empty handler (the floor: what `require()` itself costs), a minimal echo on @fanoutio/grip (`bench/cold/grip-echo.ts`, checks nothing), the same with a Grip-Sig check by grip's `validateSig` (`bench/cold/grip-echo-verified.ts`), an API Gateway WebSocket echo sending with `@aws-sdk/client-apigatewaymanagementapi` (`bench/cold/apigw-echo.ts`), and the ways to check Grip-Sig, each alone in a handler (`bench/cold/sig-*.ts`): jose's `jwtVerify`; node:crypto's HMAC imported at init; the same imported on the first request; @noble/hashes' HMAC-SHA256 imported on the first request; and grip-lambda's `GripSigVerifier` (HS256 by @noble/hashes, src/auth/hs256.ts, loaded on first use; node:crypto only for other algorithms, on first use).",
     '',
   );
   const floorRow = cold.find((r) => r.name.startsWith('empty handler'))!;
   const gripEcho = cold.find((r) => r.name === '@fanoutio/grip echo')!;
+  const onDemandCell = (sizes: ColdStartRow['onDemand']) =>
+    ON_DEMAND_FILES.filter((suffix) => sizes[suffix] !== undefined)
+      .map((suffix) => `${ON_DEMAND_LABELS[suffix]} ${((sizes[suffix] ?? 0) / 1024).toFixed(0)} KB`)
+      .join(', ');
   const fmt = (ms: number | undefined) => (ms === undefined ? '' : `${ms.toFixed(2)} ms`);
   lines.push(
     '| Bundle | Size | Gzipped | On demand (own files) | Load | Load above floor | vs grip echo above floor | With first request | CPU: load | CPU: with first request |',
@@ -407,7 +419,7 @@ function report(): string {
   for (const r of cold) {
     const above = r.loadMedianMs - floorRow.loadMedianMs;
     lines.push(
-      `| ${r.name} | ${(r.bytes / 1024).toFixed(1)} KB | ${(r.gzipBytes / 1024).toFixed(1)} KB | ${[r.onDemand.ioredisBytes > 0 ? `ioredis ${(r.onDemand.ioredisBytes / 1024).toFixed(0)} KB` : '', r.onDemand.gripPublishBytes > 0 ? `publishing ${(r.onDemand.gripPublishBytes / 1024).toFixed(0)} KB` : ''].filter((part) => part !== '').join(', ')} | ${fmt(r.loadMedianMs)} | ${fmt(above)} | ${(above / (gripEcho.loadMedianMs - floorRow.loadMedianMs)).toFixed(2)}× | ${fmt(r.firstRequestMedianMs)} | ${fmt(r.loadCpuMedianMs)} | ${fmt(r.firstRequestCpuMedianMs)} |`,
+      `| ${r.name} | ${(r.bytes / 1024).toFixed(1)} KB | ${(r.gzipBytes / 1024).toFixed(1)} KB | ${onDemandCell(r.onDemand)} | ${fmt(r.loadMedianMs)} | ${fmt(above)} | ${(above / (gripEcho.loadMedianMs - floorRow.loadMedianMs)).toFixed(2)}× | ${fmt(r.firstRequestMedianMs)} | ${fmt(r.loadCpuMedianMs)} | ${fmt(r.firstRequestCpuMedianMs)} |`,
     );
   }
   lines.push('');
