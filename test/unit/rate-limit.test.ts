@@ -4,7 +4,7 @@
 // closeAfterSeconds closed with 1008.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { withRateLimit } from '../../src/websocket/rate-limit.js';
+import { DEFAULT_RATE_LIMIT, withRateLimit } from '../../src/websocket/rate-limit.js';
 import { open, SimConnection, text } from '../support/connection-sim.js';
 
 function limited(options: { messagesPerSecond?: number; burst?: number; closeAfterSeconds?: number } = {}) {
@@ -81,6 +81,22 @@ describe('messages per second per connection', () => {
       assert.equal(response.closeCode, undefined);
       calm.advance(1500); // 15 tokens back: at least half the bucket
     }
+  });
+
+  test('the defaults: bursts of 20, 10 messages a second, closed 10 s after the first refusal (DEFAULT_RATE_LIMIT)', async () => {
+    assert.deepEqual(DEFAULT_RATE_LIMIT, { messagesPerSecond: 10, burst: 20, closeAfterSeconds: 10 });
+    const { conn, received, advance } = limited();
+    await conn.request([open()]);
+    assert.equal((await conn.request(burstOf(40))).closeCode, undefined);
+    assert.equal(received.length, 20);
+    for (let i = 1; i < 20; i++) {
+      advance(500); // 5 tokens back: under half the bucket, still flooding
+      const response = await conn.request(burstOf(40, 40 * i));
+      assert.equal(response.closeCode, undefined, `${i * 0.5} s into the flood`);
+    }
+    assert.equal(received.length, 20 + 19 * 5);
+    advance(500);
+    assert.equal((await conn.request(burstOf(40, 800))).closeCode, 1008);
   });
 
   test('settings must be positive numbers', () => {
