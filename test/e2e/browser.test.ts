@@ -9,28 +9,32 @@ import type { Page } from 'playwright-core';
 import { RedisFeed } from '../../src/feed/redis-feed.js';
 import { startStack, type RunningStack } from '../../src/local/stack.js';
 import { roomChannel } from '../../functions/lib/channels.js';
-import { type Chromium, chromiumMissing, launchChromium } from './support/chromium.js';
+import { type ChromiumBrowser, chromiumMissing, launchBrowser } from './support/chromium.js';
 import { ROOT, uniqueName } from './support/e2e.js';
 
 const skip = chromiumMissing;
 
 let stack: RunningStack | undefined;
-const browsers: Chromium[] = [];
+let browser: ChromiumBrowser | undefined;
 
 before(async () => {
-  if (skip === false) stack = await startStack({ root: ROOT, redis: true });
+  if (skip !== false) return;
+  const launching = launchBrowser(); // meanwhile
+  try {
+    stack = await startStack({ root: ROOT, redis: true });
+  } finally {
+    browser = await launching;
+  }
 });
 
 after(async () => {
-  for (const browser of browsers) await browser.close();
+  await browser?.close();
   await stack?.stop();
 });
 
-/** A Chromium of its own (fresh profile), with one page on the chat page. */
+/** A page in a context of its own (no cookies, storage or network conditions shared), on the chat page. */
 async function openPage(): Promise<Page> {
-  const browser = await launchChromium();
-  browsers.push(browser);
-  const { page } = browser;
+  const { page } = await browser!.newPage();
   const response = await page.goto(`${stack!.httpUrl}/`);
   assert.equal(response?.status(), 200);
   return page;

@@ -11,7 +11,7 @@ import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { RealtimeClient } from '../../src/client/client.js';
 import { startStack, type RunningStack } from '../../src/local/stack.js';
-import { type Chromium, chromiumMissing, launchChromium } from './support/chromium.js';
+import { type ChromiumBrowser, chromiumMissing, launchBrowser } from './support/chromium.js';
 import { ROOT, sleep, uniqueName, waitFor } from './support/e2e.js';
 
 const secret = randomBytes(32).toString('base64url');
@@ -21,7 +21,8 @@ const token = (claims: Record<string, unknown> = {}) =>
 
 let stack: RunningStack;
 const sockets = new Set<WebSocket>();
-const browsers: Chromium[] = [];
+/** One Chromium for the page tests, launched by the first. */
+let browser: Promise<ChromiumBrowser> | undefined;
 
 before(async () => {
   stack = await startStack({ root: ROOT, env: { CLIENT_AUTH_SECRET: secret } });
@@ -32,7 +33,7 @@ after(async () => {
     ws.on('error', () => undefined); // one still connecting reports its end as an error
     ws.terminate();
   }
-  for (const browser of browsers) await browser.close();
+  await (await browser?.catch(() => undefined))?.close();
   await stack?.stop();
 });
 
@@ -167,11 +168,11 @@ describe('chat with client tokens', () => {
 });
 
 describe('headless Chromium', { skip: chromiumMissing }, () => {
+  /** A page in a context of its own (its own cookies), on the chat page. */
   async function page() {
-    const browser = await launchChromium();
-    browsers.push(browser);
-    await browser.page.goto(`${stack.httpUrl}/`);
-    return { context: browser.context, page: browser.page };
+    const opened = await (browser ??= launchBrowser()).then((b) => b.newPage());
+    await opened.page.goto(`${stack.httpUrl}/`);
+    return { context: opened.context, page: opened.page };
   }
 
   /** Opens a WebSocket in the page; the first message (or the close code), and the protocol answered. */
