@@ -101,125 +101,132 @@ async function ask(c: Connected, text: string): Promise<string> {
   return c.texts[before]!;
 }
 
-describe('the token at the handshake, through Pushpin', () => {
-  test('in Authorization: Bearer; the sub is the user and the claims are read back from meta in a later request', async () => {
-    const exp = nowS() + 600;
-    const c = await connect('/secret/lobby', { headers: { authorization: `Bearer ${await hs256({ role: 'admin', exp })}` } });
-    assert.deepEqual(JSON.parse(await ask(c, 'whoami')), { user: 'alice', sub: 'alice', role: 'admin', exp });
-    c.ws.close();
-  });
-
-  test('in the access_token query parameter', async () => {
-    const c = await connect(`/secret/lobby?access_token=${await hs256({ sub: 'bob' })}`);
-    assert.equal(JSON.parse(await ask(c, 'whoami')).user, 'bob');
-    c.ws.close();
-  });
-
-  test('in a subprotocol: bearer.<token> beside grip-lambda.v1, which the server answers', async () => {
-    const c = await connect('/secret/lobby', { protocols: ['grip-lambda.v1', `bearer.${await hs256({ sub: 'carol' })}`] });
-    assert.equal(c.ws.protocol, 'grip-lambda.v1');
-    assert.equal(JSON.parse(await ask(c, 'whoami')).user, 'carol');
-    c.ws.close();
-  });
-
-  test('no token: 401 "missing token"; a client-sent Meta-grip-auth header is not trusted (Pushpin drops it)', async () => {
-    assert.deepEqual(await refused('/secret/lobby'), { status: 401, body: 'missing token\n' });
-    const forged = JSON.stringify({ sub: 'root', exp: nowS() + 600 });
-    assert.deepEqual(await refused('/secret/lobby', { headers: { 'meta-grip-auth': forged, 'meta-grip-user': 'root' } }), {
-      status: 401,
-      body: 'missing token\n',
+// The expiry test waits for Pushpin's next keep-alive request, which comes 20 s after the
+// last request at the soonest: the other groups run meanwhile, each of its tests in turn.
+describe('client tokens through Pushpin', { concurrency: true }, () => {
+  describe('the token at the handshake', { concurrency: false }, () => {
+    test('in Authorization: Bearer; the sub is the user and the claims are read back from meta in a later request', async () => {
+      const exp = nowS() + 600;
+      const c = await connect('/secret/lobby', { headers: { authorization: `Bearer ${await hs256({ role: 'admin', exp })}` } });
+      assert.deepEqual(JSON.parse(await ask(c, 'whoami')), { user: 'alice', sub: 'alice', role: 'admin', exp });
+      c.ws.close();
     });
-    const c = await connect('/secret/lobby', { headers: { authorization: `Bearer ${await hs256({})}`, 'meta-grip-auth': forged } });
-    assert.equal(JSON.parse(await ask(c, 'whoami')).user, 'alice');
-    c.ws.close();
-  });
 
-  test("a capability without the route's channel: 403 at the handshake", async () => {
-    const t = await hs256({ capability: { 'room-*': ['subscribe'] } });
-    assert.equal((await refused('/secret/lobby', { headers: { authorization: `Bearer ${t}` } })).status, 403);
-    const c = await connect('/secret/room-1', { headers: { authorization: `Bearer ${t}` } });
-    c.ws.close();
-  });
+    test('in the access_token query parameter', async () => {
+      const c = await connect(`/secret/lobby?access_token=${await hs256({ sub: 'bob' })}`);
+      assert.equal(JSON.parse(await ask(c, 'whoami')).user, 'bob');
+      c.ws.close();
+    });
 
-  test('hostile tokens against a JWKS URL: alg none, HS256 keyed with the public key text, a jwk header, a kid not in the set', async () => {
-    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const claims = { sub: 'eve', exp: nowS() + 600 };
-    const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const hostile = [
-      [`${b64({ alg: 'none', kid: 'k1' })}.${b64(claims)}.`, 'token algorithm not allowed'],
-      [await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).sign(Buffer.from(rsaPem)), 'token algorithm not allowed'],
-      [
-        await new SignJWT(claims)
-          .setProtectedHeader({ alg: 'RS256', kid: 'k1', jwk: await exportJWK(attacker.publicKey) })
-          .sign(attacker.privateKey),
-        'token signature invalid',
-      ],
-      [await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k9' }).sign(attacker.privateKey), 'token key (kid) unknown'],
-    ] as const;
-    for (const [token, reason] of hostile) {
-      assert.deepEqual(await refused('/jwks', { headers: { authorization: `Bearer ${token}` } }), { status: 401, body: `${reason}\n` });
-    }
-    const good = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(rsa.privateKey);
-    const c = await connect('/jwks', { headers: { authorization: `Bearer ${good}` } });
-    assert.equal(await ask(c, 'x'), 'ok');
-    c.ws.close();
-  });
+    test('in a subprotocol: bearer.<token> beside grip-lambda.v1, which the server answers', async () => {
+      const c = await connect('/secret/lobby', { protocols: ['grip-lambda.v1', `bearer.${await hs256({ sub: 'carol' })}`] });
+      assert.equal(c.ws.protocol, 'grip-lambda.v1');
+      assert.equal(JSON.parse(await ask(c, 'whoami')).user, 'carol');
+      c.ws.close();
+    });
 
-  test('a JWKS URL that hangs: the handshake is answered 503 within the 1 s bound (plus a request), not at the function timeout', async () => {
-    const token = await new SignJWT({ sub: 'a', exp: nowS() + 600 }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(rsa.privateKey);
-    const started = Date.now();
-    const answer = await refused('/jwks-hang', { headers: { authorization: `Bearer ${token}` } });
-    const took = Date.now() - started;
-    assert.equal(answer.status, 503);
-    assert.match(answer.body, /token keys unavailable \(no answer within 1000 ms\)/);
-    assert.ok(took < 5000, `answered after ${took} ms`);
-  });
-});
-
-describe('expiry and refresh, through Pushpin', () => {
-  test('a token expiring mid-connection is closed with 4001 within 20 s + 5 s of exp; one refreshed over the socket stays open', async () => {
-    const exp = nowS() + 4;
-    const expiring = await connect('/secret/lobby', { headers: { authorization: `Bearer ${await hs256({ exp })}` } });
-    const refreshed = await connect('/secret/lobby', { headers: { authorization: `Bearer ${await hs256({ exp })}` } });
-    const answer = JSON.parse(await ask(refreshed, JSON.stringify({ type: 'auth', token: await hs256({ exp: nowS() + 600 }) })));
-    assert.equal(answer.type, 'auth');
-    assert.equal(answer.exp, nowS() + 600);
-    await waitFor(() => expiring.closed !== undefined, (exp - nowS() + 27) * 1000, 'the close of the expired connection');
-    assert.equal(expiring.closed!.code, 4001);
-    assert.equal(expiring.closed!.reason, 'token expired');
-    const late = expiring.closed!.at / 1000 - exp;
-    assert.ok(late >= 0 && late <= 25, `closed ${late.toFixed(1)} s after exp`);
-    assert.equal(refreshed.closed, undefined, 'the refreshed connection is still open');
-    assert.equal(await ask(refreshed, 'still'), 'echo still');
-    refreshed.ws.close();
-  });
-});
-
-describe("subscriptions past Pushpin's connection_subscription_max", () => {
-  test("beside the route's channel, the connection's own and its user's, 17 fit the cap of 20; the rest are refused with an error; all 17 receive publishes", async () => {
-    const c = await connect('/secret/lobby', { headers: { authorization: `Bearer ${await hs256({})}` } });
-    c.ws.send('sub 25');
-    await waitFor(() => c.texts.some((t) => t.startsWith('{"subscribed"')), 10_000, 'the subscribe report');
-    const errors = c.texts.filter((t) => t.includes('"error"')).map((t) => JSON.parse(t));
-    const { subscribed } = JSON.parse(c.texts.find((t) => t.startsWith('{"subscribed"'))!);
-    // The route's own channel (lobby), the connection's, the user's: 17 more fit.
-    assert.equal(subscribed.length, 17);
-    assert.equal(errors.length, 8);
-    assert.match(errors[0].text, /past the proxy's 20 subscriptions per connection/);
-    await sleep(300); // the subscriptions are in place once the answer has been read
-    for (const channel of subscribed) {
-      const response = await fetch(`${stack.controlUrl}/publish/`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ items: [{ channel, formats: { 'ws-message': { content: `on ${channel}` } } }] }),
+    test('no token: 401 "missing token"; a client-sent Meta-grip-auth header is not trusted (Pushpin drops it)', async () => {
+      assert.deepEqual(await refused('/secret/lobby'), { status: 401, body: 'missing token\n' });
+      const forged = JSON.stringify({ sub: 'root', exp: nowS() + 600 });
+      assert.deepEqual(await refused('/secret/lobby', { headers: { 'meta-grip-auth': forged, 'meta-grip-user': 'root' } }), {
+        status: 401,
+        body: 'missing token\n',
       });
-      assert.equal(response.status, 200);
-    }
-    await waitFor(
-      () => c.texts.filter((t) => t.startsWith('on ch-')).length === subscribed.length,
-      10_000,
-      'a publish on each subscribed channel',
-    );
-    c.ws.close();
+      const c = await connect('/secret/lobby', { headers: { authorization: `Bearer ${await hs256({})}`, 'meta-grip-auth': forged } });
+      assert.equal(JSON.parse(await ask(c, 'whoami')).user, 'alice');
+      c.ws.close();
+    });
+
+    test("a capability without the route's channel: 403 at the handshake", async () => {
+      const t = await hs256({ capability: { 'room-*': ['subscribe'] } });
+      assert.equal((await refused('/secret/lobby', { headers: { authorization: `Bearer ${t}` } })).status, 403);
+      const c = await connect('/secret/room-1', { headers: { authorization: `Bearer ${t}` } });
+      c.ws.close();
+    });
+
+    test('hostile tokens against a JWKS URL: alg none, HS256 keyed with the public key text, a jwk header, a kid not in the set', async () => {
+      const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const claims = { sub: 'eve', exp: nowS() + 600 };
+      const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const hostile = [
+        [`${b64({ alg: 'none', kid: 'k1' })}.${b64(claims)}.`, 'token algorithm not allowed'],
+        [
+          await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).sign(Buffer.from(rsaPem)),
+          'token algorithm not allowed',
+        ],
+        [
+          await new SignJWT(claims)
+            .setProtectedHeader({ alg: 'RS256', kid: 'k1', jwk: await exportJWK(attacker.publicKey) })
+            .sign(attacker.privateKey),
+          'token signature invalid',
+        ],
+        [await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k9' }).sign(attacker.privateKey), 'token key (kid) unknown'],
+      ] as const;
+      for (const [token, reason] of hostile) {
+        assert.deepEqual(await refused('/jwks', { headers: { authorization: `Bearer ${token}` } }), { status: 401, body: `${reason}\n` });
+      }
+      const good = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(rsa.privateKey);
+      const c = await connect('/jwks', { headers: { authorization: `Bearer ${good}` } });
+      assert.equal(await ask(c, 'x'), 'ok');
+      c.ws.close();
+    });
+
+    test('a JWKS URL that hangs: the handshake is answered 503 within the 1 s bound (plus a request), not at the function timeout', async () => {
+      const token = await new SignJWT({ sub: 'a', exp: nowS() + 600 }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(rsa.privateKey);
+      const started = Date.now();
+      const answer = await refused('/jwks-hang', { headers: { authorization: `Bearer ${token}` } });
+      const took = Date.now() - started;
+      assert.equal(answer.status, 503);
+      assert.match(answer.body, /token keys unavailable \(no answer within 1000 ms\)/);
+      assert.ok(took < 5000, `answered after ${took} ms`);
+    });
+  });
+
+  describe('expiry and refresh', () => {
+    test('a token expiring mid-connection is closed with 4001 within 20 s + 5 s of exp; one refreshed over the socket stays open', async () => {
+      const exp = nowS() + 4;
+      const expiring = await connect('/secret/lobby', { headers: { authorization: `Bearer ${await hs256({ exp })}` } });
+      const refreshed = await connect('/secret/lobby', { headers: { authorization: `Bearer ${await hs256({ exp })}` } });
+      const answer = JSON.parse(await ask(refreshed, JSON.stringify({ type: 'auth', token: await hs256({ exp: nowS() + 600 }) })));
+      assert.equal(answer.type, 'auth');
+      assert.equal(answer.exp, nowS() + 600);
+      await waitFor(() => expiring.closed !== undefined, (exp - nowS() + 27) * 1000, 'the close of the expired connection');
+      assert.equal(expiring.closed!.code, 4001);
+      assert.equal(expiring.closed!.reason, 'token expired');
+      const late = expiring.closed!.at / 1000 - exp;
+      assert.ok(late >= 0 && late <= 25, `closed ${late.toFixed(1)} s after exp`);
+      assert.equal(refreshed.closed, undefined, 'the refreshed connection is still open');
+      assert.equal(await ask(refreshed, 'still'), 'echo still');
+      refreshed.ws.close();
+    });
+  });
+
+  describe("subscriptions past Pushpin's connection_subscription_max", { concurrency: false }, () => {
+    test("beside the route's channel, the connection's own and its user's, 17 fit the cap of 20; the rest are refused with an error; all 17 receive publishes", async () => {
+      const c = await connect('/secret/lobby', { headers: { authorization: `Bearer ${await hs256({})}` } });
+      c.ws.send('sub 25');
+      await waitFor(() => c.texts.some((t) => t.startsWith('{"subscribed"')), 10_000, 'the subscribe report');
+      const errors = c.texts.filter((t) => t.includes('"error"')).map((t) => JSON.parse(t));
+      const { subscribed } = JSON.parse(c.texts.find((t) => t.startsWith('{"subscribed"'))!);
+      // The route's own channel (lobby), the connection's, the user's: 17 more fit.
+      assert.equal(subscribed.length, 17);
+      assert.equal(errors.length, 8);
+      assert.match(errors[0].text, /past the proxy's 20 subscriptions per connection/);
+      await sleep(300); // the subscriptions are in place once the answer has been read
+      for (const channel of subscribed) {
+        const response = await fetch(`${stack.controlUrl}/publish/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ items: [{ channel, formats: { 'ws-message': { content: `on ${channel}` } } }] }),
+        });
+        assert.equal(response.status, 200);
+      }
+      await waitFor(
+        () => c.texts.filter((t) => t.startsWith('on ch-')).length === subscribed.length,
+        10_000,
+        'a publish on each subscribed channel',
+      );
+      c.ws.close();
+    });
   });
 });
