@@ -179,7 +179,7 @@ function answeredProtocol(ctx: WebSocketContext): string | undefined {
  * within 20 s of `exp` plus a request's time), but never less often
  * than the function's own code asked for (presence's refreshes).
  */
-function scheduleExpiryCheck(ctx: WebSocketContext, identity: ClientIdentity): void {
+function scheduleExpiryCheck(ctx: WebSocketContext, identity: ClientIdentity, now: number): void {
   if (ctx.state !== 'open') return;
   const set = ctx.keepAliveInterval;
   if (set !== undefined && set !== ownIntervals.get(ctx)) {
@@ -187,7 +187,7 @@ function scheduleExpiryCheck(ctx: WebSocketContext, identity: ClientIdentity): v
     if (set > 0) ctx.meta.set(KEEP_ALIVE_META, String(set));
     else ctx.meta.delete(KEEP_ALIVE_META);
   }
-  const untilExpiry = Math.ceil((identity.expiresAt - Date.now()) / 1000) + 1;
+  const untilExpiry = Math.ceil((identity.expiresAt - now) / 1000) + 1;
   let seconds = Math.min(MAX_CHECK_SECONDS, Math.max(MIN_CHECK_SECONDS, untilExpiry));
   const ceiling = Number(ctx.meta.get(KEEP_ALIVE_META) ?? Number.POSITIVE_INFINITY);
   if (ceiling > 0 && ceiling < seconds) seconds = ceiling;
@@ -245,17 +245,20 @@ export function clientAuthFromEnv(env: Readonly<Record<string, string | undefine
 /**
  * Wraps a function's handlers so that only clients with a valid token
  * connect. Make it at module load (a JWKS is then fetched once per container).
+ * `now`, the clock tokens are verified on, also tells when a connection's
+ * token has expired (give a `verifier` of your own the same clock).
  * @throws TypeError when the key settings cannot be used (ClientTokenVerifier), or
  * `connectionsPerUser` has a bad `max` or no presence to count in.
  */
 export function withClientAuth(handlers: WebSocketHandlers, options: ClientAuthOptions): WebSocketHandlers {
   const verifier = options.verifier ?? new ClientTokenVerifier(options);
+  const now = options.now ?? Date.now;
   const limit = options.connectionsPerUser === undefined ? undefined : userConnectionLimit(options.connectionsPerUser);
 
   /** The identity for this request; closes the connection (4001) when there is none or it has expired. */
   function current(ctx: WebSocketContext): ClientIdentity | undefined {
     const identity = clientIdentity(ctx);
-    if (identity === undefined || identity.expiresAt <= Date.now()) {
+    if (identity === undefined || identity.expiresAt <= now()) {
       ctx.close(TOKEN_EXPIRED_CLOSE_CODE, identity === undefined ? 'token missing' : 'token expired');
       return undefined;
     }
@@ -323,7 +326,7 @@ export function withClientAuth(handlers: WebSocketHandlers, options: ClientAuthO
       throw error;
     }
     await limit?.opened(ctx);
-    if (ctx.state === 'open') scheduleExpiryCheck(ctx, identity);
+    if (ctx.state === 'open') scheduleExpiryCheck(ctx, identity, now());
   }
 
   async function refresh(ctx: WebSocketContext, token: string): Promise<void> {
@@ -349,7 +352,7 @@ export function withClientAuth(handlers: WebSocketHandlers, options: ClientAuthO
       return;
     }
     ctx.send(JSON.stringify({ type: REFRESH_MESSAGE_TYPE, exp: result.claims.exp }));
-    scheduleExpiryCheck(ctx, clientIdentity(ctx)!);
+    scheduleExpiryCheck(ctx, clientIdentity(ctx)!, now());
   }
 
   const wrapped: WebSocketHandlers = {
@@ -360,7 +363,7 @@ export function withClientAuth(handlers: WebSocketHandlers, options: ClientAuthO
       if (identity === undefined) return;
       await limit?.renew(ctx);
       if (handlers.onRequest !== undefined) await guarded(ctx, () => handlers.onRequest!(ctx));
-      scheduleExpiryCheck(ctx, identity);
+      scheduleExpiryCheck(ctx, identity, now());
     },
     async onMessage(ctx, message) {
       const token = isRefresh(message);
@@ -369,12 +372,12 @@ export function withClientAuth(handlers: WebSocketHandlers, options: ClientAuthO
         return;
       }
       const identity = clientIdentity(ctx);
-      if (identity === undefined || identity.expiresAt <= Date.now()) {
+      if (identity === undefined || identity.expiresAt <= now()) {
         ctx.close(TOKEN_EXPIRED_CLOSE_CODE, 'token expired');
         return;
       }
       if (handlers.onMessage !== undefined) await guarded(ctx, () => handlers.onMessage!(ctx, message));
-      if (ctx.keepAliveInterval !== ownIntervals.get(ctx)) scheduleExpiryCheck(ctx, identity);
+      if (ctx.keepAliveInterval !== ownIntervals.get(ctx)) scheduleExpiryCheck(ctx, identity, now());
     },
   };
   if (limit === undefined) return wrapped;

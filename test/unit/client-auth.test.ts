@@ -27,8 +27,14 @@ class CountingVerifier extends ClientTokenVerifier {
 }
 
 function secured(handlers: WebSocketHandlers, options: Partial<ClientAuthOptions> = {}) {
-  const verifier = new CountingVerifier({ secret });
+  const verifier = new CountingVerifier({ secret, ...(options.now !== undefined ? { now: options.now } : {}) });
   return { verifier, handlers: withClientAuth(handlers, { secret, verifier, ...options }) };
+}
+
+/** A clock the test moves on (ms since the epoch), from now. */
+function testClock(): { now: () => number; advance(ms: number): void } {
+  let ms = Date.now();
+  return { now: () => ms, advance: (by) => void (ms += by) };
 }
 
 describe('the handshake', () => {
@@ -110,25 +116,28 @@ describe('later requests', () => {
 
   test('an expired token: closed with 4001 and its messages never reach user code', async () => {
     let messages = 0;
-    const { handlers } = secured({ onMessage: () => void messages++ });
+    const clock = testClock();
+    const { handlers } = secured({ onMessage: () => void messages++ }, { now: clock.now });
     const conn = new SimConnection(handlers);
     await conn.request([open()], { authorization: `Bearer ${await token({ exp: nowS() + 1 })}` });
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    clock.advance(1100);
     const response = await conn.request([text('late')]);
     assert.equal(response.closeCode, 4001);
     assert.equal(messages, 0);
   });
 
   test('a keep-alive request (no message) after exp closes too', async () => {
-    const { handlers } = secured({});
+    const clock = testClock();
+    const { handlers } = secured({}, { now: clock.now });
     const conn = new SimConnection(handlers);
     await conn.request([open()], { authorization: `Bearer ${await token({ exp: nowS() + 1 })}` });
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    clock.advance(1100);
     assert.equal((await conn.request([])).closeCode, 4001);
   });
 
   test('a fresh token over the socket: answered with its exp, kept, and the connection outlives the first token', async () => {
-    const { handlers } = secured({});
+    const clock = testClock();
+    const { handlers } = secured({}, { now: clock.now });
     const conn = new SimConnection(handlers);
     await conn.request([open()], { authorization: `Bearer ${await token({ exp: nowS() + 2 })}` });
     const fresh = await token({ exp: nowS() + 600 });
@@ -137,7 +146,7 @@ describe('later requests', () => {
       answer.texts.map((t) => JSON.parse(t)),
       [{ type: 'auth', exp: nowS() + 600 }],
     );
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    clock.advance(2100);
     assert.equal((await conn.request([text('still here')])).closeCode, undefined);
   });
 
