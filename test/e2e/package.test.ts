@@ -1,5 +1,6 @@
 // The package as a user installs it: built, packed by `npm pack` from the
-// files package.json lists, installed from the tarball in a temp folder
+// files package.json lists (support/packed.ts, shared with
+// test/e2e/own-project.test.ts), installed from the tarball in a temp folder
 // outside this repository (dependencies from the registry, through npm's
 // cache), then every entry of the exports map loaded with `import` and with
 // `require()` (the same module either way), and type-checked through its
@@ -8,13 +9,14 @@
 // JavaScript, plus the type packages the declarations name.
 import assert from 'node:assert/strict';
 import { execFile as execFileCallback } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import ts from 'typescript';
 import { ROOT } from './support/e2e.js';
+import { packedTarball } from './support/packed.js';
 
 const execFile = promisify(execFileCallback);
 
@@ -27,7 +29,6 @@ interface PackageJson {
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as PackageJson;
 const scratch = mkdtempSync(join(tmpdir(), 'grip-lambda-package-'));
-const staging = join(scratch, 'staging');
 const project = join(scratch, 'project');
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -47,20 +48,7 @@ const conditional = Object.entries(pkg.exports)
   .map(([entry]) => `grip-lambda${entry.slice(1)}`);
 
 before(async () => {
-  // A copy of what package.json's `files` names, built there: `npm pack` in this checkout would rebuild dist/
-  // (prepack) under whatever else is using it.
-  mkdirSync(staging, { recursive: true });
-  cpSync(join(ROOT, 'package.json'), join(staging, 'package.json'));
-  for (const entry of pkg.files.filter((f) => !f.startsWith('dist'))) cpSync(join(ROOT, entry), join(staging, entry), { recursive: true });
-  await run(
-    process.execPath,
-    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(staging, 'dist')],
-    ROOT,
-  );
-  const tarball = join(
-    scratch,
-    (await run('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', scratch], staging)).trim().split('\n').at(-1)!,
-  );
+  const tarball = await packedTarball();
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'uses-grip-lambda', private: true }));
   await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], project);
