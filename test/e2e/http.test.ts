@@ -56,7 +56,9 @@ const sseData = (sse: StreamingResponse) =>
     .map((e) => e.data);
 const notProbe = (text: string) => !text.startsWith('probe-');
 
-describe('publishing over HTTP through Pushpin', () => {
+// The tests share nothing (each its own channel, or none): they run at once, so the long-poll
+// timeout, which Pushpin holds for 5 s at the least (its shortest response timeout), costs no more.
+describe('publishing over HTTP through Pushpin', { concurrency: true }, () => {
   test('one publish reaches a chat WebSocket, an HTTP stream, an SSE stream and a long-poll', { timeout: 90_000 }, async () => {
     const channel = uniqueName('all');
     const ws = await WsClient.open(`${stack.wsUrl}/chat/${channel}`);
