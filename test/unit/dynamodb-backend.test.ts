@@ -8,6 +8,10 @@ import { Presence } from '../../src/presence/presence.js';
 import { closeSharedPresence, getPresence } from '../../src/presence/shared.js';
 import { storeBackend } from '../../src/store/backend.js';
 import { settingsFromEnv } from '../../src/store/dynamodb/api.js';
+import { DynamoFeed } from '../../src/store/dynamodb/feed.js';
+import { DynamoPresenceStore } from '../../src/store/dynamodb/presence.js';
+import { DynamoSequences } from '../../src/store/dynamodb/sequences.js';
+import { DynamoTable } from '../../src/store/dynamodb/table-client.js';
 
 const AWS = { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret' };
 
@@ -60,4 +64,26 @@ test('DynamoDB settings from the environment: the regional endpoint, or AWS_ENDP
     /needs credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/,
   );
   assert.throws(() => settingsFromEnv('t', { ...AWS, AWS_ENDPOINT_URL_DYNAMODB: 'not a url' }), /AWS_ENDPOINT_URL_DYNAMODB must be a URL/);
+});
+
+test('the stores budget: timeoutMs for a table named by a string; a DynamoTable keeps its own, and both at once are refused', () => {
+  const settings = settingsFromEnv('chat', AWS);
+  const table = new DynamoTable(settings, 2_000);
+  assert.equal(new DynamoTable(settings).timeoutMs, 1_000, 'the default');
+  for (const make of [
+    () => new DynamoFeed(table, { timeoutMs: 3_000 }),
+    () => new DynamoPresenceStore(table, { timeoutMs: 3_000 }),
+    () => new DynamoSequences(table, { timeoutMs: 3_000 }),
+  ]) {
+    assert.throws(make, /timeoutMs is for a table named by a string; this DynamoTable has its own budget \(2000 ms\)/);
+  }
+  for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+    assert.throws(() => new DynamoTable(settings, bad), /timeoutMs must be a positive number of ms/, String(bad));
+  }
+});
+
+test('the feed refuses a budget of 5 s or more: a pending append would be taken for abandoned while it still writes', () => {
+  const settings = settingsFromEnv('chat', AWS);
+  assert.throws(() => new DynamoFeed(new DynamoTable(settings, 5_000)), /budget must be below 5000 ms, .* got 5000 ms/);
+  assert.doesNotThrow(() => new DynamoFeed(new DynamoTable(settings, 4_999)));
 });

@@ -7,8 +7,8 @@ import {
   type Feed,
   type FeedItem,
 } from '../../feed/feed.js';
-import { settingsFromEnv, DynamoDBError, type Item } from './api.js';
-import { checkItemSize, checkKey, DEFAULT_TIMEOUT_MS, DynamoTable, type Budget } from './table-client.js';
+import { DynamoDBError, type Item } from './api.js';
+import { checkItemSize, checkKey, type DynamoTable, storeTable, type Budget } from './table-client.js';
 import { log } from '../../observe/current.js';
 
 export interface DynamoFeedOptions {
@@ -18,7 +18,11 @@ export interface DynamoFeedOptions {
   readonly ttlSeconds?: number;
   /** Seconds an idempotency key is remembered; default one day. */
   readonly keyTtlSeconds?: number;
-  /** Longest an operation waits for DynamoDB, in ms, before it fails with FeedUnavailableError; default 1000. */
+  /**
+   * Longest an operation waits for DynamoDB, in ms, before it fails with
+   * FeedUnavailableError; default 1000, below 5000 (when a pending append is
+   * taken for abandoned). For a table named by a string; a DynamoTable has its own.
+   */
   readonly timeoutMs?: number;
 }
 
@@ -110,7 +114,12 @@ export class DynamoFeed implements Feed {
 
   /** `table` is a DynamoTable, or a table name read with the AWS settings of the environment (settingsFromEnv). */
   constructor(table: DynamoTable | string, options: DynamoFeedOptions = {}) {
-    this.#table = typeof table === 'string' ? new DynamoTable(settingsFromEnv(table), options.timeoutMs ?? DEFAULT_TIMEOUT_MS) : table;
+    this.#table = storeTable(table, options.timeoutMs);
+    // An append that runs past these windows would be taken for abandoned while it still writes.
+    if (this.#table.timeoutMs >= Math.min(STALE_CLAIM_MS, GAP_GRACE_MS))
+      throw new RangeError(
+        `the feed's DynamoDB budget must be below ${Math.min(STALE_CLAIM_MS, GAP_GRACE_MS)} ms, after which a pending append is taken for abandoned; got ${this.#table.timeoutMs} ms`,
+      );
     this.#maxLength = options.maxLength ?? 10_000;
     if (!Number.isInteger(this.#maxLength) || this.#maxLength < 1)
       throw new TypeError(`maxLength must be a whole number >= 1, got ${this.#maxLength}`);

@@ -1,8 +1,8 @@
 import type { PresenceMember, PresenceStore } from '../../presence/store.js';
 import { StoreUnavailableError } from '../unavailable.js';
-import { DynamoDBError, settingsFromEnv, type Item } from './api.js';
+import { DynamoDBError, type Item } from './api.js';
 import { DynamoUserConnections } from './presence-users.js';
-import { checkItemSize, checkKey, DEFAULT_TIMEOUT_MS, DynamoTable, type Budget } from './table-client.js';
+import { checkItemSize, checkKey, type DynamoTable, storeTable, type Budget } from './table-client.js';
 
 /*
  * Items (docs/state.md):
@@ -20,7 +20,7 @@ const roomOfConnection = (room: string) => `r#${room}`;
 type Stored = { sk: { S: string }; m?: { S: string }; exp?: { N: string } };
 
 export interface DynamoPresenceStoreOptions {
-  /** Longest an operation waits for DynamoDB, in ms, before it fails with StoreUnavailableError; default 1000. */
+  /** Longest an operation waits for DynamoDB, in ms, before it fails with StoreUnavailableError; default 1000. For a table named by a string; a DynamoTable has its own. */
   readonly timeoutMs?: number;
 }
 
@@ -32,7 +32,7 @@ export class DynamoPresenceStore implements PresenceStore {
 
   /** `table` is a DynamoTable, or a table name read with the AWS settings of the environment (settingsFromEnv). */
   constructor(table: DynamoTable | string, options: DynamoPresenceStoreOptions = {}) {
-    this.#table = typeof table === 'string' ? new DynamoTable(settingsFromEnv(table), options.timeoutMs ?? DEFAULT_TIMEOUT_MS) : table;
+    this.#table = storeTable(table, options.timeoutMs);
     this.#users = new DynamoUserConnections(this.#table, () => this.#closed);
   }
 

@@ -1,12 +1,12 @@
 import type { SequenceMark, SequenceStore } from '../../publish/sequence.js';
 import { StoreUnavailableError } from '../unavailable.js';
-import { DynamoDBError, settingsFromEnv } from './api.js';
-import { checkKey, DEFAULT_TIMEOUT_MS, DynamoTable } from './table-client.js';
+import { DynamoDBError } from './api.js';
+import { checkKey, type DynamoTable, storeTable } from './table-client.js';
 
 export interface DynamoSequencesOptions {
   /** Seconds a channel's numbering outlives its last message; then it starts again under a new `pub`. Default one day. */
   readonly idleSeconds?: number;
-  /** Longest an operation waits for DynamoDB, in ms; default 1000. */
+  /** Longest an operation waits for DynamoDB, in ms; default 1000. For a table named by a string; a DynamoTable has its own. */
   readonly timeoutMs?: number;
 }
 
@@ -31,7 +31,7 @@ export class DynamoSequences implements SequenceStore {
 
   /** `table` is a DynamoTable, or a table name read with the AWS settings of the environment (settingsFromEnv). */
   constructor(table: DynamoTable | string, options: DynamoSequencesOptions = {}) {
-    this.#table = typeof table === 'string' ? new DynamoTable(settingsFromEnv(table), options.timeoutMs ?? DEFAULT_TIMEOUT_MS) : table;
+    this.#table = storeTable(table, options.timeoutMs);
     const idleSeconds = options.idleSeconds ?? 86_400;
     if (!Number.isInteger(idleSeconds) || idleSeconds < 1)
       throw new TypeError(`idleSeconds must be a whole number of seconds >= 1, got ${idleSeconds}`);

@@ -1,5 +1,5 @@
 import type { StoreUnavailableError } from '../unavailable.js';
-import { DynamoDBApi, DynamoDBError, isTransient, type DynamoDBSettings, type Item } from './api.js';
+import { DynamoDBApi, DynamoDBError, isTransient, settingsFromEnv, type DynamoDBSettings, type Item } from './api.js';
 import { LIMITS, PARTITION_KEY, SORT_KEY } from './table.js';
 
 /** The default budget of one store operation, in ms (as Redis's). */
@@ -24,6 +24,22 @@ export class Budget {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * The table a store works on: a DynamoTable as given, or one made for a
+ * table name with the environment's AWS settings and `timeoutMs`.
+ * @throws TypeError when a DynamoTable comes with a `timeoutMs`: the table
+ * carries its own budget (`new DynamoTable(settings, timeoutMs)`), and the
+ * option would be ignored.
+ */
+export function storeTable(table: DynamoTable | string, timeoutMs: number | undefined): DynamoTable {
+  if (typeof table === 'string') return new DynamoTable(settingsFromEnv(table), timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  if (timeoutMs !== undefined)
+    throw new TypeError(
+      `timeoutMs is for a table named by a string; this DynamoTable has its own budget (${table.timeoutMs} ms): give it with new DynamoTable(settings, timeoutMs)`,
+    );
+  return table;
+}
+
+/**
  * The table as the stores use it: every call answers or fails within its
  * budget; throttling and 5xx answers are retried (soon, with jitter) until
  * then, and connection trouble or the budget running out become the
@@ -37,7 +53,9 @@ export class DynamoTable {
   /** Why the table cannot be used, once known: every later call fails with it at once. */
   #broken: Error | undefined;
 
+  /** @throws RangeError when `timeoutMs` is not a positive number of ms. */
   constructor(api: DynamoDBApi | DynamoDBSettings, timeoutMs = DEFAULT_TIMEOUT_MS) {
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RangeError(`timeoutMs must be a positive number of ms, got ${timeoutMs}`);
     this.api = api instanceof DynamoDBApi ? api : new DynamoDBApi(api);
     this.name = this.api.settings.table;
     this.timeoutMs = timeoutMs;
