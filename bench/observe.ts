@@ -54,7 +54,7 @@ export async function measureObserveHotPath(): Promise<ObserveHotPath> {
   const env = { GRIP_URL: 'http://127.0.0.1:9' };
   // Off: no line, no metrics, no span. On: Lambda's defaults (a JSON line per invocation carrying its EMF metrics).
   const off = echo({ env, logLevel: 'SILENT', metrics: false, tracing: false });
-  const on = echo({ env: { ...env, AWS_LAMBDA_FUNCTION_NAME: 'bench-echo' } as typeof env, tracing: false });
+  const on = echo({ env: { ...env, AWS_LAMBDA_FUNCTION_NAME: 'bench-echo' }, tracing: false });
   const body = encodeEvents([{ type: 'TEXT', content: Buffer.from('x'.repeat(64)) }]);
   const event = { ...webSocketRequest({ connectionId: 'bench-conn' }), body: Buffer.from(body).toString('base64'), isBase64Encoded: true };
   const context = lambdaContext('bench-echo', Date.now() + 3_600_000);

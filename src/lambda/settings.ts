@@ -7,8 +7,12 @@ import type { ObserveEnv, ObserveOptions, ObserveSettings } from '../observe/set
 
 /** Options shared by every handler factory; `logger`, `logLevel`, `metrics` and `tracing` are docs/observability.md's. */
 export interface GripOptions extends ObserveOptions {
-  /** Where GRIP_* settings come from; default `process.env`, read once when the handler is made. */
-  readonly env?: GripEnv;
+  /**
+   * Where GRIP_* settings, and the logging and metrics variables of
+   * docs/observability.md, come from; default `process.env`, read once when
+   * the handler is made.
+   */
+  readonly env?: GripEnv & ObserveEnv;
   /** Replaces the verifier built from the environment. */
   readonly verifier?: GripSigVerifier;
   /**
@@ -27,7 +31,7 @@ export interface GripOptions extends ObserveOptions {
  * (its publishing clients are made on its first publish).
  */
 export interface HandlerSettings {
-  readonly env: GripEnv;
+  readonly env: GripEnv & ObserveEnv;
   readonly prefix: string;
   /** Undefined when no key is configured: requests are not checked. */
   readonly verifier: GripSigVerifier | undefined;

@@ -73,8 +73,9 @@ export interface InvocationInfo {
 export class Observation implements InvocationInfo {
   readonly functionName: string;
   readonly requestId: string | undefined;
-  readonly traceId: string | undefined;
   connectionId: string | undefined;
+  /** Read on first use (a line, a span, invocationInfo), within the invocation: Lambda sets it for each one. */
+  #traceId: string | undefined | null = null;
   readonly #settings: ObserveSettings;
   readonly #local: LocalObserver | undefined;
   readonly #logger: GripLogger;
@@ -103,13 +104,18 @@ export class Observation implements InvocationInfo {
     this.#logger = settings.injectedLogger ?? local?.logger ?? settings.logger;
     this.functionName = context?.functionName ?? settings.functionName;
     this.requestId = context?.awsRequestId;
-    this.traceId = xrayTraceId();
     this.#coldStart = coldStart;
     coldStart = false;
     if (local !== undefined) {
       this.#publishRecords = [];
       this.#errors = [];
     }
+  }
+
+  /** The X-Ray trace root id, when traced. */
+  get traceId(): string | undefined {
+    if (this.#traceId === null) this.#traceId = xrayTraceId();
+    return this.#traceId;
   }
 
   /** Whether anything reads the invocation's counts (a line, metrics, a span, the local stack): they are not made otherwise. */

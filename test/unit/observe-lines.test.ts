@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { pino } from 'pino';
-import { http, respond, websocket, type GripLogger } from '../../src/index.js';
+import { http, invocationInfo, respond, websocket, type GripLogger } from '../../src/index.js';
 import { lambdaContext } from '../../src/local/lambda-context.js';
 import { checkNamespace, emfMembers, INVOCATION_METRICS } from '../../src/observe/metrics.js';
 import { jsonLogger, parseLogLevel, textLine } from '../../src/observe/logger.js';
@@ -223,6 +223,44 @@ test('a real pino logger given as `logger`: every line through it, the fields as
       [30, 200, 'pino-conn', true, undefined],
       [30, 401, undefined, undefined, true],
     ],
+  );
+});
+
+test("the X-Ray trace id: each invocation's own, as Lambda sets _X_AMZN_TRACE_ID for it, in its line and invocationInfo()", async () => {
+  const written: Line[] = [];
+  const logger: GripLogger = {
+    debug: (entry) => void written.push(entry),
+    info: (entry) => void written.push(entry),
+    warn: (entry) => void written.push(entry),
+    error: (entry) => void written.push(entry),
+  };
+  const seen: (string | undefined)[] = [];
+  const handler = websocket(
+    {
+      onMessage() {
+        seen.push(invocationInfo()?.traceId);
+      },
+    },
+    { env: { GRIP_URL: 'http://127.0.0.1:9', AWS_LAMBDA_FUNCTION_NAME: 'trace-fn' }, logger, metrics: false },
+  );
+  const roots = ['1-5759e988-bd862e3fe1be46a994272793', '1-5759e988-bd862e3fe1be46a994272794'];
+  const saved = process.env._X_AMZN_TRACE_ID;
+  try {
+    for (const root of roots) {
+      process.env._X_AMZN_TRACE_ID = `Root=${root};Parent=53995c3f42cd8ad8;Sampled=1`;
+      await handler(webSocketRequest({ events: [textEvent('hi')] }), lambdaContext('trace-fn', Date.now() + 5_000));
+    }
+    delete process.env._X_AMZN_TRACE_ID;
+    await handler(webSocketRequest({ events: [textEvent('hi')] }), lambdaContext('trace-fn', Date.now() + 5_000));
+  } finally {
+    if (saved === undefined) delete process.env._X_AMZN_TRACE_ID;
+    else process.env._X_AMZN_TRACE_ID = saved;
+  }
+  assert.deepEqual(seen, [...roots, undefined]);
+  const invocations = written.filter((line) => line['message'] === 'invocation');
+  assert.deepEqual(
+    invocations.map((line) => line['xray_trace_id']),
+    [...roots, undefined],
   );
 });
 
