@@ -1,16 +1,19 @@
 /**
  * In-process work, side by side with @fanoutio/grip 4.3 on the same inputs:
  * decoding WebSocket-over-HTTP bodies, and a whole echo invocation
- * (HTTP API event in, result out) through each library's own echo.
+ * (HTTP API event in, result out) through each library's own echo, each
+ * bundled as serverless.yml deploys it.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeWebSocketEvents } from '@fanoutio/grip';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { decodeEvents, encodeEvents } from '../src/protocol/codec.js';
 import { LOCAL_PUSHPIN_SETTINGS } from '../src/local/pushpin-settings.js';
 import { maxMessageBytesFor } from '../src/websocket/limits.js';
-import { handler as gripEcho } from './cold/grip-echo.js';
+import { bundle } from './cold-start.js';
 
 export interface MicroRow {
   readonly work: 'decode' | 'invocation';
@@ -105,7 +108,16 @@ export async function measureMicro(log: (line: string) => void = () => {}): Prom
   process.env.GRIP_MAX_MESSAGE_BYTES = String(LARGE);
   const warn = console.warn;
   console.warn = () => {};
-  const { handler: ourEcho } = await import('../functions/echo.js');
+  // The echoes as deployed: bundled (esbuild, minified, the build's plugins), not the sources as
+  // tsx runs them, whose added code (names kept for each function it makes) would be timed too.
+  const dir = mkdtempSync(join(tmpdir(), 'grip-micro-'));
+  const echoes: Record<'ours' | 'grip', string> = { ours: join(dir, 'echo.cjs'), grip: join(dir, 'grip-echo.cjs') };
+  await bundle(join(root, 'functions/echo.ts'), echoes.ours);
+  await bundle(join(root, 'bench/cold/grip-echo.ts'), echoes.grip);
+  type Echo = (event: APIGatewayProxyEventV2) => Promise<unknown>;
+  const load = (file: string) => (createRequire(import.meta.url)(file) as { handler: Echo }).handler;
+  const ourEcho = load(echoes.ours);
+  const gripEcho = load(echoes.grip);
   const rows: MicroRow[] = [];
   try {
     for (const { label, body } of microInputs()) {
@@ -138,6 +150,7 @@ export async function measureMicro(log: (line: string) => void = () => {}): Prom
     }
   } finally {
     console.warn = warn;
+    rmSync(dir, { recursive: true, force: true });
   }
   return rows;
 }
