@@ -261,6 +261,10 @@ function evaluate(
     goal: '≤ @fanoutio/grip echo (same run)',
     measured: `${fmtUs(i1.oursUs).trim()} against ${fmtUs(i1.gripUs).trim()}`,
     met: i1.oursUs <= i1.gripUs,
+    why:
+      process.versions.node.split('.')[0] === '20'
+        ? "the toolkit runs each invocation in an AsyncLocalStorage scope (what getPublisher(), getLogger() and invocationInfo() read deep in user code); on Node.js 20 that scope runs promise hooks for every promise of the invocation (a CPU profile of `node --cpu-prof` shows them as promiseInitHook), and the toolkit's plain async/await path makes more promises than grip's one async function. Node.js 24 carries the scope without hooks; functions deploy on nodejs24.x, whose row is below"
+        : undefined,
   });
   const gripVerified = cold.find((r) => r.name === '@fanoutio/grip echo + Grip-Sig')!;
   const apigw = cold.find((r) => r.name.startsWith('API Gateway'))!;
@@ -373,7 +377,7 @@ function report(): string {
 
   lines.push('## In-process: decode and whole invocation, against @fanoutio/grip 4.3', '');
   lines.push(
-    "Decode: `decodeEvents` against grip's `decodeWebSocketEvents` on the same body. Invocation: `functions/echo.ts` against a minimal echo written on grip (`bench/cold/grip-echo.ts`), each called with the same HTTP API (payload 2.0) event, base64 body, no Grip-Sig key. Batches of the two alternate.",
+    "Decode: `decodeEvents` against grip's `decodeWebSocketEvents` on the same body. Invocation: `functions/echo.ts` against a minimal echo written on grip (`bench/cold/grip-echo.ts`), each bundled as serverless.yml bundles it and called with the same HTTP API (payload 2.0) event, base64 body, no Grip-Sig key. Batches of the two alternate.",
     '',
   );
   lines.push('| Work | Body | grip-lambda | @fanoutio/grip | Ratio |', '|---|---|---:|---:|---:|');
