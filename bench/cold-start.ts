@@ -52,7 +52,7 @@ const ENV = {
 };
 
 /** An HTTP API (payload 2.0) event as Pushpin's request for a new connection that sent one message. */
-async function signedOpenEvent(): Promise<object> {
+export async function signedOpenEvent(): Promise<object> {
   const token = await new SignJWT({ iss: 'pushpin' })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setExpirationTime('1h')
@@ -87,9 +87,9 @@ const root = join(import.meta.dirname, '..');
 /** The plugins serverless.yml bundles with. */
 const plugins = createRequire(import.meta.url)(join(root, 'build/esbuild-plugins.cjs')) as import('esbuild').Plugin[];
 
-export async function bundle(entry: string, outfile: string, extra: Pick<BuildOptions, 'external'> = {}): Promise<void> {
+/** Bundles `entry` as serverless.yml does; `extra` may name other plugins (another checkout's). */
+export async function bundle(entry: string, outfile: string, extra: Pick<BuildOptions, 'external' | 'plugins'> = {}): Promise<void> {
   await build({
-    ...extra,
     entryPoints: [entry],
     outfile,
     bundle: true,
@@ -99,6 +99,7 @@ export async function bundle(entry: string, outfile: string, extra: Pick<BuildOp
     format: 'cjs',
     plugins,
     logLevel: 'silent',
+    ...extra,
   });
 }
 

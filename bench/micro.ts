@@ -74,7 +74,7 @@ interface Input {
   readonly body: Uint8Array;
 }
 
-function textBody(count: number, size: number): Uint8Array {
+export function textBody(count: number, size: number): Uint8Array {
   const content = 'x'.repeat(size);
   return encodeEvents(Array.from({ length: count }, () => ({ type: 'TEXT' as const, content: Buffer.from(content) })));
 }
@@ -90,7 +90,7 @@ export function microInputs(): Input[] {
 }
 
 /** The HTTP API fixture event with `body` as its WebSocket-over-HTTP body. */
-function httpApiEvent(body: Uint8Array): APIGatewayProxyEventV2 {
+export function httpApiEvent(body: Uint8Array): APIGatewayProxyEventV2 {
   const event = JSON.parse(readFileSync(join(root, 'test/events/api-gateway-http.json'), 'utf8')) as APIGatewayProxyEventV2;
   return {
     ...event,
