@@ -8,17 +8,13 @@
 // are what the built files import: the bare imports of the emitted
 // JavaScript, plus the type packages the declarations name.
 import assert from 'node:assert/strict';
-import { execFile as execFileCallback } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import ts from 'typescript';
 import { ROOT } from './support/e2e.js';
-import { packedTarball } from './support/packed.js';
-
-const execFile = promisify(execFileCallback);
+import { packedTarball, run } from './support/packed.js';
 
 interface PackageJson {
   readonly exports: Record<string, string | Record<string, string>>;
@@ -31,16 +27,6 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Pack
 const scratch = mkdtempSync(join(tmpdir(), 'grip-lambda-package-'));
 const project = join(scratch, 'project');
 after(() => rmSync(scratch, { recursive: true, force: true }));
-
-async function run(command: string, args: readonly string[], cwd: string): Promise<string> {
-  try {
-    const env = { ...process.env, npm_config_update_notifier: 'false', NODE_OPTIONS: '' };
-    return (await execFile(command, args, { cwd, env, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 })).stdout;
-  } catch (error) {
-    const e = error as { message: string; stdout?: string; stderr?: string };
-    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
-  }
-}
 
 /** The entries with conditions, as `grip-lambda/...` specifiers. */
 const conditional = Object.entries(pkg.exports)

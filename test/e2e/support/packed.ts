@@ -65,7 +65,8 @@ function removeStale(): void {
   }
 }
 
-async function run(command: string, args: readonly string[], cwd: string): Promise<string> {
+/** Runs a command (npm, node...) in `cwd`; its stdout, or an error carrying its output. */
+export async function run(command: string, args: readonly string[], cwd: string): Promise<string> {
   try {
     const env = { ...process.env, npm_config_update_notifier: 'false', NODE_OPTIONS: '' };
     return (await execFile(command, args, { cwd, env, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 })).stdout;
