@@ -25,6 +25,7 @@ import { freePort, startStack, type RunningStack } from '../../src/local/stack.j
 import { closeAll, ROOT, sleep, StreamingResponse, uniqueName, until, WsClient } from './support/e2e.js';
 import { startLocalDynamoDB, type LocalDynamoDB } from '../../src/local/dynamodb.js';
 import { E2E_STORE } from './support/store.js';
+import { timed } from '../support/timed.js';
 
 let stack: RunningStack;
 let redis: Service | undefined;
@@ -260,17 +261,6 @@ test('Redis down: chat goes on live, publish answers 503 quickly, SSE holds; all
       `SSE got ${JSON.stringify(sseDown)} while down`,
   );
 });
-
-/** How long `operation` took, and what it threw. */
-async function timed(operation: () => Promise<unknown>): Promise<{ ms: number; error: unknown }> {
-  const started = performance.now();
-  try {
-    await operation();
-    return { ms: performance.now() - started, error: undefined };
-  } catch (error) {
-    return { ms: performance.now() - started, error };
-  }
-}
 
 test(
   'RedisFeed: a Redis that stops answering fails each operation within the budget, then at once; it works again when Redis answers',

@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { FEED_START, FeedUnavailableError } from '../../src/feed/feed.js';
 import { RedisFeed } from '../../src/feed/redis-feed.js';
 import { startTestRedisCluster, type TestRedisCluster } from '../support/redis-cluster.js';
+import { timed } from '../support/timed.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -17,17 +18,6 @@ async function withCluster(options: Parameters<typeof startTestRedisCluster>[0],
     await body(cluster);
   } finally {
     await cluster.close();
-  }
-}
-
-/** How long `operation` took, and what it threw. */
-async function timed(operation: () => Promise<unknown>): Promise<{ ms: number; error: unknown }> {
-  const started = performance.now();
-  try {
-    await operation();
-    return { ms: performance.now() - started, error: undefined };
-  } catch (error) {
-    return { ms: performance.now() - started, error };
   }
 }
 

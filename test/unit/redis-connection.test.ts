@@ -16,6 +16,7 @@ import { redisClientOptions } from '../../src/redis/client-options.js';
 import { RedisConnection, sharedRedis } from '../../src/redis/connection.js';
 import { StoreUnavailableError } from '../../src/store/unavailable.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
+import { timed } from '../support/timed.js';
 
 let redis: TestRedis;
 /** A plain client of the test's, to look at the server from outside. */
@@ -58,16 +59,6 @@ async function until<T>(what: string, attempt: () => Promise<T | undefined>, ms 
     if (value !== undefined) return value;
     assert.ok(Date.now() - started < ms, what);
     await sleep(50);
-  }
-}
-
-async function timed(operation: () => Promise<unknown>): Promise<{ ms: number; error: unknown }> {
-  const started = performance.now();
-  try {
-    await operation();
-    return { ms: performance.now() - started, error: undefined };
-  } catch (error) {
-    return { ms: performance.now() - started, error };
   }
 }
 
