@@ -73,6 +73,12 @@ describe('three Pushpin nodes behind one balancer', () => {
       assert.ok(texts.indexOf('once') < texts.indexOf('end'), `client ${i}: in publish order`);
     }
     for (const client of clients) client.ws.terminate();
+    // The nodes report 300 disconnects to the function; the next test starts once they are done, not during them.
+    for (const deadline = Date.now() + 30_000; ; await sleep(200)) {
+      const left = await stack.connectionsPerNode();
+      if (left.every((n) => n === 0)) break;
+      if (Date.now() > deadline) assert.fail(`connections left after the clients went: ${left.join(', ')}`);
+    }
   });
 
   test("chat across nodes: every client gets every sender's messages once each, in the order sent", async () => {
